@@ -1,0 +1,257 @@
+//! The router: every route, its OpenAPI description, and the middleware around them.
+
+use crate::error::{Problem, problem_response, types, PROBLEM_JSON};
+use crate::routes::{audit_log, auth, health, me, orgs, users};
+use crate::state::AppState;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{Html, IntoResponse, Response};
+use std::sync::Arc;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{OpenApi as OpenApiDoc, RefOr};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use utoipa_swagger_ui::SwaggerUi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Handover service (overføring fra integreringsmottak)",
+        description = "Handover of full-time-programme records, career-guidance summaries and transfer conversations from Norway's integration reception centres to settlement municipalities. Errors are RFC 9457 problem documents.",
+        version = "0.1.0",
+        license(name = "UNLICENSED")
+    ),
+    modifiers(&Security, &StandardProblems),
+    components(schemas(Problem)),
+    tags(
+        (name = "health", description = "Liveness and readiness"),
+        (name = "auth", description = "Login, tokens, password setup"),
+        (name = "me", description = "The signed-in user"),
+        (name = "organisations", description = "The organisation register"),
+        (name = "users", description = "User administration"),
+        (name = "audit", description = "The audit log"),
+    )
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// Adds the problem answers every operation can give, so handlers list only their own.
+struct StandardProblems;
+
+impl Modify for StandardProblems {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::ResponseBuilder;
+        use utoipa::openapi::content::ContentBuilder;
+        let problem = |desc: &str| {
+            ResponseBuilder::new()
+                .description(desc)
+                .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))).build())
+                .build()
+        };
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
+                let has_body = op.request_body.is_some();
+                let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let mut add = |code: &str, desc: &str| {
+                    op.responses.responses.entry(code.to_owned()).or_insert_with(|| RefOr::T(problem(desc)));
+                };
+                if secured {
+                    add("401", "Missing, invalid or expired access token");
+                    add("403", "The caller's role may not do this");
+                }
+                if has_params {
+                    add("404", "Not found (or belongs to another organisation)");
+                }
+                if has_body {
+                    add("400", "Malformed JSON");
+                    add("413", "Body too large");
+                    add("415", "Body is not application/json");
+                }
+                if has_body || has_params {
+                    add("422", "Invalid fields; `errors` names them");
+                }
+                add("500", "Internal error (logged with the request id)");
+                add("503", "Temporarily unavailable (database); retry");
+            }
+        }
+    }
+}
+
+/// Every API route with its OpenAPI description.
+fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::password_setup))
+        .routes(routes!(me::me))
+        .routes(routes!(me::change_password))
+        .routes(routes!(orgs::list, orgs::create))
+        .routes(routes!(orgs::get, orgs::update))
+        .routes(routes!(users::list, users::create))
+        .routes(routes!(users::get, users::update))
+        .routes(routes!(users::password_setup_link))
+        .routes(routes!(audit_log::list))
+}
+
+/// The OpenAPI document, as served and as committed under `openapi/`.
+pub fn openapi() -> OpenApiDoc {
+    api_router().into_openapi()
+}
+
+pub fn openapi_json() -> String {
+    openapi().to_pretty_json().unwrap_or_default() + "\n"
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api_router().split_for_parts();
+    let doc = Arc::new(doc);
+    let max_body = state.config.max_body_bytes;
+    let timeout = state.config.request_timeout;
+    let request_id = HeaderName::from_static("x-request-id");
+
+    let spec = doc.clone();
+    api.with_state(state)
+        .route("/api-docs/openapi.json", axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }))
+        .merge(SwaggerUi::new("/docs").url("/api-docs/swagger.json", doc.as_ref().clone()))
+        .route("/password-setup", axum::routing::get(password_setup_page))
+        .fallback(not_found)
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
+                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(middleware::from_fn(problem_middleware))
+                .layer(CatchPanicLayer::custom(|_| internal_error_response()))
+                .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
+                .layer(DefaultBodyLimit::max(max_body))
+                .layer(middleware::from_fn(security_headers)),
+        )
+}
+
+fn internal_error_response() -> Response {
+    tracing::error!("handler panicked");
+    crate::error::ApiError::Internal("panic".into()).into_response()
+}
+
+async fn not_found() -> Response {
+    crate::error::ApiError::NotFound.into_response()
+}
+
+async fn security_headers(req: Request, next: Next) -> Response {
+    let is_docs = req.uri().path().starts_with("/docs") || req.uri().path() == "/password-setup";
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    if !is_docs {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+    }
+    res
+}
+
+/// Makes every error answer a problem document: answers from axum itself or from middleware
+/// (405, 413, timeouts) become one, and every problem carries the request id.
+async fn problem_middleware(req: Request, next: Next) -> Response {
+    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with(PROBLEM_JSON));
+    let (parts, body) = res.into_parts();
+    let mut problem: serde_json::Value = if is_problem {
+        match axum::body::to_bytes(body, 64 * 1024).await {
+            Ok(b) => serde_json::from_slice(&b).unwrap_or_default(),
+            Err(_) => serde_json::Value::Null,
+        }
+    } else {
+        serde_json::Value::Null
+    };
+    if !problem.is_object() {
+        let (kind, title) = match status {
+            StatusCode::METHOD_NOT_ALLOWED => (types::METHOD_NOT_ALLOWED, "Method not allowed"),
+            StatusCode::PAYLOAD_TOO_LARGE => (types::PAYLOAD_TOO_LARGE, "The request body is too large"),
+            StatusCode::NOT_FOUND => (types::NOT_FOUND, "Not found"),
+            StatusCode::SERVICE_UNAVAILABLE => (types::UNAVAILABLE, "The service is temporarily unavailable"),
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => (types::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+            s if s.is_server_error() => (types::INTERNAL, "Internal error"),
+            _ => (types::HTTP, status.canonical_reason().unwrap_or("Error")),
+        };
+        problem = serde_json::json!({ "type": kind, "title": title, "status": status.as_u16() });
+    }
+    if let (Some(obj), Some(id)) = (problem.as_object_mut(), request_id) {
+        obj.insert("request_id".into(), serde_json::Value::String(id));
+    }
+    let mut out = problem_response(Problem {
+        kind: String::new(),
+        title: String::new(),
+        status: status.as_u16(),
+        detail: None,
+        errors: Vec::new(),
+        request_id: None,
+    });
+    *out.body_mut() = Body::from(serde_json::to_vec(&problem).unwrap_or_default());
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    out
+}
+
+/// A minimal page for password-setup links: reads the token from the URL fragment (never sent
+/// to the server) and posts it with the new password. No external assets.
+async fn password_setup_page() -> Response {
+    let mut res = Html(include_str!("password_setup.html")).into_response();
+    res.headers_mut().insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'"),
+    );
+    res
+}

@@ -1,0 +1,317 @@
+//! Extractors: the verified caller, request metadata for the audit log, JSON bodies, query
+//! strings, path ids and `If-Match`, each failing with a problem answer.
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::http::{HeaderMap, header, request::Parts};
+use bytes::Bytes;
+use handover_domain::policy::{self, Decision, ListScope};
+use handover_domain::{Action, Caller, Relation, UserId};
+use serde::de::DeserializeOwned;
+use std::net::{IpAddr, SocketAddr};
+
+/// The authenticated caller. Loaded from the database on every request, so a deactivated user
+/// or a revoked session is refused at once.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Caller);
+
+impl FromRequestParts<AppState> for Auth {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
+        let claims = state.keys.verify(token).ok_or(ApiError::Unauthenticated)?;
+        let caller = handover_db::users::caller(&state.pool, UserId(claims.sub), claims.sid)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        Ok(Auth(caller))
+    }
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = v.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+}
+
+impl Auth {
+    /// The role may perform `action` at all (403 otherwise).
+    pub fn require(&self, action: Action) -> Result<(), ApiError> {
+        match policy::role_may(self.0.principal(), action) {
+            Decision::Allow => Ok(()),
+            _ => Err(ApiError::Forbidden),
+        }
+    }
+
+    /// The role may perform `action` on a target with this relation (403 or 404 otherwise).
+    pub fn check(&self, action: Action, relation: Relation) -> Result<(), ApiError> {
+        match policy::decide(self.0.principal(), action, relation) {
+            Decision::Allow => Ok(()),
+            Decision::Forbidden => Err(ApiError::Forbidden),
+            Decision::NotFound => Err(ApiError::NotFound),
+        }
+    }
+
+    /// Relation of a target owned by `org` to the caller.
+    pub fn relation_to_org(&self, org: handover_domain::OrgId) -> Relation {
+        if org == self.0.org_id { Relation::Own } else { Relation::Unrelated }
+    }
+
+    pub fn list_scope(&self, action: Action) -> ListScope {
+        policy::list_scope(self.0.principal(), action)
+    }
+}
+
+/// Request id and client address, for the audit log.
+#[derive(Debug, Clone)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub client_addr: Option<IpAddr>,
+}
+
+impl RequestMeta {
+    pub fn client(&self) -> Option<String> {
+        self.client_addr.map(|a| a.to_string())
+    }
+}
+
+impl FromRequestParts<AppState> for RequestMeta {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let request_id = parts
+            .headers
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.chars().take(64).collect());
+        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
+        let client_addr = peer.map(|p| client_address(p, &parts.headers, &state.config.trusted_proxies));
+        Ok(RequestMeta { request_id, client_addr })
+    }
+}
+
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry that is not itself a trusted proxy. A client-supplied
+/// header is never believed when the peer is not a trusted proxy.
+pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+}
+
+/// A JSON body: `application/json` required (415), syntax errors are 400, and type errors,
+/// missing and unknown fields are 422 naming the field.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge
+            } else {
+                ApiError::BadRequest("The request body could not be read.".into())
+            }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+fn is_json(headers: &HeaderMap) -> bool {
+    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+        return false;
+    };
+    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    match serde_path_to_error::deserialize::<_, T>(de) {
+        Ok(v) => Ok(v),
+        Err(e) => {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            match inner.classify() {
+                serde_json::error::Category::Data => {
+                    let field = if path == "." { String::new() } else { path };
+                    let (code, message) = describe_data_error(&inner.to_string());
+                    Err(ApiError::Validation(vec![handover_domain::FieldError {
+                        field,
+                        code: code.into(),
+                        message,
+                    }]))
+                }
+                _ => Err(ApiError::MalformedJson(format!(
+                    "{} at line {} column {}",
+                    short_syntax(&inner),
+                    inner.line(),
+                    inner.column()
+                ))),
+            }
+        }
+    }
+}
+
+fn short_syntax(e: &serde_json::Error) -> &'static str {
+    use serde_json::error::Category::*;
+    match e.classify() {
+        Eof => "unexpected end of input",
+        Syntax => "syntax error",
+        Io => "unreadable input",
+        Data => "invalid value",
+    }
+}
+
+/// serde's messages are clear but may quote the whole input value; keep them short.
+fn describe_data_error(msg: &str) -> (&'static str, String) {
+    let msg: String = msg.split(" at line ").next().unwrap_or(msg).chars().take(200).collect();
+    let code = if msg.starts_with("unknown field") {
+        "unknown_field"
+    } else if msg.starts_with("missing field") {
+        "missing_field"
+    } else if msg.starts_with("invalid type") {
+        "invalid_type"
+    } else if msg.starts_with("unknown variant") {
+        "invalid_value"
+    } else {
+        "invalid_value"
+    };
+    (code, msg)
+}
+
+/// A query string; bad parameters are 422 naming the problem.
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(q) => Ok(ApiQuery(q.0)),
+            Err(QueryRejection::FailedToDeserializeQueryString(e)) => {
+                let text = e.body_text();
+                let detail = text.split_once(": ").map(|(_, d)| d).unwrap_or(&text);
+                Err(ApiError::Validation(vec![handover_domain::FieldError {
+                    field: "query".into(),
+                    code: "invalid_query".into(),
+                    message: detail.chars().take(200).collect(),
+                }]))
+            }
+            Err(_) => Err(ApiError::BadRequest("The query string is invalid.".into())),
+        }
+    }
+}
+
+/// Path parameters; an id that is not a UUID cannot name anything: 404.
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(p) => Ok(ApiPath(p.0)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError::NotFound),
+            Err(e) => Err(ApiError::internal(e.body_text())),
+        }
+    }
+}
+
+/// The `If-Match` header. Read it with [`IfMatch::version`] after the access checks, so a
+/// caller without access learns nothing from a 428/412.
+#[derive(Debug, Clone)]
+pub struct IfMatch(Option<axum::http::HeaderValue>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfMatch(parts.headers.get(header::IF_MATCH).cloned()))
+    }
+}
+
+impl IfMatch {
+    /// The version the client edited, from `If-Match: "N"`. Missing (or `*`): 428. Not one of
+    /// ours: 412.
+    pub fn version(&self) -> Result<i32, ApiError> {
+        let v = self.0.as_ref().ok_or(ApiError::PreconditionRequired)?;
+        let s = v.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
+        if s == "*" {
+            return Err(ApiError::PreconditionRequired);
+        }
+        s.split(',').find_map(|t| parse_etag(t.trim())).ok_or(ApiError::PreconditionFailed)
+    }
+}
+
+fn parse_etag(s: &str) -> Option<i32> {
+    let s = s.strip_prefix("W/").unwrap_or(s);
+    s.strip_prefix('"')?.strip_suffix('"')?.parse().ok().filter(|v: &i32| *v > 0)
+}
+
+/// The ETag for a version number.
+pub fn etag(version: i32) -> String {
+    format!("\"{version}\"")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    #[test]
+    fn forwarded_for_is_believed_only_from_trusted_proxies() {
+        let proxy: IpAddr = "10.0.0.1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 192.0.2.7"));
+        let outsider: IpAddr = "198.51.100.9".parse().unwrap();
+        assert_eq!(client_address(outsider, &h, &[proxy]), outsider);
+        assert_eq!(client_address(proxy, &h, &[proxy]), "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
+    }
+
+    #[test]
+    fn etags() {
+        assert_eq!(parse_etag("\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"3\""), Some(3));
+        assert_eq!(parse_etag("3"), None);
+        assert_eq!(parse_etag("\"-1\""), None);
+        assert_eq!(etag(7), "\"7\"");
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct T {
+        a: u32,
+    }
+
+    #[test]
+    fn json_errors_are_classified() {
+        assert!(matches!(parse_json::<T>(b"{"), Err(ApiError::MalformedJson(_))));
+        match parse_json::<T>(br#"{"a": 1, "role": "admin"}"#) {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].code, "unknown_field"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<T>(br#"{"a": "x"}"#) {
+            Err(ApiError::Validation(e)) => assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("a", "invalid_type")),
+            other => panic!("{other:?}"),
+        }
+        let deep = "[".repeat(10_000);
+        assert!(matches!(parse_json::<serde_json::Value>(deep.as_bytes()), Err(ApiError::MalformedJson(_))));
+    }
+}

@@ -1,0 +1,16 @@
+//! The HTTP API: thin handlers over the domain policy and the database modules.
+
+pub mod app;
+pub mod audit;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod paging;
+pub mod password;
+pub mod routes;
+pub mod state;
+pub mod tokens;
+
+pub use app::{openapi, openapi_json, router};
+pub use config::ApiConfig;
+pub use state::AppState;

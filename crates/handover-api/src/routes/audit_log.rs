@@ -1,0 +1,62 @@
+//! Reading the audit log (administrators: their own organisation's actors; operator: all).
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiQuery, Auth};
+use crate::paging::Paging;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use handover_db::audit::{self, AuditEntry, AuditFilter};
+use handover_domain::Action;
+use handover_domain::policy::ListScope;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditList {
+    pub items: Vec<AuditEntry>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    /// e.g. `auth.login`, `user.create`.
+    #[param(max_length = 64)]
+    pub action: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// Audit events, newest first.
+#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit",
+    security(("bearer" = [])),
+    params(AuditQuery),
+    responses((status = 200, body = AuditList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditList>> {
+    auth.require(Action::AuditRead)?;
+    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.resolve()?;
+    if q.action.as_ref().is_some_and(|a| a.len() > 64) {
+        return Err(ApiError::field("action", "too_long", "must be at most 64 characters"));
+    }
+    let actor_org_id = match auth.list_scope(Action::AuditRead) {
+        ListScope::Everything => None,
+        ListScope::Related { .. } => Some(auth.0.org_id),
+        ListScope::Nothing => return Err(ApiError::Forbidden),
+    };
+    let page = audit::list(
+        &state.pool,
+        &AuditFilter { actor_org_id, action: q.action, target_id: q.target_id, limit, offset },
+    )
+    .await?;
+    Ok(Json(AuditList { items: page.items, total: page.total, limit, offset }))
+}

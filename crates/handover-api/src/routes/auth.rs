@@ -1,0 +1,281 @@
+//! Login, token refresh, logout and password setup.
+
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, Auth, RequestMeta};
+use crate::state::AppState;
+use crate::tokens::{hash_opaque, new_opaque_token};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use handover_db::audit::{AuditEvent, record};
+use handover_db::sessions::{self, Rotation};
+use handover_db::throttle;
+use handover_db::users;
+use handover_domain::UserId;
+use handover_domain::password::{MAX_PASSWORD_CHARS, check_password};
+use handover_domain::validation::{MAX_EMAIL_CHARS, normalise_email};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    #[schema(example = "kari.nordmann@example.no", max_length = 254)]
+    pub email: String,
+    #[schema(max_length = 256, format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Short-lived JWT for the `Authorization: Bearer` header.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    /// Opaque, single-use token for `/api/v1/auth/refresh`. Store it securely.
+    pub refresh_token: String,
+    /// Seconds until the refresh token expires.
+    pub refresh_expires_in: u64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshRequest {
+    #[schema(max_length = 128)]
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordSetupRequest {
+    /// The token from the password-setup link.
+    #[schema(max_length = 128)]
+    pub token: String,
+    #[schema(min_length = 12, max_length = 256, format = Password)]
+    pub new_password: String,
+}
+
+fn retry_after(until: OffsetDateTime) -> ApiError {
+    let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
+    ApiError::TooManyRequests { retry_after_secs: secs }
+}
+
+async fn tokens_for(
+    state: &AppState,
+    user: UserId,
+    session: uuid::Uuid,
+    refresh_token: String,
+) -> ApiResult<TokenResponse> {
+    let ttl = state.config.access_token_ttl;
+    Ok(TokenResponse {
+        access_token: state.keys.issue(user, session, ttl)?,
+        token_type: "Bearer",
+        expires_in: ttl.as_secs(),
+        refresh_token,
+        refresh_expires_in: state.config.refresh_token_ttl.as_secs(),
+    })
+}
+
+async fn audit_anonymous(
+    state: &AppState,
+    meta: &RequestMeta,
+    action: &str,
+    user: Option<UserId>,
+    outcome: &str,
+) -> ApiResult<()> {
+    let client = meta.client();
+    record(
+        &state.pool,
+        &AuditEvent {
+            actor_user_id: user,
+            action,
+            target_type: user.map(|_| "user"),
+            target_id: user.map(|u| u.0),
+            outcome,
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Log in with e-mail and password.
+///
+/// Unknown e-mail, wrong password and inactive account get the same 401 in similar time.
+/// Repeated failures per account and per client address are throttled with 429 and Retry-After.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "Invalid credentials", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let email = normalise_email(&req.email);
+    if email.len() > MAX_EMAIL_CHARS || req.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(ApiError::InvalidCredentials);
+    }
+    let account_key = format!("account:{email}");
+    let address_key = meta.client_addr.map(|a| format!("address:{a}"));
+    let keys: Vec<String> = std::iter::once(account_key.clone()).chain(address_key.clone()).collect();
+    if let Some(until) = throttle::locked_until(&state.pool, &keys).await? {
+        audit_anonymous(&state, &meta, "auth.login", None, "throttled").await?;
+        return Err(retry_after(until));
+    }
+
+    let found = users::find_for_login(&state.pool, &email).await?;
+    let hash = found.as_ref().and_then(|r| r.password_hash.clone());
+    let password_ok = state.hasher.verify(req.password, hash).await?;
+    let user = found.filter(|r| password_ok && r.active && r.org_active);
+
+    let Some(user) = user else {
+        throttle::record_failure(&state.pool, &account_key, state.config.account_throttle.limit()).await?;
+        if let Some(k) = &address_key {
+            throttle::record_failure(&state.pool, k, state.config.address_throttle.limit()).await?;
+        }
+        audit_anonymous(&state, &meta, "auth.login", None, "bad_credentials").await?;
+        return Err(ApiError::InvalidCredentials);
+    };
+
+    let user_id = UserId(user.id);
+    throttle::reset(&state.pool, &account_key).await?;
+    let (refresh, refresh_hash) = new_opaque_token();
+    let mut tx = state.pool.begin().await?;
+    let session = sessions::create(
+        &mut tx,
+        user_id,
+        time::Duration::try_from(state.config.session_max_age).unwrap_or(time::Duration::DAY),
+        &refresh_hash,
+        time::Duration::try_from(state.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
+    )
+    .await?;
+    let client = meta.client();
+    record(
+        &mut *tx,
+        &AuditEvent {
+            actor_user_id: Some(user_id),
+            action: "auth.login",
+            target_type: Some("session"),
+            target_id: Some(session),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Json(tokens_for(&state, user_id, session, refresh).await?))
+}
+
+/// Exchange a refresh token for new tokens.
+///
+/// Each refresh token works once. Presenting one that was already used revokes the whole
+/// session (its chain of tokens): a sign that the token was stolen.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "Invalid, expired or reused refresh token", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn refresh(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    if req.refresh_token.is_empty() || req.refresh_token.len() > 128 {
+        return Err(ApiError::Unauthenticated);
+    }
+    let (new_token, new_hash) = new_opaque_token();
+    let mut tx = state.pool.begin().await?;
+    let outcome = sessions::rotate(
+        &mut tx,
+        &hash_opaque(&req.refresh_token),
+        &new_hash,
+        time::Duration::try_from(state.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
+    )
+    .await?;
+    tx.commit().await?;
+    match outcome {
+        Rotation::Rotated { user_id, session_id } => {
+            Ok(Json(tokens_for(&state, user_id, session_id, new_token).await?))
+        }
+        Rotation::ReuseDetected { user_id, .. } => {
+            tracing::warn!(user = %user_id, "refresh token reused; session revoked");
+            audit_anonymous(&state, &meta, "auth.refresh", Some(user_id), "reuse_detected").await?;
+            Err(ApiError::Unauthenticated)
+        }
+        Rotation::Invalid => Err(ApiError::Unauthenticated),
+    }
+}
+
+/// Log out: revokes the session, its refresh tokens and its access tokens.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])),
+    responses((status = 204, description = "Logged out")))]
+pub async fn logout(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+) -> ApiResult<StatusCode> {
+    let mut tx = state.pool.begin().await?;
+    sessions::revoke(&mut *tx, auth.0.session_id, "logout").await?;
+    crate::audit::audit(&mut *tx, &auth, &meta, "auth.logout", Some(("session", auth.0.session_id)), "success").await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Set a password with a one-time setup link's token.
+///
+/// The link works once and only until it expires; every session of the user is revoked.
+#[utoipa::path(post, path = "/api/v1/auth/password-setup", tag = "auth",
+    request_body = PasswordSetupRequest,
+    responses(
+        (status = 204, description = "Password set"),
+        (status = 400, description = "The link is invalid, used or expired", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn password_setup(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<PasswordSetupRequest>,
+) -> ApiResult<StatusCode> {
+    let invalid = || ApiError::BadRequest("The password-setup link is invalid, used or expired.".into());
+    if req.token.is_empty() || req.token.len() > 128 {
+        return Err(invalid());
+    }
+    let token_hash = hash_opaque(&req.token);
+    let (_, email) = sessions::peek_password_setup(&state.pool, &token_hash).await?.ok_or_else(invalid)?;
+    check_password(&req.new_password, Some(&email))
+        .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
+    let hash = state.hasher.hash(req.new_password).await?;
+    let mut tx = state.pool.begin().await?;
+    let user = sessions::consume_password_setup(&mut tx, &token_hash).await?.ok_or_else(invalid)?;
+    users::set_password(&mut *tx, user, &hash).await?;
+    sessions::revoke_all(&mut *tx, user, "password_setup", None).await?;
+    let client = meta.client();
+    record(
+        &mut *tx,
+        &AuditEvent {
+            actor_user_id: Some(user),
+            action: "user.password_setup",
+            target_type: Some("user"),
+            target_id: Some(user.0),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+            ..Default::default()
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(StatusCode::NO_CONTENT)
+}

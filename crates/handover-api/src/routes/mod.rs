@@ -1,0 +1,6 @@
+pub mod audit_log;
+pub mod auth;
+pub mod health;
+pub mod me;
+pub mod orgs;
+pub mod users;

@@ -1,0 +1,93 @@
+//! The append-only audit log. Rows say who did what to which record, never the data itself.
+
+use crate::error::DbResult;
+use crate::page::{Counted, Page};
+use handover_domain::{OrgId, UserId};
+use serde::Serialize;
+use sqlx::{FromRow, PgExecutor};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// One audited event, as written.
+#[derive(Debug, Clone, Default)]
+pub struct AuditEvent<'a> {
+    pub actor_user_id: Option<UserId>,
+    pub actor_org_id: Option<OrgId>,
+    pub actor_role: Option<&'a str>,
+    /// e.g. `auth.login`, `user.create`, `participant.read`.
+    pub action: &'a str,
+    pub target_type: Option<&'a str>,
+    pub target_id: Option<Uuid>,
+    /// `success`, `denied`, `failed` or a short reason code such as `bad_credentials`.
+    pub outcome: &'a str,
+    pub request_id: Option<&'a str>,
+    pub client_addr: Option<&'a str>,
+}
+
+pub async fn record(db: impl PgExecutor<'_>, e: &AuditEvent<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type,
+                                target_id, outcome, request_id, client_addr)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(e.actor_user_id.map(|u| u.0))
+    .bind(e.actor_org_id.map(|o| o.0))
+    .bind(e.actor_role)
+    .bind(e.action)
+    .bind(e.target_type)
+    .bind(e.target_id)
+    .bind(e.outcome)
+    .bind(e.request_id)
+    .bind(e.client_addr)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// One audit row, as read back.
+#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor_user_id: Option<Uuid>,
+    pub actor_org_id: Option<Uuid>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct AuditFilter {
+    /// Events by actors of this organisation; `None` for all (operator administrators).
+    pub actor_org_id: Option<OrgId>,
+    pub action: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(db: impl PgExecutor<'_>, f: &AuditFilter) -> DbResult<Page<AuditEntry>> {
+    let rows: Vec<Counted<AuditEntry>> = sqlx::query_as(
+        "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id,
+                outcome, request_id, client_addr, count(*) OVER () AS total
+         FROM audit_log
+         WHERE ($1::uuid IS NULL OR actor_org_id = $1)
+           AND ($2::text IS NULL OR action = $2)
+           AND ($3::uuid IS NULL OR target_id = $3)
+         ORDER BY id DESC
+         LIMIT $4 OFFSET $5",
+    )
+    .bind(f.actor_org_id.map(|o| o.0))
+    .bind(f.action.as_deref())
+    .bind(f.target_id)
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(db)
+    .await?;
+    Page::from_counted(rows)
+}

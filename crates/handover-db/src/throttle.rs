@@ -1,0 +1,89 @@
+//! Failed-login counters in the database, so every service instance sees the same counts.
+
+use crate::error::DbResult;
+use sqlx::PgExecutor;
+use time::{Duration, OffsetDateTime};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Limit {
+    /// Failures allowed within `window` before the key is locked.
+    pub max_failures: i32,
+    pub window: Duration,
+    /// How long a key stays locked. Fixed, never growing: a lock an attacker triggers ends on
+    /// its own, so nobody can be locked out for good.
+    pub lock: Duration,
+}
+
+/// When the latest lock among `keys` ends, if any is locked now.
+pub async fn locked_until(
+    db: impl PgExecutor<'_>,
+    keys: &[String],
+) -> DbResult<Option<OffsetDateTime>> {
+    Ok(sqlx::query_scalar(
+        "SELECT max(locked_until) FROM login_throttle WHERE key = ANY($1) AND locked_until > now()",
+    )
+    .bind(keys)
+    .fetch_one(db)
+    .await?)
+}
+
+/// Counts one failure for `key`; returns when the key is now locked until, if it is.
+pub async fn record_failure(
+    db: impl PgExecutor<'_>,
+    key: &str,
+    limit: Limit,
+) -> DbResult<Option<OffsetDateTime>> {
+    let window_secs = limit.window.whole_seconds() as f64;
+    let lock_secs = limit.lock.whole_seconds() as f64;
+    Ok(sqlx::query_scalar(
+        "WITH cur AS (
+            SELECT CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                        THEN 0 ELSE t.failures END AS failures
+            FROM login_throttle t WHERE t.key = $1
+         ), next AS (
+            SELECT COALESCE((SELECT failures FROM cur), 0) + 1 AS failures
+         )
+         INSERT INTO login_throttle AS t (key, failures, window_started_at, locked_until, lockouts)
+         SELECT $1,
+                CASE WHEN n.failures >= $3 THEN 0 ELSE n.failures END,
+                now(),
+                CASE WHEN n.failures >= $3 THEN now() + make_interval(secs => $4) END,
+                CASE WHEN n.failures >= $3 THEN 1 ELSE 0 END
+         FROM next n
+         ON CONFLICT (key) DO UPDATE SET
+            failures = EXCLUDED.failures,
+            window_started_at = CASE
+                WHEN EXCLUDED.locked_until IS NOT NULL
+                  OR t.window_started_at < now() - make_interval(secs => $2) THEN now()
+                ELSE t.window_started_at END,
+            locked_until = COALESCE(EXCLUDED.locked_until, t.locked_until),
+            lockouts = t.lockouts + EXCLUDED.lockouts
+         RETURNING CASE WHEN locked_until > now() THEN locked_until END",
+    )
+    .bind(key)
+    .bind(window_secs)
+    .bind(limit.max_failures)
+    .bind(lock_secs)
+    .fetch_one(db)
+    .await?)
+}
+
+pub async fn reset(db: impl PgExecutor<'_>, key: &str) -> DbResult<()> {
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(db)
+        .await?;
+    Ok(())
+}
+
+/// Forgets counters whose window and lock are long over.
+pub async fn purge(db: impl PgExecutor<'_>) -> DbResult<u64> {
+    let r = sqlx::query(
+        "DELETE FROM login_throttle
+         WHERE window_started_at < now() - interval '1 day'
+           AND (locked_until IS NULL OR locked_until < now())",
+    )
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}

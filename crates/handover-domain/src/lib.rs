@@ -1,0 +1,14 @@
+//! The rules of the handover service, free of I/O: who may do what, and what valid input is.
+
+pub mod ids;
+pub mod org;
+pub mod password;
+pub mod policy;
+pub mod user;
+pub mod validation;
+
+pub use ids::{OrgId, UserId};
+pub use org::{OrgKind, Organisation, Role};
+pub use user::{Caller, User};
+pub use policy::{Action, Decision, Relation};
+pub use validation::{FieldError, Validator};

@@ -1,0 +1,279 @@
+//! The access policy: one table answers "may this caller do this to this resource".
+//!
+//! Deny by default. A role without any grant for an action gets `Forbidden` (403): the
+//! action is closed to it whatever the target. A role with grants whose scope does not match
+//! the target's relation to the caller gets `NotFound` (404), so another organisation's records
+//! are indistinguishable from records that do not exist.
+
+use crate::org::{OrgKind, Role};
+use serde::Serialize;
+
+/// Everything a caller can ask the service to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    /// Read one's own account, organisation and role.
+    MeRead,
+    /// Change one's own password.
+    OwnPasswordChange,
+    /// List or read organisations (the register is not personal data).
+    OrgRead,
+    /// Create an organisation.
+    OrgCreate,
+    /// Rename, deactivate, or set the career centre serving a reception centre.
+    OrgUpdate,
+    /// List or read user accounts.
+    UserRead,
+    /// Create a user account.
+    UserCreate,
+    /// Change a user's name, role or active flag.
+    UserUpdate,
+    /// Issue a one-time password-setup link for a user.
+    UserPasswordSetupIssue,
+    /// Read the audit log.
+    AuditRead,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::MeRead,
+        Action::OwnPasswordChange,
+        Action::OrgRead,
+        Action::OrgCreate,
+        Action::OrgUpdate,
+        Action::UserRead,
+        Action::UserCreate,
+        Action::UserUpdate,
+        Action::UserPasswordSetupIssue,
+        Action::AuditRead,
+    ];
+}
+
+/// How the target of a request relates to the caller's organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Relation {
+    /// The target belongs to (or is) the caller's organisation.
+    Own,
+    /// The caller's career centre serves the reception centre that owns the target.
+    Serving,
+    /// The target was handed over to the caller's municipality.
+    Recipient,
+    /// None of the above.
+    Unrelated,
+}
+
+/// Which targets a grant covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Any target; the action is not tied to an organisation's records.
+    Any,
+    /// Targets of the caller's own organisation.
+    Own,
+    /// Targets of the reception centre the caller's career centre serves.
+    Serving,
+    /// Targets handed over to the caller's municipality.
+    Recipient,
+    /// Any target, but only for callers in the operator organisation.
+    Operator,
+}
+
+/// One role's permission for one action.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Grant {
+    pub role: Role,
+    pub scope: Scope,
+}
+
+/// The grants of one action.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Rule {
+    pub action: Action,
+    pub grants: &'static [Grant],
+}
+
+const fn g(role: Role, scope: Scope) -> Grant {
+    Grant { role, scope }
+}
+
+use Role::{Admin, CareerCounsellor, CentreStaff, MunicipalityStaff};
+
+const EVERY_ROLE_ANY: &[Grant] = &[
+    g(Admin, Scope::Any),
+    g(CentreStaff, Scope::Any),
+    g(CareerCounsellor, Scope::Any),
+    g(MunicipalityStaff, Scope::Any),
+];
+const ADMIN_OWN_OR_OPERATOR: &[Grant] = &[g(Admin, Scope::Own), g(Admin, Scope::Operator)];
+const OPERATOR_ADMIN: &[Grant] = &[g(Admin, Scope::Operator)];
+
+/// The policy table. `docs/security.md` shows the same table; a test keeps them in step.
+pub const POLICY: &[Rule] = &[
+    Rule { action: Action::MeRead, grants: EVERY_ROLE_ANY },
+    Rule { action: Action::OwnPasswordChange, grants: EVERY_ROLE_ANY },
+    Rule { action: Action::OrgRead, grants: EVERY_ROLE_ANY },
+    Rule { action: Action::OrgCreate, grants: OPERATOR_ADMIN },
+    Rule { action: Action::OrgUpdate, grants: OPERATOR_ADMIN },
+    Rule { action: Action::UserRead, grants: ADMIN_OWN_OR_OPERATOR },
+    Rule { action: Action::UserCreate, grants: ADMIN_OWN_OR_OPERATOR },
+    Rule { action: Action::UserUpdate, grants: ADMIN_OWN_OR_OPERATOR },
+    Rule { action: Action::UserPasswordSetupIssue, grants: ADMIN_OWN_OR_OPERATOR },
+    Rule { action: Action::AuditRead, grants: ADMIN_OWN_OR_OPERATOR },
+];
+
+/// The outcome of a policy decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    Allow,
+    /// The role may never do this: 403.
+    Forbidden,
+    /// The role may do this, but not to this target: 404.
+    NotFound,
+}
+
+/// Who is asking, as far as the policy cares.
+#[derive(Debug, Clone, Copy)]
+pub struct Principal {
+    pub role: Role,
+    pub org_kind: OrgKind,
+}
+
+fn rule(action: Action) -> Option<&'static Rule> {
+    POLICY.iter().find(|r| r.action == action)
+}
+
+/// The grants that can apply to this caller for this action.
+fn applicable(p: Principal, action: Action) -> impl Iterator<Item = &'static Grant> {
+    rule(action)
+        .map(|r| r.grants)
+        .unwrap_or(&[])
+        .iter()
+        .filter(move |gr| {
+            gr.role == p.role && (gr.scope != Scope::Operator || p.org_kind == OrgKind::Operator)
+        })
+}
+
+/// May this caller perform `action` at all (before any target is known)? Used for routes and
+/// list endpoints, whose results are then narrowed by [`list_scope`].
+pub fn role_may(p: Principal, action: Action) -> Decision {
+    if applicable(p, action).next().is_some() {
+        Decision::Allow
+    } else {
+        Decision::Forbidden
+    }
+}
+
+/// May this caller perform `action` on a target with the given relation to them?
+pub fn decide(p: Principal, action: Action, relation: Relation) -> Decision {
+    let mut any = false;
+    for gr in applicable(p, action) {
+        any = true;
+        let ok = match gr.scope {
+            Scope::Any | Scope::Operator => true,
+            Scope::Own => relation == Relation::Own,
+            Scope::Serving => relation == Relation::Serving,
+            Scope::Recipient => relation == Relation::Recipient,
+        };
+        if ok {
+            return Decision::Allow;
+        }
+    }
+    if any { Decision::NotFound } else { Decision::Forbidden }
+}
+
+/// How far a list endpoint may reach for this caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListScope {
+    Everything,
+    /// Only records of the caller's own organisation (and, where the action allows it, of
+    /// organisations related by `Serving` / `Recipient`).
+    Related { own: bool, serving: bool, recipient: bool },
+    Nothing,
+}
+
+pub fn list_scope(p: Principal, action: Action) -> ListScope {
+    let (mut own, mut serving, mut recipient, mut any) = (false, false, false, false);
+    let mut granted = false;
+    for gr in applicable(p, action) {
+        granted = true;
+        match gr.scope {
+            Scope::Any | Scope::Operator => any = true,
+            Scope::Own => own = true,
+            Scope::Serving => serving = true,
+            Scope::Recipient => recipient = true,
+        }
+    }
+    match (granted, any) {
+        (false, _) => ListScope::Nothing,
+        (true, true) => ListScope::Everything,
+        (true, false) => ListScope::Related { own, serving, recipient },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const fn p(role: Role, org_kind: OrgKind) -> Principal {
+        Principal { role, org_kind }
+    }
+
+    #[test]
+    fn every_action_has_exactly_one_rule() {
+        for a in Action::ALL {
+            assert_eq!(POLICY.iter().filter(|r| r.action == a).count(), 1, "{a:?}");
+        }
+        assert_eq!(POLICY.len(), Action::ALL.len());
+    }
+
+    #[test]
+    fn local_admin_manages_own_users_only() {
+        let admin = p(Admin, OrgKind::ReceptionCentre);
+        assert_eq!(decide(admin, Action::UserUpdate, Relation::Own), Decision::Allow);
+        assert_eq!(decide(admin, Action::UserUpdate, Relation::Unrelated), Decision::NotFound);
+        assert_eq!(role_may(admin, Action::OrgCreate), Decision::Forbidden);
+        assert_eq!(
+            list_scope(admin, Action::UserRead),
+            ListScope::Related { own: true, serving: false, recipient: false }
+        );
+    }
+
+    #[test]
+    fn operator_admin_reaches_everything() {
+        let op = p(Admin, OrgKind::Operator);
+        assert_eq!(decide(op, Action::UserUpdate, Relation::Unrelated), Decision::Allow);
+        assert_eq!(role_may(op, Action::OrgCreate), Decision::Allow);
+        assert_eq!(list_scope(op, Action::UserRead), ListScope::Everything);
+    }
+
+    #[test]
+    fn staff_roles_never_administer() {
+        for role in [CentreStaff, CareerCounsellor, MunicipalityStaff] {
+            for kind in OrgKind::ALL {
+                let who = p(role, kind);
+                for a in [
+                    Action::UserRead,
+                    Action::UserCreate,
+                    Action::UserUpdate,
+                    Action::UserPasswordSetupIssue,
+                    Action::OrgCreate,
+                    Action::OrgUpdate,
+                    Action::AuditRead,
+                ] {
+                    assert_eq!(decide(who, a, Relation::Own), Decision::Forbidden, "{role:?} {a:?}");
+                    assert_eq!(list_scope(who, a), ListScope::Nothing);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn everybody_reads_themselves() {
+        for role in Role::ALL {
+            let who = p(role, OrgKind::Municipality);
+            assert_eq!(decide(who, Action::MeRead, Relation::Own), Decision::Allow);
+            assert_eq!(decide(who, Action::OrgRead, Relation::Unrelated), Decision::Allow);
+        }
+    }
+}

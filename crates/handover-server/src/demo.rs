@@ -1,0 +1,100 @@
+//! Demo data: both reception centres, both career centres, municipalities, and one user of every
+//! role in two organisations of each kind. Loaded only with `serve --demo`; idempotent.
+
+use crate::admin::ensure_operator_org;
+use handover_api::password::Hasher;
+use handover_db::{PgPool, orgs, users};
+use handover_domain::{OrgId, OrgKind, Role, UserId};
+use uuid::Uuid;
+
+/// Every demo account has this password. Demo data never loads in production mode.
+pub const DEMO_PASSWORD: &str = "demo-passord-2026";
+
+pub struct DemoLogin {
+    pub email: String,
+    pub role: Role,
+    pub organisation: String,
+}
+
+fn demo_id(name: &str) -> Uuid {
+    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("handover-demo-{name}").as_bytes())
+}
+
+pub const KRISTIANSAND: &str = "Integreringsmottaket i Kristiansand";
+pub const STEINKJER: &str = "Integreringsmottaket i Steinkjer";
+pub const AGDER: &str = "Karrieresenteret i Agder";
+pub const TRONDELAG: &str = "Karrieresenteret i Trøndelag";
+
+async fn ensure_org(
+    pool: &PgPool,
+    slug: &str,
+    kind: OrgKind,
+    name: &str,
+    county: &str,
+    serves: Option<OrgId>,
+) -> anyhow::Result<OrgId> {
+    let id = OrgId(demo_id(slug));
+    match orgs::get(pool, id).await {
+        Ok(_) => {}
+        Err(handover_db::DbError::NotFound) => {
+            orgs::create(
+                pool,
+                &orgs::NewOrganisation {
+                    id,
+                    kind,
+                    name,
+                    municipality_number: None,
+                    county: Some(county),
+                    serves_reception_centre_id: serves,
+                },
+            )
+            .await?
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok(id)
+}
+
+pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogin>> {
+    let operator = ensure_operator_org(pool).await?;
+    let krs = ensure_org(pool, "krs", OrgKind::ReceptionCentre, KRISTIANSAND, "Agder", None).await?;
+    let stj = ensure_org(pool, "stj", OrgKind::ReceptionCentre, STEINKJER, "Trøndelag", None).await?;
+    let agder = ensure_org(pool, "agder", OrgKind::CareerCentre, AGDER, "Agder", Some(krs)).await?;
+    let trond = ensure_org(pool, "trondelag", OrgKind::CareerCentre, TRONDELAG, "Trøndelag", Some(stj)).await?;
+    let kommune_krs = orgs::find_by_municipality_number(pool, "4204").await?.id;
+    let kommune_trd = orgs::find_by_municipality_number(pool, "5001").await?.id;
+
+    let hash = hasher.hash(DEMO_PASSWORD.to_owned()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let accounts: [(&str, &str, Role, OrgId, &str); 13] = [
+        ("drift.admin@demo.no", "Drift Administrator", Role::Admin, operator, "Driftsoperatør"),
+        ("admin.mottak-kristiansand@demo.no", "Anne Admin (mottak Kristiansand)", Role::Admin, krs, KRISTIANSAND),
+        ("ansatt.mottak-kristiansand@demo.no", "Kari Mottaksansatt", Role::CentreStaff, krs, KRISTIANSAND),
+        ("admin.mottak-steinkjer@demo.no", "Arne Admin (mottak Steinkjer)", Role::Admin, stj, STEINKJER),
+        ("ansatt.mottak-steinkjer@demo.no", "Per Mottaksansatt", Role::CentreStaff, stj, STEINKJER),
+        ("admin.karriere-agder@demo.no", "Astrid Admin (Agder)", Role::Admin, agder, AGDER),
+        ("veileder.karriere-agder@demo.no", "Vilde Veileder", Role::CareerCounsellor, agder, AGDER),
+        ("admin.karriere-trondelag@demo.no", "Anders Admin (Trøndelag)", Role::Admin, trond, TRONDELAG),
+        ("veileder.karriere-trondelag@demo.no", "Viktor Veileder", Role::CareerCounsellor, trond, TRONDELAG),
+        ("admin.kommune-kristiansand@demo.no", "Aud Admin (Kristiansand kommune)", Role::Admin, kommune_krs, "Kristiansand kommune"),
+        ("ansatt.kommune-kristiansand@demo.no", "Siri Kommuneansatt", Role::MunicipalityStaff, kommune_krs, "Kristiansand kommune"),
+        ("admin.kommune-trondheim@demo.no", "Atle Admin (Trondheim kommune)", Role::Admin, kommune_trd, "Trondheim kommune"),
+        ("ansatt.kommune-trondheim@demo.no", "Trond Kommuneansatt", Role::MunicipalityStaff, kommune_trd, "Trondheim kommune"),
+    ];
+    let mut logins = Vec::new();
+    for (email, name, role, org, org_name) in accounts {
+        let id = UserId(demo_id(email));
+        match users::get(pool, id).await {
+            Ok(_) => {}
+            Err(handover_db::DbError::NotFound) => {
+                users::create(
+                    pool,
+                    &users::NewUser { id, organisation_id: org, email, name, role, password_hash: Some(&hash) },
+                )
+                .await?
+            }
+            Err(e) => return Err(e.into()),
+        }
+        logins.push(DemoLogin { email: email.to_owned(), role, organisation: org_name.to_owned() });
+    }
+    Ok(logins)
+}

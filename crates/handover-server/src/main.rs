@@ -1,0 +1,115 @@
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use handover_server::settings::{Mode, Settings, generate_key_spec};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Handover service between Norway's integration reception centres and settlement municipalities.
+#[derive(Parser)]
+#[command(version, about)]
+struct Cli {
+    /// A TOML configuration file; environment variables override it.
+    #[arg(long, global = true, env = "HANDOVER_CONFIG")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the HTTP API (creates the database and applies migrations first).
+    Serve {
+        /// Load demo organisations and users and print their logins (development mode only).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply migrations and load reference data, then exit.
+    Migrate,
+    /// Create an administrator of the operator organisation; prints a one-time password-setup link.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Print a new signing key for HANDOVER_JWT_KEY (KID:BASE64SECRET).
+    GenerateKey,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Openapi => {
+            print!("{}", handover_api::openapi_json());
+            Ok(())
+        }
+        Command::GenerateKey => {
+            println!("{}", generate_key_spec());
+            Ok(())
+        }
+        Command::Migrate => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            handover_server::init_tracing(settings.log_format);
+            handover_server::prepare_database(&settings).await?;
+            tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::CreateAdmin { email, name } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            handover_server::init_tracing(settings.log_format);
+            let pool = handover_server::prepare_database(&settings).await?;
+            let link = handover_server::admin::create_admin(
+                &pool,
+                &email,
+                &name,
+                &settings.public_url(),
+                Duration::from_secs(settings.password_setup_ttl_secs),
+            )
+            .await?;
+            println!("Administrator {email} created. Password-setup link (valid once):\n{link}");
+            Ok(())
+        }
+        Command::Serve { demo } => serve(Settings::load(cli.config.as_deref())?, demo).await,
+    }
+}
+
+async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
+    handover_server::init_tracing(settings.log_format);
+    if demo && settings.mode == Mode::Production {
+        anyhow::bail!("demo data is never loaded in production mode");
+    }
+    let started = std::time::Instant::now();
+    let pool = handover_server::prepare_database(&settings).await?;
+    let state = handover_server::app_state(&settings, pool.clone())?;
+    let logins = if demo { Some(handover_server::demo::load(&pool, &state.hasher).await?) } else { None };
+    let listener = tokio::net::TcpListener::bind(&settings.listen_addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", settings.listen_addr))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
+    println!("Handover service listening on http://{addr}");
+    println!("API docs:         http://{addr}/docs   (OpenAPI: http://{addr}/api-docs/openapi.json)");
+    if let Some(logins) = logins {
+        println!("\nDemo logins (password for all: {}):", handover_server::demo::DEMO_PASSWORD);
+        for l in logins {
+            println!("  {:<40} {:<19} {}", l.email, l.role.as_str(), l.organisation);
+        }
+        println!(
+            "\nTry:\n  curl -s http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"ansatt.mottak-kristiansand@demo.no\",\"password\":\"{}\"}}'",
+            handover_server::demo::DEMO_PASSWORD
+        );
+    }
+    handover_server::serve(
+        listener,
+        state,
+        handover_server::shutdown_signal(),
+        Duration::from_secs(settings.shutdown_grace_secs),
+    )
+    .await?;
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}

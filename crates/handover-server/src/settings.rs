@@ -1,0 +1,287 @@
+//! Configuration: defaults that work on a developer machine with PostgreSQL on localhost,
+//! overridden by an optional TOML file, then by environment variables (`HANDOVER_*`, plus
+//! `DATABASE_URL` and `LISTEN_ADDR`).
+
+use anyhow::{Context, bail};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use handover_api::ApiConfig;
+use handover_api::config::ThrottleConfig;
+use handover_api::tokens::{KeySpec, MIN_SECRET_BYTES, TokenKeys};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+pub struct Settings {
+    pub mode: Mode,
+    pub database_url: String,
+    pub listen_addr: String,
+    /// Base URL users reach the service at (links in e-mails). Defaults to `http://LISTEN_ADDR`.
+    pub public_url: Option<String>,
+    /// Active signing key, `KID:BASE64SECRET` (at least 32 bytes). Required in production.
+    pub jwt_key: Option<String>,
+    /// Retired keys still accepted until a time: `KID:BASE64SECRET:UNIX_SECONDS`, comma-separated.
+    pub jwt_retired_keys: Option<String>,
+    /// Where development keys are kept.
+    pub data_dir: PathBuf,
+    pub token_issuer: String,
+    pub token_audience: String,
+    pub access_token_ttl_secs: u64,
+    pub refresh_token_ttl_secs: u64,
+    pub session_max_age_secs: u64,
+    pub password_setup_ttl_secs: u64,
+    /// Proxies whose X-Forwarded-For is believed, comma-separated IP addresses.
+    pub trusted_proxies: String,
+    pub login_max_failures_per_account: i32,
+    pub login_max_failures_per_address: i32,
+    pub login_window_secs: u64,
+    pub login_lock_secs: u64,
+    pub max_concurrent_hashes: usize,
+    pub db_max_connections: u32,
+    pub db_acquire_timeout_secs: u64,
+    pub db_statement_timeout_secs: u64,
+    pub max_body_bytes: usize,
+    pub request_timeout_secs: u64,
+    pub shutdown_grace_secs: u64,
+    pub log_format: LogFormat,
+}
+
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Secrets never reach a log.
+        f.debug_struct("Settings")
+            .field("mode", &self.mode)
+            .field("listen_addr", &self.listen_addr)
+            .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        let api = ApiConfig::default();
+        Self {
+            mode: Mode::Development,
+            database_url: "postgres://postgres@127.0.0.1:5432/handover".into(),
+            listen_addr: "127.0.0.1:8080".into(),
+            public_url: None,
+            jwt_key: None,
+            jwt_retired_keys: None,
+            data_dir: PathBuf::from(".handover"),
+            token_issuer: api.issuer,
+            token_audience: api.audience,
+            access_token_ttl_secs: api.access_token_ttl.as_secs(),
+            refresh_token_ttl_secs: api.refresh_token_ttl.as_secs(),
+            session_max_age_secs: api.session_max_age.as_secs(),
+            password_setup_ttl_secs: api.password_setup_ttl.as_secs(),
+            trusted_proxies: String::new(),
+            login_max_failures_per_account: api.account_throttle.max_failures,
+            login_max_failures_per_address: api.address_throttle.max_failures,
+            login_window_secs: api.account_throttle.window.as_secs(),
+            login_lock_secs: api.account_throttle.lock.as_secs(),
+            max_concurrent_hashes: api.max_concurrent_hashes,
+            db_max_connections: 16,
+            db_acquire_timeout_secs: 3,
+            db_statement_timeout_secs: 10,
+            max_body_bytes: api.max_body_bytes,
+            request_timeout_secs: api.request_timeout.as_secs(),
+            shutdown_grace_secs: 20,
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+impl Settings {
+    pub fn load(file: Option<&Path>) -> anyhow::Result<Self> {
+        let mut fig = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(f) = file {
+            if !f.exists() {
+                bail!("configuration file {} does not exist", f.display());
+            }
+            fig = fig.merge(Toml::file(f));
+        }
+        fig = fig
+            .merge(Env::prefixed("HANDOVER_"))
+            .merge(Env::raw().only(&["DATABASE_URL", "LISTEN_ADDR"]));
+        let s: Settings = fig.extract().context("invalid configuration")?;
+        s.validate()?;
+        Ok(s)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if self.mode == Mode::Production && self.jwt_key.is_none() {
+            bail!("HANDOVER_JWT_KEY is required in production mode");
+        }
+        if self.access_token_ttl_secs < 60 || self.access_token_ttl_secs > 3600 {
+            bail!("HANDOVER_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
+        }
+        self.trusted_proxy_list()?;
+        Ok(())
+    }
+
+    pub fn trusted_proxy_list(&self) -> anyhow::Result<Vec<IpAddr>> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| s.parse().with_context(|| format!("bad IP address {s:?} in HANDOVER_TRUSTED_PROXIES")))
+            .collect()
+    }
+
+    pub fn public_url(&self) -> String {
+        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen_addr))
+    }
+
+    pub fn pool_settings(&self) -> handover_db::PoolSettings {
+        handover_db::PoolSettings {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout_secs),
+            statement_timeout: Duration::from_secs(self.db_statement_timeout_secs),
+        }
+    }
+
+    pub fn api_config(&self) -> anyhow::Result<ApiConfig> {
+        let window = Duration::from_secs(self.login_window_secs);
+        let lock = Duration::from_secs(self.login_lock_secs);
+        Ok(ApiConfig {
+            issuer: self.token_issuer.clone(),
+            audience: self.token_audience.clone(),
+            access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
+            refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
+            session_max_age: Duration::from_secs(self.session_max_age_secs),
+            password_setup_ttl: Duration::from_secs(self.password_setup_ttl_secs),
+            public_url: self.public_url(),
+            trusted_proxies: self.trusted_proxy_list()?,
+            account_throttle: ThrottleConfig { max_failures: self.login_max_failures_per_account, window, lock },
+            address_throttle: ThrottleConfig { max_failures: self.login_max_failures_per_address, window, lock },
+            max_concurrent_hashes: self.max_concurrent_hashes,
+            max_body_bytes: self.max_body_bytes,
+            request_timeout: Duration::from_secs(self.request_timeout_secs),
+        })
+    }
+
+    /// The signing keys: from configuration, or in development generated once and kept in
+    /// `data_dir` so tokens survive a restart.
+    pub fn token_keys(&self) -> anyhow::Result<TokenKeys> {
+        let active = match &self.jwt_key {
+            Some(spec) => parse_key(spec, false)?,
+            None if self.mode == Mode::Development => dev_key(&self.data_dir)?,
+            None => bail!("HANDOVER_JWT_KEY is required in production mode"),
+        };
+        let retired = self
+            .jwt_retired_keys
+            .as_deref()
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| parse_key(s, true))
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        TokenKeys::new(active, retired, &self.token_issuer, &self.token_audience).map_err(anyhow::Error::msg)
+    }
+}
+
+fn parse_key(spec: &str, retired: bool) -> anyhow::Result<KeySpec> {
+    let mut parts = spec.splitn(3, ':');
+    let (Some(kid), Some(secret)) = (parts.next(), parts.next()) else {
+        bail!("a signing key must look like KID:BASE64SECRET");
+    };
+    let secret = STANDARD.decode(secret.trim()).context("signing key secret is not base64")?;
+    let verify_until = match (parts.next(), retired) {
+        (Some(t), true) => Some(t.trim().parse().context("retired key: bad UNIX time")?),
+        (None, true) => bail!("a retired key must look like KID:BASE64SECRET:UNIX_SECONDS"),
+        (Some(_), false) => bail!("the active key must look like KID:BASE64SECRET"),
+        (None, false) => None,
+    };
+    Ok(KeySpec { kid: kid.trim().to_owned(), secret, verify_until })
+}
+
+/// Generates a key, as `KID:BASE64SECRET`.
+pub fn generate_key_spec() -> String {
+    let mut secret = [0u8; MIN_SECRET_BYTES];
+    rand::rng().fill_bytes(&mut secret);
+    let mut kid = [0u8; 6];
+    rand::rng().fill_bytes(&mut kid);
+    let kid: String = kid.iter().map(|b| format!("{b:02x}")).collect();
+    format!("{kid}:{}", STANDARD.encode(secret))
+}
+
+fn dev_key(dir: &Path) -> anyhow::Result<KeySpec> {
+    let path = dir.join("jwt-signing-key");
+    if let Ok(spec) = std::fs::read_to_string(&path) {
+        return parse_key(spec.trim(), false);
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let spec = generate_key_spec();
+    write_private(&path, &spec)?;
+    tracing::info!(path = %path.display(), "generated a development signing key");
+    parse_key(&spec, false)
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(content.as_bytes())?;
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, content: &str) -> anyhow::Result<()> {
+    std::fs::write(path, content).with_context(|| format!("cannot write {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_parse() {
+        let spec = generate_key_spec();
+        assert!(parse_key(&spec, false).is_ok());
+        assert!(parse_key(&spec, true).is_err());
+        assert!(parse_key(&format!("{spec}:1700000000"), true).is_ok());
+        assert!(parse_key("nocolon", false).is_err());
+        assert!(parse_key("k:!!!", false).is_err());
+    }
+
+    #[test]
+    fn production_requires_a_key() {
+        let s = Settings { mode: Mode::Production, ..Settings::default() };
+        assert!(s.validate().is_err());
+        let s = Settings { mode: Mode::Production, jwt_key: Some(generate_key_spec()), ..Settings::default() };
+        assert!(s.validate().is_ok());
+        assert!(s.token_keys().is_ok());
+    }
+
+    #[test]
+    fn bad_proxy_list_is_refused() {
+        let s = Settings { trusted_proxies: "10.0.0.1, nope".into(), ..Settings::default() };
+        assert!(s.validate().is_err());
+    }
+}
