@@ -1,1 +1,331 @@
+//! Test harness: every test starts the real service on a fresh PostgreSQL database (created from
+//! scratch, migrated, demo data loaded) and talks HTTP to it.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use handover_server::settings::{Settings, generate_key_spec};
+use reqwest::{Method, StatusCode, header::HeaderMap};
+use serde_json::Value;
+use sqlx::PgPool;
+use std::time::Duration;
+use uuid::Uuid;
+
+pub use handover_server::demo::DEMO_PASSWORD;
+
+/// Base URL of the PostgreSQL server for tests (the database name is replaced).
+pub fn server_url() -> String {
+    std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn with_db(url: &str, db: &str) -> String {
+    match url.rfind('/') {
+        Some(i) if url[..i].contains("://") && url[i..].len() > 1 || url.ends_with('/') => {
+            format!("{}/{db}", &url[..i])
+        }
+        _ => format!("{url}/{db}"),
+    }
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    pub settings: Settings,
+    db_name: String,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// One HTTP answer, with the body parsed as JSON when it is JSON.
+#[derive(Debug)]
+pub struct Res {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Res {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Asserts an RFC 9457 problem answer with this status, and returns its `type`.
+    pub fn assert_problem(&self, status: u16) -> String {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.text);
+        assert!(
+            self.header("content-type")
+                .is_some_and(|c| c.starts_with("application/problem+json")),
+            "not a problem answer: {:?} {}",
+            self.headers,
+            self.text
+        );
+        assert_eq!(self.body["status"], status);
+        assert!(self.body["title"].is_string());
+        assert!(
+            self.body["request_id"].is_string(),
+            "problem without request id: {}",
+            self.text
+        );
+        self.body["type"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// The names of the invalid fields of a 422 answer.
+    pub fn invalid_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or_default().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the service on a fresh database; `tweak` may change settings first.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db_name = format!("handover_test_{}", Uuid::new_v4().simple());
+    let mut settings = Settings {
+        database_url: with_db(&server_url(), &db_name),
+        listen_addr: "127.0.0.1:0".into(),
+        jwt_key: Some(generate_key_spec()),
+        db_max_connections: 8,
+        ..Settings::default()
+    };
+    tweak(&mut settings);
+    let pool = handover_server::prepare_database(&settings)
+        .await
+        .expect("database");
+    let state = handover_server::app_state(&settings, pool.clone()).expect("state");
+    handover_server::demo::load(&pool, &state.hasher)
+        .await
+        .expect("demo data");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(handover_server::serve(
+        listener,
+        state,
+        async move {
+            let _ = rx.await;
+        },
+        Duration::from_secs(5),
+    ));
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .unwrap();
+    TestApp {
+        base: format!("http://{addr}"),
+        client,
+        pool,
+        settings,
+        db_name,
+        shutdown: Some(tx),
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        let admin_url = server_url();
+        let db = self.db_name.clone();
+        // A separate thread with its own runtime: Drop cannot await, and the test's runtime may
+        // be single-threaded.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                if let Ok(pool) = PgPool::connect(&admin_url).await {
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {db} WITH (FORCE)"
+                    )))
+                    .execute(&pool)
+                    .await;
+                }
+            });
+        })
+        .join();
+    }
+}
+
+/// Demo accounts, by what they are.
+pub mod who {
+    pub const OPERATOR_ADMIN: &str = "drift.admin@demo.no";
+    pub const KRS_ADMIN: &str = "admin.mottak-kristiansand@demo.no";
+    pub const KRS_STAFF: &str = "ansatt.mottak-kristiansand@demo.no";
+    pub const STJ_ADMIN: &str = "admin.mottak-steinkjer@demo.no";
+    pub const STJ_STAFF: &str = "ansatt.mottak-steinkjer@demo.no";
+    pub const AGDER_ADMIN: &str = "admin.karriere-agder@demo.no";
+    pub const AGDER_COUNSELLOR: &str = "veileder.karriere-agder@demo.no";
+    pub const TRD_CC_ADMIN: &str = "admin.karriere-trondelag@demo.no";
+    pub const TRD_COUNSELLOR: &str = "veileder.karriere-trondelag@demo.no";
+    pub const KOMMUNE_KRS_ADMIN: &str = "admin.kommune-kristiansand@demo.no";
+    pub const KOMMUNE_KRS_STAFF: &str = "ansatt.kommune-kristiansand@demo.no";
+    pub const KOMMUNE_TRD_ADMIN: &str = "admin.kommune-trondheim@demo.no";
+    pub const KOMMUNE_TRD_STAFF: &str = "ansatt.kommune-trondheim@demo.no";
+
+    pub const ALL: [&str; 13] = [
+        OPERATOR_ADMIN,
+        KRS_ADMIN,
+        KRS_STAFF,
+        STJ_ADMIN,
+        STJ_STAFF,
+        AGDER_ADMIN,
+        AGDER_COUNSELLOR,
+        TRD_CC_ADMIN,
+        TRD_COUNSELLOR,
+        KOMMUNE_KRS_ADMIN,
+        KOMMUNE_KRS_STAFF,
+        KOMMUNE_TRD_ADMIN,
+        KOMMUNE_TRD_STAFF,
+    ];
+}
+
+/// The tokens of one login.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: String,
+    pub refresh: String,
+}
+
+impl TestApp {
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> Res {
+        let mut req = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Res {
+        self.request(Method::GET, path, Some(token), None, &[])
+            .await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: &Value) -> Res {
+        self.request(Method::POST, path, token, Some(body), &[])
+            .await
+    }
+
+    pub async fn patch(
+        &self,
+        path: &str,
+        token: &str,
+        body: &Value,
+        if_match: Option<&str>,
+    ) -> Res {
+        let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
+        self.request(Method::PATCH, path, Some(token), Some(body), &h)
+            .await
+    }
+
+    /// Sends raw bytes with a content type, for malformed-input tests.
+    pub async fn raw(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Res {
+        let mut req = self
+            .client
+            .request(method, format!("{}{path}", self.base))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Res {
+            status,
+            headers,
+            body,
+            text,
+        }
+    }
+
+    pub async fn try_login(&self, email: &str, password: &str) -> Res {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            &serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    pub async fn login(&self, email: &str) -> Session {
+        let r = self.try_login(email, DEMO_PASSWORD).await;
+        assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.text);
+        Session {
+            access: r.body["access_token"].as_str().unwrap().to_owned(),
+            refresh: r.body["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        self.login(email).await.access
+    }
+
+    /// The id of a demo user or organisation, looked up in the database.
+    pub async fn user_id(&self, email: &str) -> Uuid {
+        sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn org_of(&self, email: &str) -> Uuid {
+        sqlx::query_scalar("SELECT organisation_id FROM users WHERE email = $1")
+            .bind(email)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    pub async fn audit_count(&self, action: &str, outcome: &str) -> i64 {
+        sqlx::query_scalar("SELECT count(*) FROM audit_log WHERE action = $1 AND outcome = $2")
+            .bind(action)
+            .bind(outcome)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+}

@@ -1,6 +1,6 @@
 //! The router: every route, its OpenAPI description, and the middleware around them.
 
-use crate::error::{Problem, problem_response, types, PROBLEM_JSON};
+use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{audit_log, auth, health, me, orgs, users};
 use crate::state::AppState;
 use axum::Router;
@@ -51,7 +51,12 @@ impl Modify for Security {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }
@@ -66,7 +71,14 @@ impl Modify for StandardProblems {
         let problem = |desc: &str| {
             ResponseBuilder::new()
                 .description(desc)
-                .content(PROBLEM_JSON, ContentBuilder::new().schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name("Problem")))).build())
+                .content(
+                    PROBLEM_JSON,
+                    ContentBuilder::new()
+                        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+                            "Problem",
+                        ))))
+                        .build(),
+                )
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
@@ -82,7 +94,10 @@ impl Modify for StandardProblems {
                 let has_body = op.request_body.is_some();
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
                 let mut add = |code: &str, desc: &str| {
-                    op.responses.responses.entry(code.to_owned()).or_insert_with(|| RefOr::T(problem(desc)));
+                    op.responses
+                        .responses
+                        .entry(code.to_owned())
+                        .or_insert_with(|| RefOr::T(problem(desc)));
                 };
                 if secured {
                     add("401", "Missing, invalid or expired access token");
@@ -180,12 +195,18 @@ async fn security_headers(req: Request, next: Next) -> Response {
     let is_docs = req.uri().path().starts_with("/docs") || req.uri().path() == "/password-setup";
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     if !is_docs {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        h.insert("content-security-policy", HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+        );
     }
     res
 }
@@ -193,7 +214,11 @@ async fn security_headers(req: Request, next: Next) -> Response {
 /// Makes every error answer a problem document: answers from axum itself or from middleware
 /// (405, 413, timeouts) become one, and every problem carries the request id.
 async fn problem_middleware(req: Request, next: Next) -> Response {
-    let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
@@ -216,10 +241,16 @@ async fn problem_middleware(req: Request, next: Next) -> Response {
     if !problem.is_object() {
         let (kind, title) = match status {
             StatusCode::METHOD_NOT_ALLOWED => (types::METHOD_NOT_ALLOWED, "Method not allowed"),
-            StatusCode::PAYLOAD_TOO_LARGE => (types::PAYLOAD_TOO_LARGE, "The request body is too large"),
+            StatusCode::PAYLOAD_TOO_LARGE => {
+                (types::PAYLOAD_TOO_LARGE, "The request body is too large")
+            }
             StatusCode::NOT_FOUND => (types::NOT_FOUND, "Not found"),
-            StatusCode::SERVICE_UNAVAILABLE => (types::UNAVAILABLE, "The service is temporarily unavailable"),
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => (types::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type"),
+            StatusCode::SERVICE_UNAVAILABLE => {
+                (types::UNAVAILABLE, "The service is temporarily unavailable")
+            }
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+                (types::UNSUPPORTED_MEDIA_TYPE, "Unsupported media type")
+            }
             s if s.is_server_error() => (types::INTERNAL, "Internal error"),
             _ => (types::HTTP, status.canonical_reason().unwrap_or("Error")),
         };

@@ -64,6 +64,10 @@ impl Default for ApiConfig {
 impl ThrottleConfig {
     pub fn limit(&self) -> handover_db::throttle::Limit {
         let d = |v: Duration| time::Duration::try_from(v).unwrap_or(time::Duration::MINUTE);
-        handover_db::throttle::Limit { max_failures: self.max_failures, window: d(self.window), lock: d(self.lock) }
+        handover_db::throttle::Limit {
+            max_failures: self.max_failures,
+            window: d(self.window),
+            lock: d(self.lock),
+        }
     }
 }

@@ -102,7 +102,12 @@ impl ApiError {
     fn parts(&self) -> (StatusCode, &'static str, &'static str, Option<String>) {
         use ApiError::*;
         match self {
-            BadRequest(d) => (StatusCode::BAD_REQUEST, types::BAD_REQUEST, "Bad request", Some(d.clone())),
+            BadRequest(d) => (
+                StatusCode::BAD_REQUEST,
+                types::BAD_REQUEST,
+                "Bad request",
+                Some(d.clone()),
+            ),
             MalformedJson(d) => (
                 StatusCode::BAD_REQUEST,
                 types::MALFORMED_JSON,
@@ -125,7 +130,9 @@ impl ApiError {
                 StatusCode::UNAUTHORIZED,
                 types::INVALID_CREDENTIALS,
                 "Invalid credentials",
-                Some("The e-mail address or password is wrong, or the account cannot log in.".into()),
+                Some(
+                    "The e-mail address or password is wrong, or the account cannot log in.".into(),
+                ),
             ),
             Forbidden => (
                 StatusCode::FORBIDDEN,
@@ -134,12 +141,19 @@ impl ApiError {
                 None,
             ),
             NotFound => (StatusCode::NOT_FOUND, types::NOT_FOUND, "Not found", None),
-            Conflict(d) => (StatusCode::CONFLICT, types::CONFLICT, "Conflict", Some(d.clone())),
+            Conflict(d) => (
+                StatusCode::CONFLICT,
+                types::CONFLICT,
+                "Conflict",
+                Some(d.clone()),
+            ),
             PreconditionFailed => (
                 StatusCode::PRECONDITION_FAILED,
                 types::PRECONDITION_FAILED,
                 "The resource has changed",
-                Some("Fetch it again, reapply your change and send the new ETag in If-Match.".into()),
+                Some(
+                    "Fetch it again, reapply your change and send the new ETag in If-Match.".into(),
+                ),
             ),
             PreconditionRequired => (
                 StatusCode::PRECONDITION_REQUIRED,
@@ -197,7 +211,9 @@ impl From<DbError> for ApiError {
 fn conflict_message(constraint: &str) -> String {
     match constraint {
         "users_email_key" => "A user with this e-mail address already exists.".into(),
-        "organisations_kind_name_key" => "An organisation of this kind with this name already exists.".into(),
+        "organisations_kind_name_key" => {
+            "An organisation of this kind with this name already exists.".into()
+        }
         "organisations_municipality_number_key" => {
             "A municipality with this number already exists.".into()
         }
@@ -237,10 +253,10 @@ impl IntoResponse for ApiError {
             errors,
             request_id: None,
         });
-        if let Some(secs) = retry_after {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                res.headers_mut().insert(header::RETRY_AFTER, v);
-            }
+        if let Some(secs) = retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            res.headers_mut().insert(header::RETRY_AFTER, v);
         }
         if status == StatusCode::UNAUTHORIZED {
             res.headers_mut()

@@ -33,7 +33,10 @@ impl FromRequestParts<AppState> for Auth {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let v = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = v.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
 }
 
 impl Auth {
@@ -56,7 +59,11 @@ impl Auth {
 
     /// Relation of a target owned by `org` to the caller.
     pub fn relation_to_org(&self, org: handover_domain::OrgId) -> Relation {
-        if org == self.0.org_id { Relation::Own } else { Relation::Unrelated }
+        if org == self.0.org_id {
+            Relation::Own
+        } else {
+            Relation::Unrelated
+        }
     }
 
     pub fn list_scope(&self, action: Action) -> ListScope {
@@ -80,15 +87,25 @@ impl RequestMeta {
 impl FromRequestParts<AppState> for RequestMeta {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let request_id = parts
             .headers
             .get("x-request-id")
             .and_then(|v| v.to_str().ok())
             .map(|s| s.chars().take(64).collect());
-        let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
-        let client_addr = peer.map(|p| client_address(p, &parts.headers, &state.config.trusted_proxies));
-        Ok(RequestMeta { request_id, client_addr })
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        let client_addr =
+            peer.map(|p| client_address(p, &parts.headers, &state.config.trusted_proxies));
+        Ok(RequestMeta {
+            request_id,
+            client_addr,
+        })
     }
 }
 
@@ -106,7 +123,10 @@ pub fn client_address(peer: IpAddr, headers: &HeaderMap, trusted: &[IpAddr]) -> 
         .flat_map(|v| v.split(','))
         .filter_map(|s| s.trim().parse().ok())
         .collect();
-    hops.into_iter().rev().find(|ip| !trusted.contains(ip)).unwrap_or(peer)
+    hops.into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
 }
 
 /// A JSON body: `application/json` required (415), syntax errors are 400, and type errors,
@@ -132,10 +152,18 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(ct) = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(ct) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
         return false;
     };
-    let mime = ct.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let mime = ct
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase();
     mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
 }
 
@@ -179,15 +207,19 @@ fn short_syntax(e: &serde_json::Error) -> &'static str {
 
 /// serde's messages are clear but may quote the whole input value; keep them short.
 fn describe_data_error(msg: &str) -> (&'static str, String) {
-    let msg: String = msg.split(" at line ").next().unwrap_or(msg).chars().take(200).collect();
+    let msg: String = msg
+        .split(" at line ")
+        .next()
+        .unwrap_or(msg)
+        .chars()
+        .take(200)
+        .collect();
     let code = if msg.starts_with("unknown field") {
         "unknown_field"
     } else if msg.starts_with("missing field") {
         "missing_field"
     } else if msg.starts_with("invalid type") {
         "invalid_type"
-    } else if msg.starts_with("unknown variant") {
-        "invalid_value"
     } else {
         "invalid_value"
     };
@@ -254,13 +286,19 @@ impl IfMatch {
         if s == "*" {
             return Err(ApiError::PreconditionRequired);
         }
-        s.split(',').find_map(|t| parse_etag(t.trim())).ok_or(ApiError::PreconditionFailed)
+        s.split(',')
+            .find_map(|t| parse_etag(t.trim()))
+            .ok_or(ApiError::PreconditionFailed)
     }
 }
 
 fn parse_etag(s: &str) -> Option<i32> {
     let s = s.strip_prefix("W/").unwrap_or(s);
-    s.strip_prefix('"')?.strip_suffix('"')?.parse().ok().filter(|v: &i32| *v > 0)
+    s.strip_prefix('"')?
+        .strip_suffix('"')?
+        .parse()
+        .ok()
+        .filter(|v: &i32| *v > 0)
 }
 
 /// The ETag for a version number.
@@ -277,10 +315,16 @@ mod tests {
     fn forwarded_for_is_believed_only_from_trusted_proxies() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let mut h = HeaderMap::new();
-        h.insert("x-forwarded-for", HeaderValue::from_static("6.6.6.6, 192.0.2.7"));
+        h.insert(
+            "x-forwarded-for",
+            HeaderValue::from_static("6.6.6.6, 192.0.2.7"),
+        );
         let outsider: IpAddr = "198.51.100.9".parse().unwrap();
         assert_eq!(client_address(outsider, &h, &[proxy]), outsider);
-        assert_eq!(client_address(proxy, &h, &[proxy]), "192.0.2.7".parse::<IpAddr>().unwrap());
+        assert_eq!(
+            client_address(proxy, &h, &[proxy]),
+            "192.0.2.7".parse::<IpAddr>().unwrap()
+        );
         assert_eq!(client_address(proxy, &HeaderMap::new(), &[proxy]), proxy);
     }
 
@@ -302,16 +346,25 @@ mod tests {
 
     #[test]
     fn json_errors_are_classified() {
-        assert!(matches!(parse_json::<T>(b"{"), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(
+            parse_json::<T>(b"{"),
+            Err(ApiError::MalformedJson(_))
+        ));
         match parse_json::<T>(br#"{"a": 1, "role": "admin"}"#) {
             Err(ApiError::Validation(e)) => assert_eq!(e[0].code, "unknown_field"),
             other => panic!("{other:?}"),
         }
         match parse_json::<T>(br#"{"a": "x"}"#) {
-            Err(ApiError::Validation(e)) => assert_eq!((e[0].field.as_str(), e[0].code.as_str()), ("a", "invalid_type")),
+            Err(ApiError::Validation(e)) => assert_eq!(
+                (e[0].field.as_str(), e[0].code.as_str()),
+                ("a", "invalid_type")
+            ),
             other => panic!("{other:?}"),
         }
         let deep = "[".repeat(10_000);
-        assert!(matches!(parse_json::<serde_json::Value>(deep.as_bytes()), Err(ApiError::MalformedJson(_))));
+        assert!(matches!(
+            parse_json::<serde_json::Value>(deep.as_bytes()),
+            Err(ApiError::MalformedJson(_))
+        ));
     }
 }

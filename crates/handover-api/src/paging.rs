@@ -23,10 +23,18 @@ impl Paging {
         let limit = self.limit.unwrap_or(DEFAULT_LIMIT);
         let offset = self.offset.unwrap_or(0);
         if !(1..=MAX_LIMIT).contains(&limit) {
-            return Err(ApiError::field("limit", "out_of_range", "must be between 1 and 200"));
+            return Err(ApiError::field(
+                "limit",
+                "out_of_range",
+                "must be between 1 and 200",
+            ));
         }
         if !(0..=MAX_OFFSET).contains(&offset) {
-            return Err(ApiError::field("offset", "out_of_range", "must be between 0 and 1000000"));
+            return Err(ApiError::field(
+                "offset",
+                "out_of_range",
+                "must be between 0 and 1000000",
+            ));
         }
         Ok((limit, offset))
     }

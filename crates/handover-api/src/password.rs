@@ -25,7 +25,10 @@ impl Hasher {
             .hash_password(b"no such account - constant work")
             .map_err(ApiError::internal)?
             .to_string();
-        Ok(Self { permits: Arc::new(Semaphore::new(max_concurrent.max(1))), dummy_hash: dummy.into() })
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            dummy_hash: dummy.into(),
+        })
     }
 
     async fn blocking<T: Send + 'static>(
@@ -33,12 +36,17 @@ impl Hasher {
         f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
     ) -> Result<T, ApiError> {
         let _permit = self.permits.acquire().await.map_err(ApiError::internal)?;
-        tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(ApiError::internal)?
     }
 
     pub async fn hash(&self, password: String) -> Result<String, ApiError> {
         self.blocking(move || {
-            Ok(argon2()?.hash_password(password.as_bytes()).map_err(ApiError::internal)?.to_string())
+            Ok(argon2()?
+                .hash_password(password.as_bytes())
+                .map_err(ApiError::internal)?
+                .to_string())
         })
         .await
     }
@@ -49,7 +57,11 @@ impl Hasher {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self
-            .blocking(move || Ok(argon2()?.verify_password(password.as_bytes(), hash.as_str()).is_ok()))
+            .blocking(move || {
+                Ok(argon2()?
+                    .verify_password(password.as_bytes(), hash.as_str())
+                    .is_ok())
+            })
             .await?;
         Ok(ok && real)
     }

@@ -7,7 +7,9 @@ use crate::error::ApiError;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use handover_domain::UserId;
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode};
+use jsonwebtoken::{
+    Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
+};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -44,7 +46,9 @@ pub struct KeySpec {
 
 impl std::fmt::Debug for KeySpec {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeySpec").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("KeySpec")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,14 +67,25 @@ pub struct TokenKeys {
 }
 
 fn now_secs() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
 }
 
 impl TokenKeys {
-    pub fn new(active: KeySpec, retired: Vec<KeySpec>, issuer: &str, audience: &str) -> Result<Self, String> {
+    pub fn new(
+        active: KeySpec,
+        retired: Vec<KeySpec>,
+        issuer: &str,
+        audience: &str,
+    ) -> Result<Self, String> {
         for k in std::iter::once(&active).chain(&retired) {
             if k.secret.len() < MIN_SECRET_BYTES {
-                return Err(format!("signing key {:?} is shorter than {MIN_SECRET_BYTES} bytes", k.kid));
+                return Err(format!(
+                    "signing key {:?} is shorter than {MIN_SECRET_BYTES} bytes",
+                    k.kid
+                ));
             }
             if k.kid.is_empty() || k.kid.len() > 64 {
                 return Err("a key id must be 1 to 64 characters".into());
@@ -80,7 +95,10 @@ impl TokenKeys {
         for k in std::iter::once(&active).chain(&retired) {
             verifying.insert(
                 k.kid.clone(),
-                VerifyKey { key: DecodingKey::from_secret(&k.secret), verify_until: k.verify_until },
+                VerifyKey {
+                    key: DecodingKey::from_secret(&k.secret),
+                    verify_until: k.verify_until,
+                },
             );
         }
         let mut validation = Validation::new(ALGORITHM);
@@ -125,7 +143,9 @@ impl TokenKeys {
         if vk.verify_until.is_some_and(|until| now_secs() > until) {
             return None;
         }
-        decode::<Claims>(token, &vk.key, &self.validation).ok().map(|d| d.claims)
+        decode::<Claims>(token, &vk.key, &self.validation)
+            .ok()
+            .map(|d| d.claims)
     }
 }
 
@@ -147,7 +167,11 @@ mod tests {
     use super::*;
 
     fn keys(retired: Vec<KeySpec>) -> TokenKeys {
-        let active = KeySpec { kid: "k2".into(), secret: vec![7; 32], verify_until: None };
+        let active = KeySpec {
+            kid: "k2".into(),
+            secret: vec![7; 32],
+            verify_until: None,
+        };
         match TokenKeys::new(active, retired, "iss", "aud") {
             Ok(k) => k,
             Err(e) => unreachable!("{e}"),
@@ -156,24 +180,52 @@ mod tests {
 
     #[test]
     fn round_trip_and_rotation() {
-        let old = KeySpec { kid: "k1".into(), secret: vec![1; 32], verify_until: Some(now_secs() + 60) };
-        let gone = KeySpec { kid: "k0".into(), secret: vec![2; 32], verify_until: Some(now_secs() - 1) };
+        let old = KeySpec {
+            kid: "k1".into(),
+            secret: vec![1; 32],
+            verify_until: Some(now_secs() + 60),
+        };
+        let gone = KeySpec {
+            kid: "k0".into(),
+            secret: vec![2; 32],
+            verify_until: Some(now_secs() - 1),
+        };
         let k = keys(vec![old.clone(), gone.clone()]);
-        let t = k.issue(UserId::new(), Uuid::new_v4(), Duration::from_secs(60)).unwrap_or_default();
+        let t = k
+            .issue(UserId::new(), Uuid::new_v4(), Duration::from_secs(60))
+            .unwrap_or_default();
         assert!(k.verify(&t).is_some());
         // A token signed by the still-valid retired key verifies; by the expired one, not.
         let by_old = keys(vec![]);
         let signer = |spec: KeySpec| {
-            TokenKeys::new(spec, vec![], "iss", "aud").ok().and_then(|s| s.issue(UserId::new(), Uuid::new_v4(), Duration::from_secs(60)).ok()).unwrap_or_default()
+            TokenKeys::new(spec, vec![], "iss", "aud")
+                .ok()
+                .and_then(|s| {
+                    s.issue(UserId::new(), Uuid::new_v4(), Duration::from_secs(60))
+                        .ok()
+                })
+                .unwrap_or_default()
         };
         assert!(k.verify(&signer(old)).is_some());
         assert!(k.verify(&signer(gone)).is_none());
-        assert!(by_old.verify(&signer(KeySpec { kid: "zz".into(), secret: vec![9; 32], verify_until: None })).is_none());
+        assert!(
+            by_old
+                .verify(&signer(KeySpec {
+                    kid: "zz".into(),
+                    secret: vec![9; 32],
+                    verify_until: None
+                }))
+                .is_none()
+        );
     }
 
     #[test]
     fn short_secrets_are_refused() {
-        let active = KeySpec { kid: "k".into(), secret: vec![1; 16], verify_until: None };
+        let active = KeySpec {
+            kid: "k".into(),
+            secret: vec![1; 16],
+            verify_until: None,
+        };
         assert!(TokenKeys::new(active, vec![], "i", "a").is_err());
     }
 

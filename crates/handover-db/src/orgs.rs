@@ -23,7 +23,8 @@ struct Row {
 }
 
 pub(crate) fn parse<T: std::str::FromStr>(s: &str) -> DbResult<T> {
-    s.parse().map_err(|_| DbError::Rejected(format!("unexpected stored value {s:?}")))
+    s.parse()
+        .map_err(|_| DbError::Rejected(format!("unexpected stored value {s:?}")))
 }
 
 impl TryFrom<Row> for Organisation {
@@ -56,7 +57,13 @@ macro_rules! org_select {
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: OrgId) -> DbResult<Organisation> {
-    let row: Row = sqlx::query_as(concat!(org_select!(), " FROM organisations o WHERE o.id = $1")).bind(id.0).fetch_one(db).await?;
+    let row: Row = sqlx::query_as(concat!(
+        org_select!(),
+        " FROM organisations o WHERE o.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_one(db)
+    .await?;
     row.try_into()
 }
 
@@ -67,7 +74,10 @@ pub async fn find_by_municipality_number(
     let row: Row = sqlx::query_as(concat!(
         org_select!(),
         " FROM organisations o WHERE o.municipality_number = $1"
-    )).bind(number).fetch_one(db).await?;
+    ))
+    .bind(number)
+    .fetch_one(db)
+    .await?;
     row.try_into()
 }
 

@@ -28,7 +28,10 @@ pub fn parse_municipalities(csv: &str) -> Result<Vec<Municipality>, String> {
             return Err(format!("line {}: expected number,name,county", i + 1));
         };
         if !is_municipality_number(number) {
-            return Err(format!("line {}: bad municipality number {number:?}", i + 1));
+            return Err(format!(
+                "line {}: bad municipality number {number:?}",
+                i + 1
+            ));
         }
         out.push(Municipality {
             number: number.to_owned(),
@@ -45,7 +48,12 @@ pub async fn load_municipalities(pool: &PgPool) -> DbResult<u64> {
     let list = parse_municipalities(MUNICIPALITIES_CSV).map_err(DbError::Rejected)?;
     let ids: Vec<Uuid> = list
         .iter()
-        .map(|m| Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("no-kommune-{}", m.number).as_bytes()))
+        .map(|m| {
+            Uuid::new_v5(
+                &Uuid::NAMESPACE_OID,
+                format!("no-kommune-{}", m.number).as_bytes(),
+            )
+        })
         .collect();
     let numbers: Vec<&str> = list.iter().map(|m| m.number.as_str()).collect();
     let names: Vec<&str> = list.iter().map(|m| m.name.as_str()).collect();
@@ -85,8 +93,15 @@ mod tests {
         names.sort();
         names.dedup();
         assert_eq!(names.len(), 357, "names must be unique");
-        for (n, name) in [("0301", "Oslo"), ("4204", "Kristiansand"), ("5006", "Steinkjer")] {
-            assert!(list.iter().any(|m| m.number == n && m.name == name), "{n} {name}");
+        for (n, name) in [
+            ("0301", "Oslo"),
+            ("4204", "Kristiansand"),
+            ("5006", "Steinkjer"),
+        ] {
+            assert!(
+                list.iter().any(|m| m.number == n && m.name == name),
+                "{n} {name}"
+            );
         }
     }
 

@@ -84,7 +84,10 @@ pub async fn rotate(
     let user_id = UserId(user_id);
     if used_at.is_some() {
         revoke(&mut *db, session_id, "refresh_token_reuse").await?;
-        return Ok(Rotation::ReuseDetected { user_id, session_id });
+        return Ok(Rotation::ReuseDetected {
+            user_id,
+            session_id,
+        });
     }
     if !valid {
         return Ok(Rotation::Invalid);
@@ -93,8 +96,17 @@ pub async fn rotate(
         .bind(old_hash)
         .execute(&mut *db)
         .await?;
-    insert_refresh(&mut *db, session_id, new_hash, OffsetDateTime::now_utc() + refresh_ttl).await?;
-    Ok(Rotation::Rotated { user_id, session_id })
+    insert_refresh(
+        &mut *db,
+        session_id,
+        new_hash,
+        OffsetDateTime::now_utc() + refresh_ttl,
+    )
+    .await?;
+    Ok(Rotation::Rotated {
+        user_id,
+        session_id,
+    })
 }
 
 pub async fn revoke(db: impl PgExecutor<'_>, session: Uuid, reason: &str) -> DbResult<()> {

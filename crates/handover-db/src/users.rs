@@ -48,10 +48,14 @@ macro_rules! user_columns {
 }
 
 pub async fn get(db: impl PgExecutor<'_>, id: UserId) -> DbResult<User> {
-    let row: Row = sqlx::query_as(concat!("SELECT ", user_columns!(), " FROM users u WHERE u.id = $1"))
-        .bind(id.0)
-        .fetch_one(db)
-        .await?;
+    let row: Row = sqlx::query_as(concat!(
+        "SELECT ",
+        user_columns!(),
+        " FROM users u WHERE u.id = $1"
+    ))
+    .bind(id.0)
+    .fetch_one(db)
+    .await?;
     row.try_into()
 }
 

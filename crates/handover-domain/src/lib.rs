@@ -9,6 +9,6 @@ pub mod validation;
 
 pub use ids::{OrgId, UserId};
 pub use org::{OrgKind, Organisation, Role};
-pub use user::{Caller, User};
 pub use policy::{Action, Decision, Relation};
+pub use user::{Caller, User};
 pub use validation::{FieldError, Validator};

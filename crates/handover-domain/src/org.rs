@@ -137,7 +137,10 @@ mod tests {
     fn names_round_trip() {
         for r in Role::ALL {
             assert_eq!(r.as_str().parse::<Role>().ok(), Some(r));
-            assert_eq!(serde_json::to_value(r).ok(), Some(serde_json::json!(r.as_str())));
+            assert_eq!(
+                serde_json::to_value(r).ok(),
+                Some(serde_json::json!(r.as_str()))
+            );
         }
         for k in OrgKind::ALL {
             assert_eq!(k.as_str().parse::<OrgKind>().ok(), Some(k));

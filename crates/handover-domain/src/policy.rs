@@ -110,16 +110,46 @@ const OPERATOR_ADMIN: &[Grant] = &[g(Admin, Scope::Operator)];
 
 /// The policy table. `docs/security.md` shows the same table; a test keeps them in step.
 pub const POLICY: &[Rule] = &[
-    Rule { action: Action::MeRead, grants: EVERY_ROLE_ANY },
-    Rule { action: Action::OwnPasswordChange, grants: EVERY_ROLE_ANY },
-    Rule { action: Action::OrgRead, grants: EVERY_ROLE_ANY },
-    Rule { action: Action::OrgCreate, grants: OPERATOR_ADMIN },
-    Rule { action: Action::OrgUpdate, grants: OPERATOR_ADMIN },
-    Rule { action: Action::UserRead, grants: ADMIN_OWN_OR_OPERATOR },
-    Rule { action: Action::UserCreate, grants: ADMIN_OWN_OR_OPERATOR },
-    Rule { action: Action::UserUpdate, grants: ADMIN_OWN_OR_OPERATOR },
-    Rule { action: Action::UserPasswordSetupIssue, grants: ADMIN_OWN_OR_OPERATOR },
-    Rule { action: Action::AuditRead, grants: ADMIN_OWN_OR_OPERATOR },
+    Rule {
+        action: Action::MeRead,
+        grants: EVERY_ROLE_ANY,
+    },
+    Rule {
+        action: Action::OwnPasswordChange,
+        grants: EVERY_ROLE_ANY,
+    },
+    Rule {
+        action: Action::OrgRead,
+        grants: EVERY_ROLE_ANY,
+    },
+    Rule {
+        action: Action::OrgCreate,
+        grants: OPERATOR_ADMIN,
+    },
+    Rule {
+        action: Action::OrgUpdate,
+        grants: OPERATOR_ADMIN,
+    },
+    Rule {
+        action: Action::UserRead,
+        grants: ADMIN_OWN_OR_OPERATOR,
+    },
+    Rule {
+        action: Action::UserCreate,
+        grants: ADMIN_OWN_OR_OPERATOR,
+    },
+    Rule {
+        action: Action::UserUpdate,
+        grants: ADMIN_OWN_OR_OPERATOR,
+    },
+    Rule {
+        action: Action::UserPasswordSetupIssue,
+        grants: ADMIN_OWN_OR_OPERATOR,
+    },
+    Rule {
+        action: Action::AuditRead,
+        grants: ADMIN_OWN_OR_OPERATOR,
+    },
 ];
 
 /// The outcome of a policy decision.
@@ -179,7 +209,11 @@ pub fn decide(p: Principal, action: Action, relation: Relation) -> Decision {
             return Decision::Allow;
         }
     }
-    if any { Decision::NotFound } else { Decision::Forbidden }
+    if any {
+        Decision::NotFound
+    } else {
+        Decision::Forbidden
+    }
 }
 
 /// How far a list endpoint may reach for this caller.
@@ -188,7 +222,11 @@ pub enum ListScope {
     Everything,
     /// Only records of the caller's own organisation (and, where the action allows it, of
     /// organisations related by `Serving` / `Recipient`).
-    Related { own: bool, serving: bool, recipient: bool },
+    Related {
+        own: bool,
+        serving: bool,
+        recipient: bool,
+    },
     Nothing,
 }
 
@@ -207,7 +245,54 @@ pub fn list_scope(p: Principal, action: Action) -> ListScope {
     match (granted, any) {
         (false, _) => ListScope::Nothing,
         (true, true) => ListScope::Everything,
-        (true, false) => ListScope::Related { own, serving, recipient },
+        (true, false) => ListScope::Related {
+            own,
+            serving,
+            recipient,
+        },
+    }
+}
+
+/// The policy table as Markdown, for `docs/security.md` (a test keeps the two identical).
+pub fn markdown_table() -> String {
+    let roles = Role::ALL;
+    let mut out = String::from("| action |");
+    for r in roles {
+        out.push_str(&format!(" {} |", r.as_str()));
+    }
+    out.push_str("\n|---|");
+    for _ in roles {
+        out.push_str("---|");
+    }
+    out.push('\n');
+    for rule in POLICY {
+        let name = serde_variant(&rule.action);
+        out.push_str(&format!("| `{name}` |"));
+        for r in roles {
+            let scopes: Vec<&str> = rule
+                .grants
+                .iter()
+                .filter(|g| g.role == r)
+                .map(|g| match g.scope {
+                    Scope::Any => "any",
+                    Scope::Own => "own",
+                    Scope::Serving => "serving",
+                    Scope::Recipient => "recipient",
+                    Scope::Operator => "operator",
+                })
+                .collect();
+            let cell = if scopes.is_empty() { "—".to_owned() } else { scopes.join(", ") };
+            out.push_str(&format!(" {cell} |"));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn serde_variant<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        _ => String::new(),
     }
 }
 
@@ -230,19 +315,32 @@ mod tests {
     #[test]
     fn local_admin_manages_own_users_only() {
         let admin = p(Admin, OrgKind::ReceptionCentre);
-        assert_eq!(decide(admin, Action::UserUpdate, Relation::Own), Decision::Allow);
-        assert_eq!(decide(admin, Action::UserUpdate, Relation::Unrelated), Decision::NotFound);
+        assert_eq!(
+            decide(admin, Action::UserUpdate, Relation::Own),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(admin, Action::UserUpdate, Relation::Unrelated),
+            Decision::NotFound
+        );
         assert_eq!(role_may(admin, Action::OrgCreate), Decision::Forbidden);
         assert_eq!(
             list_scope(admin, Action::UserRead),
-            ListScope::Related { own: true, serving: false, recipient: false }
+            ListScope::Related {
+                own: true,
+                serving: false,
+                recipient: false
+            }
         );
     }
 
     #[test]
     fn operator_admin_reaches_everything() {
         let op = p(Admin, OrgKind::Operator);
-        assert_eq!(decide(op, Action::UserUpdate, Relation::Unrelated), Decision::Allow);
+        assert_eq!(
+            decide(op, Action::UserUpdate, Relation::Unrelated),
+            Decision::Allow
+        );
         assert_eq!(role_may(op, Action::OrgCreate), Decision::Allow);
         assert_eq!(list_scope(op, Action::UserRead), ListScope::Everything);
     }
@@ -261,7 +359,11 @@ mod tests {
                     Action::OrgUpdate,
                     Action::AuditRead,
                 ] {
-                    assert_eq!(decide(who, a, Relation::Own), Decision::Forbidden, "{role:?} {a:?}");
+                    assert_eq!(
+                        decide(who, a, Relation::Own),
+                        Decision::Forbidden,
+                        "{role:?} {a:?}"
+                    );
                     assert_eq!(list_scope(who, a), ListScope::Nothing);
                 }
             }
@@ -273,7 +375,10 @@ mod tests {
         for role in Role::ALL {
             let who = p(role, OrgKind::Municipality);
             assert_eq!(decide(who, Action::MeRead, Relation::Own), Decision::Allow);
-            assert_eq!(decide(who, Action::OrgRead, Relation::Unrelated), Decision::Allow);
+            assert_eq!(
+                decide(who, Action::OrgRead, Relation::Unrelated),
+                Decision::Allow
+            );
         }
     }
 }

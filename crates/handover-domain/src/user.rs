@@ -35,6 +35,9 @@ pub struct Caller {
 
 impl Caller {
     pub fn principal(&self) -> crate::policy::Principal {
-        crate::policy::Principal { role: self.role, org_kind: self.org_kind }
+        crate::policy::Principal {
+            role: self.role,
+            org_kind: self.org_kind,
+        }
     }
 }

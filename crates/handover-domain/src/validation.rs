@@ -42,24 +42,47 @@ impl Validator {
         if t.is_empty() {
             self.add(field, "required", "must not be empty");
         } else if t.chars().count() > max {
-            self.add(field, "too_long", format!("must be at most {max} characters"));
+            self.add(
+                field,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
         } else if t.chars().any(|c| c.is_control()) {
-            self.add(field, "invalid_characters", "must not contain control characters");
+            self.add(
+                field,
+                "invalid_characters",
+                "must not contain control characters",
+            );
         }
     }
 
     /// Free text that may span lines: bounded length, no control characters but line breaks and tabs.
     pub fn free_text(&mut self, field: &str, value: &str, max: usize) {
         if value.chars().count() > max {
-            self.add(field, "too_long", format!("must be at most {max} characters"));
-        } else if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
-            self.add(field, "invalid_characters", "must not contain control characters");
+            self.add(
+                field,
+                "too_long",
+                format!("must be at most {max} characters"),
+            );
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            self.add(
+                field,
+                "invalid_characters",
+                "must not contain control characters",
+            );
         }
     }
 
     pub fn email(&mut self, field: &str, value: &str) {
         if !is_plausible_email(value) {
-            self.add(field, "invalid_email", "must be an e-mail address like name@example.no");
+            self.add(
+                field,
+                "invalid_email",
+                "must be an e-mail address like name@example.no",
+            );
         }
     }
 
@@ -74,7 +97,11 @@ impl Validator {
     }
 
     pub fn finish(self) -> Result<(), Vec<FieldError>> {
-        if self.errors.is_empty() { Ok(()) } else { Err(self.errors) }
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(self.errors)
+        }
     }
 }
 
@@ -126,10 +153,17 @@ mod tests {
         v.free_text("notes", "line\nline", 100);
         v.free_text("bad", "bell\u{7}", 100);
         let errs = v.finish().err().unwrap_or_default();
-        let fields: Vec<_> = errs.iter().map(|e| (e.field.as_str(), e.code.as_str())).collect();
+        let fields: Vec<_> = errs
+            .iter()
+            .map(|e| (e.field.as_str(), e.code.as_str()))
+            .collect();
         assert_eq!(
             fields,
-            [("name", "required"), ("title", "too_long"), ("bad", "invalid_characters")]
+            [
+                ("name", "required"),
+                ("title", "too_long"),
+                ("bad", "invalid_characters")
+            ]
         );
     }
 }

@@ -48,13 +48,21 @@ pub async fn create_admin(
     let mut tx = pool.begin().await?;
     users::create(
         &mut *tx,
-        &users::NewUser { id, organisation_id: org, email: &email, name: name.trim(), role: Role::Admin, password_hash: None },
+        &users::NewUser {
+            id,
+            organisation_id: org,
+            email: &email,
+            name: name.trim(),
+            role: Role::Admin,
+            password_hash: None,
+        },
     )
     .await
     .with_context(|| format!("cannot create {email} (does the user exist already?)"))?;
     let (token, hash) = new_opaque_token();
     let ttl = time::Duration::try_from(setup_ttl).unwrap_or(time::Duration::DAY);
-    sessions::create_password_setup(&mut *tx, id, None, &hash, OffsetDateTime::now_utc() + ttl).await?;
+    sessions::create_password_setup(&mut *tx, id, None, &hash, OffsetDateTime::now_utc() + ttl)
+        .await?;
     handover_db::audit::record(
         &mut *tx,
         &handover_db::audit::AuditEvent {
@@ -68,5 +76,8 @@ pub async fn create_admin(
     )
     .await?;
     tx.commit().await?;
-    Ok(format!("{}/password-setup#token={token}", public_url.trim_end_matches('/')))
+    Ok(format!(
+        "{}/password-setup#token={token}",
+        public_url.trim_end_matches('/')
+    ))
 }

@@ -17,7 +17,10 @@ pub struct DemoLogin {
 }
 
 fn demo_id(name: &str) -> Uuid {
-    Uuid::new_v5(&Uuid::NAMESPACE_OID, format!("handover-demo-{name}").as_bytes())
+    Uuid::new_v5(
+        &Uuid::NAMESPACE_OID,
+        format!("handover-demo-{name}").as_bytes(),
+    )
 }
 
 pub const KRISTIANSAND: &str = "Integreringsmottaket i Kristiansand";
@@ -57,28 +60,141 @@ async fn ensure_org(
 
 pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogin>> {
     let operator = ensure_operator_org(pool).await?;
-    let krs = ensure_org(pool, "krs", OrgKind::ReceptionCentre, KRISTIANSAND, "Agder", None).await?;
-    let stj = ensure_org(pool, "stj", OrgKind::ReceptionCentre, STEINKJER, "Trøndelag", None).await?;
-    let agder = ensure_org(pool, "agder", OrgKind::CareerCentre, AGDER, "Agder", Some(krs)).await?;
-    let trond = ensure_org(pool, "trondelag", OrgKind::CareerCentre, TRONDELAG, "Trøndelag", Some(stj)).await?;
+    let krs = ensure_org(
+        pool,
+        "krs",
+        OrgKind::ReceptionCentre,
+        KRISTIANSAND,
+        "Agder",
+        None,
+    )
+    .await?;
+    let stj = ensure_org(
+        pool,
+        "stj",
+        OrgKind::ReceptionCentre,
+        STEINKJER,
+        "Trøndelag",
+        None,
+    )
+    .await?;
+    let agder = ensure_org(
+        pool,
+        "agder",
+        OrgKind::CareerCentre,
+        AGDER,
+        "Agder",
+        Some(krs),
+    )
+    .await?;
+    let trond = ensure_org(
+        pool,
+        "trondelag",
+        OrgKind::CareerCentre,
+        TRONDELAG,
+        "Trøndelag",
+        Some(stj),
+    )
+    .await?;
     let kommune_krs = orgs::find_by_municipality_number(pool, "4204").await?.id;
     let kommune_trd = orgs::find_by_municipality_number(pool, "5001").await?.id;
 
-    let hash = hasher.hash(DEMO_PASSWORD.to_owned()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let hash = hasher
+        .hash(DEMO_PASSWORD.to_owned())
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     let accounts: [(&str, &str, Role, OrgId, &str); 13] = [
-        ("drift.admin@demo.no", "Drift Administrator", Role::Admin, operator, "Driftsoperatør"),
-        ("admin.mottak-kristiansand@demo.no", "Anne Admin (mottak Kristiansand)", Role::Admin, krs, KRISTIANSAND),
-        ("ansatt.mottak-kristiansand@demo.no", "Kari Mottaksansatt", Role::CentreStaff, krs, KRISTIANSAND),
-        ("admin.mottak-steinkjer@demo.no", "Arne Admin (mottak Steinkjer)", Role::Admin, stj, STEINKJER),
-        ("ansatt.mottak-steinkjer@demo.no", "Per Mottaksansatt", Role::CentreStaff, stj, STEINKJER),
-        ("admin.karriere-agder@demo.no", "Astrid Admin (Agder)", Role::Admin, agder, AGDER),
-        ("veileder.karriere-agder@demo.no", "Vilde Veileder", Role::CareerCounsellor, agder, AGDER),
-        ("admin.karriere-trondelag@demo.no", "Anders Admin (Trøndelag)", Role::Admin, trond, TRONDELAG),
-        ("veileder.karriere-trondelag@demo.no", "Viktor Veileder", Role::CareerCounsellor, trond, TRONDELAG),
-        ("admin.kommune-kristiansand@demo.no", "Aud Admin (Kristiansand kommune)", Role::Admin, kommune_krs, "Kristiansand kommune"),
-        ("ansatt.kommune-kristiansand@demo.no", "Siri Kommuneansatt", Role::MunicipalityStaff, kommune_krs, "Kristiansand kommune"),
-        ("admin.kommune-trondheim@demo.no", "Atle Admin (Trondheim kommune)", Role::Admin, kommune_trd, "Trondheim kommune"),
-        ("ansatt.kommune-trondheim@demo.no", "Trond Kommuneansatt", Role::MunicipalityStaff, kommune_trd, "Trondheim kommune"),
+        (
+            "drift.admin@demo.no",
+            "Drift Administrator",
+            Role::Admin,
+            operator,
+            "Driftsoperatør",
+        ),
+        (
+            "admin.mottak-kristiansand@demo.no",
+            "Anne Admin (mottak Kristiansand)",
+            Role::Admin,
+            krs,
+            KRISTIANSAND,
+        ),
+        (
+            "ansatt.mottak-kristiansand@demo.no",
+            "Kari Mottaksansatt",
+            Role::CentreStaff,
+            krs,
+            KRISTIANSAND,
+        ),
+        (
+            "admin.mottak-steinkjer@demo.no",
+            "Arne Admin (mottak Steinkjer)",
+            Role::Admin,
+            stj,
+            STEINKJER,
+        ),
+        (
+            "ansatt.mottak-steinkjer@demo.no",
+            "Per Mottaksansatt",
+            Role::CentreStaff,
+            stj,
+            STEINKJER,
+        ),
+        (
+            "admin.karriere-agder@demo.no",
+            "Astrid Admin (Agder)",
+            Role::Admin,
+            agder,
+            AGDER,
+        ),
+        (
+            "veileder.karriere-agder@demo.no",
+            "Vilde Veileder",
+            Role::CareerCounsellor,
+            agder,
+            AGDER,
+        ),
+        (
+            "admin.karriere-trondelag@demo.no",
+            "Anders Admin (Trøndelag)",
+            Role::Admin,
+            trond,
+            TRONDELAG,
+        ),
+        (
+            "veileder.karriere-trondelag@demo.no",
+            "Viktor Veileder",
+            Role::CareerCounsellor,
+            trond,
+            TRONDELAG,
+        ),
+        (
+            "admin.kommune-kristiansand@demo.no",
+            "Aud Admin (Kristiansand kommune)",
+            Role::Admin,
+            kommune_krs,
+            "Kristiansand kommune",
+        ),
+        (
+            "ansatt.kommune-kristiansand@demo.no",
+            "Siri Kommuneansatt",
+            Role::MunicipalityStaff,
+            kommune_krs,
+            "Kristiansand kommune",
+        ),
+        (
+            "admin.kommune-trondheim@demo.no",
+            "Atle Admin (Trondheim kommune)",
+            Role::Admin,
+            kommune_trd,
+            "Trondheim kommune",
+        ),
+        (
+            "ansatt.kommune-trondheim@demo.no",
+            "Trond Kommuneansatt",
+            Role::MunicipalityStaff,
+            kommune_trd,
+            "Trondheim kommune",
+        ),
     ];
     let mut logins = Vec::new();
     for (email, name, role, org, org_name) in accounts {
@@ -88,13 +204,24 @@ pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogi
             Err(handover_db::DbError::NotFound) => {
                 users::create(
                     pool,
-                    &users::NewUser { id, organisation_id: org, email, name, role, password_hash: Some(&hash) },
+                    &users::NewUser {
+                        id,
+                        organisation_id: org,
+                        email,
+                        name,
+                        role,
+                        password_hash: Some(&hash),
+                    },
                 )
                 .await?
             }
             Err(e) => return Err(e.into()),
         }
-        logins.push(DemoLogin { email: email.to_owned(), role, organisation: org_name.to_owned() });
+        logins.push(DemoLogin {
+            email: email.to_owned(),
+            role,
+            organisation: org_name.to_owned(),
+        });
     }
     Ok(logins)
 }

@@ -5,8 +5,8 @@ pub mod demo;
 pub mod settings;
 
 use anyhow::Context;
-use handover_api::password::Hasher;
 use handover_api::AppState;
+use handover_api::password::Hasher;
 use settings::Settings;
 use std::future::Future;
 use std::net::SocketAddr;
@@ -22,15 +22,24 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<handover_db
     let pool = handover_db::connect(&settings.database_url, &settings.pool_settings())
         .await
         .context("cannot connect to the database")?;
-    handover_db::migrate(&pool).await.context("migrations failed")?;
-    handover_db::reference::load_municipalities(&pool).await.context("loading municipalities failed")?;
+    handover_db::migrate(&pool)
+        .await
+        .context("migrations failed")?;
+    handover_db::reference::load_municipalities(&pool)
+        .await
+        .context("loading municipalities failed")?;
     Ok(pool)
 }
 
 pub fn app_state(settings: &Settings, pool: handover_db::PgPool) -> anyhow::Result<AppState> {
     let config = settings.api_config()?;
     let hasher = Hasher::new(config.max_concurrent_hashes).map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(AppState { pool, config: Arc::new(config), keys: Arc::new(settings.token_keys()?), hasher })
+    Ok(AppState {
+        pool,
+        config: Arc::new(config),
+        keys: Arc::new(settings.token_keys()?),
+        hasher,
+    })
 }
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most `grace`.
@@ -43,11 +52,14 @@ pub async fn serve(
     let maintenance = tokio::spawn(maintenance(state.pool.clone()));
     let app = handover_api::router(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            let _ = tx.send(());
-        });
+    let server = axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = tx.send(());
+    });
     let deadline = async move {
         if rx.await.is_ok() {
             tokio::time::sleep(grace).await;
@@ -104,7 +116,9 @@ pub fn init_tracing(format: settings::LogFormat) {
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match format {
         settings::LogFormat::Json => builder.json().flatten_event(true).try_init(),
         settings::LogFormat::Text => builder.try_init(),

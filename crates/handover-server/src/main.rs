@@ -84,18 +84,32 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let started = std::time::Instant::now();
     let pool = handover_server::prepare_database(&settings).await?;
     let state = handover_server::app_state(&settings, pool.clone())?;
-    let logins = if demo { Some(handover_server::demo::load(&pool, &state.hasher).await?) } else { None };
+    let logins = if demo {
+        Some(handover_server::demo::load(&pool, &state.hasher).await?)
+    } else {
+        None
+    };
     let listener = tokio::net::TcpListener::bind(&settings.listen_addr)
         .await
         .with_context(|| format!("cannot listen on {}", settings.listen_addr))?;
     let addr = listener.local_addr()?;
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     println!("Handover service listening on http://{addr}");
-    println!("API docs:         http://{addr}/docs   (OpenAPI: http://{addr}/api-docs/openapi.json)");
+    println!(
+        "API docs:         http://{addr}/docs   (OpenAPI: http://{addr}/api-docs/openapi.json)"
+    );
     if let Some(logins) = logins {
-        println!("\nDemo logins (password for all: {}):", handover_server::demo::DEMO_PASSWORD);
+        println!(
+            "\nDemo logins (password for all: {}):",
+            handover_server::demo::DEMO_PASSWORD
+        );
         for l in logins {
-            println!("  {:<40} {:<19} {}", l.email, l.role.as_str(), l.organisation);
+            println!(
+                "  {:<40} {:<19} {}",
+                l.email,
+                l.role.as_str(),
+                l.organisation
+            );
         }
         println!(
             "\nTry:\n  curl -s http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"ansatt.mottak-kristiansand@demo.no\",\"password\":\"{}\"}}'",

@@ -143,12 +143,17 @@ impl Settings {
             .split(',')
             .map(str::trim)
             .filter(|s| !s.is_empty())
-            .map(|s| s.parse().with_context(|| format!("bad IP address {s:?} in HANDOVER_TRUSTED_PROXIES")))
+            .map(|s| {
+                s.parse()
+                    .with_context(|| format!("bad IP address {s:?} in HANDOVER_TRUSTED_PROXIES"))
+            })
             .collect()
     }
 
     pub fn public_url(&self) -> String {
-        self.public_url.clone().unwrap_or_else(|| format!("http://{}", self.listen_addr))
+        self.public_url
+            .clone()
+            .unwrap_or_else(|| format!("http://{}", self.listen_addr))
     }
 
     pub fn pool_settings(&self) -> handover_db::PoolSettings {
@@ -171,8 +176,16 @@ impl Settings {
             password_setup_ttl: Duration::from_secs(self.password_setup_ttl_secs),
             public_url: self.public_url(),
             trusted_proxies: self.trusted_proxy_list()?,
-            account_throttle: ThrottleConfig { max_failures: self.login_max_failures_per_account, window, lock },
-            address_throttle: ThrottleConfig { max_failures: self.login_max_failures_per_address, window, lock },
+            account_throttle: ThrottleConfig {
+                max_failures: self.login_max_failures_per_account,
+                window,
+                lock,
+            },
+            address_throttle: ThrottleConfig {
+                max_failures: self.login_max_failures_per_address,
+                window,
+                lock,
+            },
             max_concurrent_hashes: self.max_concurrent_hashes,
             max_body_bytes: self.max_body_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
@@ -196,7 +209,8 @@ impl Settings {
             .filter(|s| !s.is_empty())
             .map(|s| parse_key(s, true))
             .collect::<anyhow::Result<Vec<_>>>()?;
-        TokenKeys::new(active, retired, &self.token_issuer, &self.token_audience).map_err(anyhow::Error::msg)
+        TokenKeys::new(active, retired, &self.token_issuer, &self.token_audience)
+            .map_err(anyhow::Error::msg)
     }
 }
 
@@ -205,14 +219,20 @@ fn parse_key(spec: &str, retired: bool) -> anyhow::Result<KeySpec> {
     let (Some(kid), Some(secret)) = (parts.next(), parts.next()) else {
         bail!("a signing key must look like KID:BASE64SECRET");
     };
-    let secret = STANDARD.decode(secret.trim()).context("signing key secret is not base64")?;
+    let secret = STANDARD
+        .decode(secret.trim())
+        .context("signing key secret is not base64")?;
     let verify_until = match (parts.next(), retired) {
         (Some(t), true) => Some(t.trim().parse().context("retired key: bad UNIX time")?),
         (None, true) => bail!("a retired key must look like KID:BASE64SECRET:UNIX_SECONDS"),
         (Some(_), false) => bail!("the active key must look like KID:BASE64SECRET"),
         (None, false) => None,
     };
-    Ok(KeySpec { kid: kid.trim().to_owned(), secret, verify_until })
+    Ok(KeySpec {
+        kid: kid.trim().to_owned(),
+        secret,
+        verify_until,
+    })
 }
 
 /// Generates a key, as `KID:BASE64SECRET`.
@@ -272,16 +292,26 @@ mod tests {
 
     #[test]
     fn production_requires_a_key() {
-        let s = Settings { mode: Mode::Production, ..Settings::default() };
+        let s = Settings {
+            mode: Mode::Production,
+            ..Settings::default()
+        };
         assert!(s.validate().is_err());
-        let s = Settings { mode: Mode::Production, jwt_key: Some(generate_key_spec()), ..Settings::default() };
+        let s = Settings {
+            mode: Mode::Production,
+            jwt_key: Some(generate_key_spec()),
+            ..Settings::default()
+        };
         assert!(s.validate().is_ok());
         assert!(s.token_keys().is_ok());
     }
 
     #[test]
     fn bad_proxy_list_is_refused() {
-        let s = Settings { trusted_proxies: "10.0.0.1, nope".into(), ..Settings::default() };
+        let s = Settings {
+            trusted_proxies: "10.0.0.1, nope".into(),
+            ..Settings::default()
+        };
         assert!(s.validate().is_err());
     }
 }

@@ -44,9 +44,17 @@ pub async fn list(
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<AuditList>> {
     auth.require(Action::AuditRead)?;
-    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.resolve()?;
+    let (limit, offset) = Paging {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .resolve()?;
     if q.action.as_ref().is_some_and(|a| a.len() > 64) {
-        return Err(ApiError::field("action", "too_long", "must be at most 64 characters"));
+        return Err(ApiError::field(
+            "action",
+            "too_long",
+            "must be at most 64 characters",
+        ));
     }
     let actor_org_id = match auth.list_scope(Action::AuditRead) {
         ListScope::Everything => None,
@@ -55,8 +63,19 @@ pub async fn list(
     };
     let page = audit::list(
         &state.pool,
-        &AuditFilter { actor_org_id, action: q.action, target_id: q.target_id, limit, offset },
+        &AuditFilter {
+            actor_org_id,
+            action: q.action,
+            target_id: q.target_id,
+            limit,
+            offset,
+        },
     )
     .await?;
-    Ok(Json(AuditList { items: page.items, total: page.total, limit, offset }))
+    Ok(Json(AuditList {
+        items: page.items,
+        total: page.total,
+        limit,
+        offset,
+    }))
 }

@@ -60,7 +60,9 @@ pub struct PasswordSetupRequest {
 
 fn retry_after(until: OffsetDateTime) -> ApiError {
     let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
-    ApiError::TooManyRequests { retry_after_secs: secs }
+    ApiError::TooManyRequests {
+        retry_after_secs: secs,
+    }
 }
 
 async fn tokens_for(
@@ -126,7 +128,9 @@ pub async fn login(
     }
     let account_key = format!("account:{email}");
     let address_key = meta.client_addr.map(|a| format!("address:{a}"));
-    let keys: Vec<String> = std::iter::once(account_key.clone()).chain(address_key.clone()).collect();
+    let keys: Vec<String> = std::iter::once(account_key.clone())
+        .chain(address_key.clone())
+        .collect();
     if let Some(until) = throttle::locked_until(&state.pool, &keys).await? {
         audit_anonymous(&state, &meta, "auth.login", None, "throttled").await?;
         return Err(retry_after(until));
@@ -138,7 +142,12 @@ pub async fn login(
     let user = found.filter(|r| password_ok && r.active && r.org_active);
 
     let Some(user) = user else {
-        throttle::record_failure(&state.pool, &account_key, state.config.account_throttle.limit()).await?;
+        throttle::record_failure(
+            &state.pool,
+            &account_key,
+            state.config.account_throttle.limit(),
+        )
+        .await?;
         if let Some(k) = &address_key {
             throttle::record_failure(&state.pool, k, state.config.address_throttle.limit()).await?;
         }
@@ -206,12 +215,22 @@ pub async fn refresh(
     .await?;
     tx.commit().await?;
     match outcome {
-        Rotation::Rotated { user_id, session_id } => {
-            Ok(Json(tokens_for(&state, user_id, session_id, new_token).await?))
-        }
+        Rotation::Rotated {
+            user_id,
+            session_id,
+        } => Ok(Json(
+            tokens_for(&state, user_id, session_id, new_token).await?,
+        )),
         Rotation::ReuseDetected { user_id, .. } => {
             tracing::warn!(user = %user_id, "refresh token reused; session revoked");
-            audit_anonymous(&state, &meta, "auth.refresh", Some(user_id), "reuse_detected").await?;
+            audit_anonymous(
+                &state,
+                &meta,
+                "auth.refresh",
+                Some(user_id),
+                "reuse_detected",
+            )
+            .await?;
             Err(ApiError::Unauthenticated)
         }
         Rotation::Invalid => Err(ApiError::Unauthenticated),
@@ -229,7 +248,15 @@ pub async fn logout(
 ) -> ApiResult<StatusCode> {
     let mut tx = state.pool.begin().await?;
     sessions::revoke(&mut *tx, auth.0.session_id, "logout").await?;
-    crate::audit::audit(&mut *tx, &auth, &meta, "auth.logout", Some(("session", auth.0.session_id)), "success").await?;
+    crate::audit::audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "auth.logout",
+        Some(("session", auth.0.session_id)),
+        "success",
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -248,17 +275,22 @@ pub async fn password_setup(
     meta: RequestMeta,
     ApiJson(req): ApiJson<PasswordSetupRequest>,
 ) -> ApiResult<StatusCode> {
-    let invalid = || ApiError::BadRequest("The password-setup link is invalid, used or expired.".into());
+    let invalid =
+        || ApiError::BadRequest("The password-setup link is invalid, used or expired.".into());
     if req.token.is_empty() || req.token.len() > 128 {
         return Err(invalid());
     }
     let token_hash = hash_opaque(&req.token);
-    let (_, email) = sessions::peek_password_setup(&state.pool, &token_hash).await?.ok_or_else(invalid)?;
+    let (_, email) = sessions::peek_password_setup(&state.pool, &token_hash)
+        .await?
+        .ok_or_else(invalid)?;
     check_password(&req.new_password, Some(&email))
         .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
     let hash = state.hasher.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
-    let user = sessions::consume_password_setup(&mut tx, &token_hash).await?.ok_or_else(invalid)?;
+    let user = sessions::consume_password_setup(&mut tx, &token_hash)
+        .await?
+        .ok_or_else(invalid)?;
     users::set_password(&mut *tx, user, &hash).await?;
     sessions::revoke_all(&mut *tx, user, "password_setup", None).await?;
     let client = meta.client();

@@ -55,9 +55,15 @@ pub async fn change_password(
     auth.require(Action::OwnPasswordChange)?;
     let user = users::get(&state.pool, auth.0.user_id).await?;
     let account_key = format!("account:{}", user.email);
-    if let Some(until) = throttle::locked_until(&state.pool, std::slice::from_ref(&account_key)).await? {
-        let secs = (until - time::OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
-        return Err(ApiError::TooManyRequests { retry_after_secs: secs });
+    if let Some(until) =
+        throttle::locked_until(&state.pool, std::slice::from_ref(&account_key)).await?
+    {
+        let secs = (until - time::OffsetDateTime::now_utc())
+            .whole_seconds()
+            .max(1) as u64;
+        return Err(ApiError::TooManyRequests {
+            retry_after_secs: secs,
+        });
     }
     check_password(&req.new_password, Some(&user.email))
         .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
@@ -65,15 +71,46 @@ pub async fn change_password(
     let ok = req.current_password.chars().count() <= MAX_PASSWORD_CHARS
         && state.hasher.verify(req.current_password, stored).await?;
     if !ok {
-        throttle::record_failure(&state.pool, &account_key, state.config.account_throttle.limit()).await?;
-        crate::audit::audit(&state.pool, &auth, &meta, "user.password_change", Some(("user", auth.0.user_id.0)), "bad_credentials").await?;
-        return Err(ApiError::field("current_password", "incorrect", "is not your current password"));
+        throttle::record_failure(
+            &state.pool,
+            &account_key,
+            state.config.account_throttle.limit(),
+        )
+        .await?;
+        crate::audit::audit(
+            &state.pool,
+            &auth,
+            &meta,
+            "user.password_change",
+            Some(("user", auth.0.user_id.0)),
+            "bad_credentials",
+        )
+        .await?;
+        return Err(ApiError::field(
+            "current_password",
+            "incorrect",
+            "is not your current password",
+        ));
     }
     let hash = state.hasher.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
     users::set_password(&mut *tx, auth.0.user_id, &hash).await?;
-    sessions::revoke_all(&mut *tx, auth.0.user_id, "password_change", Some(auth.0.session_id)).await?;
-    crate::audit::audit(&mut *tx, &auth, &meta, "user.password_change", Some(("user", auth.0.user_id.0)), "success").await?;
+    sessions::revoke_all(
+        &mut *tx,
+        auth.0.user_id,
+        "password_change",
+        Some(auth.0.session_id),
+    )
+    .await?;
+    crate::audit::audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "user.password_change",
+        Some(("user", auth.0.user_id.0)),
+        "success",
+    )
+    .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -92,7 +92,12 @@ async fn check_serves(state: &AppState, v: &mut Validator, target: OrgId) -> Api
         Err(handover_db::DbError::NotFound) => false,
         Err(e) => return Err(e.into()),
     };
-    v.check(ok, "serves_reception_centre_id", "not_a_reception_centre", "must be a reception centre");
+    v.check(
+        ok,
+        "serves_reception_centre_id",
+        "not_a_reception_centre",
+        "must be a reception centre",
+    );
     Ok(())
 }
 
@@ -107,12 +112,35 @@ pub async fn list(
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> ApiResult<Json<OrganisationList>> {
     auth.require(Action::OrgRead)?;
-    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.resolve()?;
-    if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::field("q", "too_long", "must be at most 100 characters"));
+    let (limit, offset) = Paging {
+        limit: q.limit,
+        offset: q.offset,
     }
-    let page = orgs::list(&state.pool, &OrgFilter { kind: q.kind, q: q.q, active: q.active, limit, offset }).await?;
-    Ok(Json(OrganisationList { items: page.items, total: page.total, limit, offset }))
+    .resolve()?;
+    if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::field(
+            "q",
+            "too_long",
+            "must be at most 100 characters",
+        ));
+    }
+    let page = orgs::list(
+        &state.pool,
+        &OrgFilter {
+            kind: q.kind,
+            q: q.q,
+            active: q.active,
+            limit,
+            offset,
+        },
+    )
+    .await?;
+    Ok(Json(OrganisationList {
+        items: page.items,
+        total: page.total,
+        limit,
+        offset,
+    }))
 }
 
 /// Read an organisation.
@@ -149,13 +177,29 @@ pub async fn create(
     auth.check(Action::OrgCreate, Relation::Unrelated)?;
     let mut v = Validator::new();
     v.text("name", &req.name, MAX_NAME_CHARS);
-    v.check(req.kind != OrgKind::Operator, "kind", "not_allowed", "there is only one operator organisation");
+    v.check(
+        req.kind != OrgKind::Operator,
+        "kind",
+        "not_allowed",
+        "there is only one operator organisation",
+    );
     match (&req.municipality_number, req.kind) {
-        (Some(n), OrgKind::Municipality) => {
-            v.check(is_municipality_number(n), "municipality_number", "invalid", "must be four digits")
-        }
-        (None, OrgKind::Municipality) => v.add("municipality_number", "required", "required for a municipality"),
-        (Some(_), _) => v.add("municipality_number", "not_allowed", "only municipalities have a number"),
+        (Some(n), OrgKind::Municipality) => v.check(
+            is_municipality_number(n),
+            "municipality_number",
+            "invalid",
+            "must be four digits",
+        ),
+        (None, OrgKind::Municipality) => v.add(
+            "municipality_number",
+            "required",
+            "required for a municipality",
+        ),
+        (Some(_), _) => v.add(
+            "municipality_number",
+            "not_allowed",
+            "only municipalities have a number",
+        ),
         (None, _) => {}
     }
     if let Some(c) = &req.county {
@@ -163,7 +207,11 @@ pub async fn create(
     }
     match (req.serves_reception_centre_id, req.kind) {
         (Some(target), OrgKind::CareerCentre) => check_serves(&state, &mut v, target).await?,
-        (Some(_), _) => v.add("serves_reception_centre_id", "not_allowed", "only a career centre serves a reception centre"),
+        (Some(_), _) => v.add(
+            "serves_reception_centre_id",
+            "not_allowed",
+            "only a career centre serves a reception centre",
+        ),
         (None, _) => {}
     }
     v.finish().map_err(ApiError::Validation)?;
@@ -182,7 +230,15 @@ pub async fn create(
         },
     )
     .await?;
-    audit(&mut *tx, &auth, &meta, "organisation.create", Some(("organisation", id.0)), "success").await?;
+    audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "organisation.create",
+        Some(("organisation", id.0)),
+        "success",
+    )
+    .await?;
     let org = orgs::get(&mut *tx, id).await?;
     tx.commit().await?;
     let mut res = with_etag(org.version, (StatusCode::CREATED, Json(&org)));
@@ -224,7 +280,11 @@ pub async fn update(
     }
     match (req.serves_reception_centre_id, org.kind) {
         (Some(Some(target)), OrgKind::CareerCentre) => check_serves(&state, &mut v, target).await?,
-        (Some(Some(_)), _) => v.add("serves_reception_centre_id", "not_allowed", "only a career centre serves a reception centre"),
+        (Some(Some(_)), _) => v.add(
+            "serves_reception_centre_id",
+            "not_allowed",
+            "only a career centre serves a reception centre",
+        ),
         _ => {}
     }
     v.check(
@@ -245,7 +305,15 @@ pub async fn update(
     if !orgs::update(&mut *tx, org.id, version, &changes).await? {
         return Err(ApiError::PreconditionFailed);
     }
-    audit(&mut *tx, &auth, &meta, "organisation.update", Some(("organisation", org.id.0)), "success").await?;
+    audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "organisation.update",
+        Some(("organisation", org.id.0)),
+        "success",
+    )
+    .await?;
     let updated = orgs::get(&mut *tx, org.id).await?;
     tx.commit().await?;
     Ok(with_etag(updated.version, Json(updated)))

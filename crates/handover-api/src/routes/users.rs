@@ -106,7 +106,11 @@ pub async fn list(
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<UserList>> {
     auth.require(Action::UserRead)?;
-    let (limit, offset) = Paging { limit: q.limit, offset: q.offset }.resolve()?;
+    let (limit, offset) = Paging {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .resolve()?;
     let organisation_id = match auth.list_scope(Action::UserRead) {
         ListScope::Everything => q.organisation_id.map(OrgId),
         ListScope::Related { .. } => {
@@ -119,14 +123,30 @@ pub async fn list(
         ListScope::Nothing => return Err(ApiError::Forbidden),
     };
     if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::field("q", "too_long", "must be at most 100 characters"));
+        return Err(ApiError::field(
+            "q",
+            "too_long",
+            "must be at most 100 characters",
+        ));
     }
     let page = users::list(
         &state.pool,
-        &UserFilter { organisation_id, role: q.role, active: q.active, q: q.q, limit, offset },
+        &UserFilter {
+            organisation_id,
+            role: q.role,
+            active: q.active,
+            q: q.q,
+            limit,
+            offset,
+        },
     )
     .await?;
-    Ok(Json(UserList { items: page.items, total: page.total, limit, offset }))
+    Ok(Json(UserList {
+        items: page.items,
+        total: page.total,
+        limit,
+        offset,
+    }))
 }
 
 /// Create a user. The account has no password until the user follows a setup link.
@@ -145,7 +165,10 @@ pub async fn create(
 ) -> ApiResult<Response> {
     auth.require(Action::UserCreate)?;
     // A foreign organisation id in the body is treated like a foreign record: 404.
-    auth.check(Action::UserCreate, auth.relation_to_org(req.organisation_id))?;
+    auth.check(
+        Action::UserCreate,
+        auth.relation_to_org(req.organisation_id),
+    )?;
     let org = match orgs::get(&state.pool, req.organisation_id).await {
         Err(handover_db::DbError::NotFound) => return Err(ApiError::NotFound),
         other => other?,
@@ -154,8 +177,18 @@ pub async fn create(
     let mut v = Validator::new();
     v.email("email", &email);
     v.text("name", &req.name, MAX_NAME_CHARS);
-    v.check(req.role.fits(org.kind), "role", "role_does_not_fit", "this role does not fit the organisation's kind");
-    v.check(org.active, "organisation_id", "inactive", "the organisation is deactivated");
+    v.check(
+        req.role.fits(org.kind),
+        "role",
+        "role_does_not_fit",
+        "this role does not fit the organisation's kind",
+    );
+    v.check(
+        org.active,
+        "organisation_id",
+        "inactive",
+        "the organisation is deactivated",
+    );
     v.finish().map_err(ApiError::Validation)?;
 
     let id = UserId::new();
@@ -172,7 +205,15 @@ pub async fn create(
         },
     )
     .await?;
-    audit(&mut *tx, &auth, &meta, "user.create", Some(("user", id.0)), "success").await?;
+    audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "user.create",
+        Some(("user", id.0)),
+        "success",
+    )
+    .await?;
     let user = users::get(&mut *tx, id).await?;
     tx.commit().await?;
     let mut res = with_etag(user.version, (StatusCode::CREATED, Json(&user)));
@@ -230,14 +271,20 @@ pub async fn update(
     }
     if let Some(role) = req.role {
         let org = orgs::get(&state.pool, user.organisation_id).await?;
-        v.check(role.fits(org.kind), "role", "role_does_not_fit", "this role does not fit the organisation's kind");
+        v.check(
+            role.fits(org.kind),
+            "role",
+            "role_does_not_fit",
+            "this role does not fit the organisation's kind",
+        );
     }
     v.finish().map_err(ApiError::Validation)?;
     if user.id == auth.0.user_id
         && (req.active == Some(false) || req.role.is_some_and(|r| r != user.role))
     {
         return Err(ApiError::Conflict(
-            "You cannot deactivate yourself or change your own role; ask another administrator.".into(),
+            "You cannot deactivate yourself or change your own role; ask another administrator."
+                .into(),
         ));
     }
 
@@ -263,7 +310,15 @@ pub async fn update(
         // New rights take effect with a new login.
         sessions::revoke_all(&mut *tx, user.id, "role_changed", None).await?;
     }
-    audit(&mut *tx, &auth, &meta, action, Some(("user", user.id.0)), "success").await?;
+    audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        action,
+        Some(("user", user.id.0)),
+        "success",
+    )
+    .await?;
     let updated = users::get(&mut *tx, user.id).await?;
     tx.commit().await?;
     Ok(with_etag(updated.version, Json(updated)))
@@ -287,12 +342,28 @@ pub async fn password_setup_link(
         return Err(ApiError::Conflict("The user is deactivated.".into()));
     }
     let (token, hash) = new_opaque_token();
-    let ttl = time::Duration::try_from(state.config.password_setup_ttl).unwrap_or(time::Duration::DAY);
+    let ttl =
+        time::Duration::try_from(state.config.password_setup_ttl).unwrap_or(time::Duration::DAY);
     let expires_at = OffsetDateTime::now_utc() + ttl;
     let mut tx = state.pool.begin().await?;
-    sessions::create_password_setup(&mut *tx, user.id, Some(auth.0.user_id), &hash, expires_at).await?;
-    audit(&mut *tx, &auth, &meta, "user.password_setup_link", Some(("user", user.id.0)), "success").await?;
+    sessions::create_password_setup(&mut *tx, user.id, Some(auth.0.user_id), &hash, expires_at)
+        .await?;
+    audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "user.password_setup_link",
+        Some(("user", user.id.0)),
+        "success",
+    )
+    .await?;
     tx.commit().await?;
-    let url = format!("{}/password-setup#token={token}", state.config.public_url.trim_end_matches('/'));
-    Ok((StatusCode::CREATED, Json(PasswordSetupLink { url, expires_at })))
+    let url = format!(
+        "{}/password-setup#token={token}",
+        state.config.public_url.trim_end_matches('/')
+    );
+    Ok((
+        StatusCode::CREATED,
+        Json(PasswordSetupLink { url, expires_at }),
+    ))
 }

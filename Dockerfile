@@ -1,0 +1,22 @@
+# Builds the handover service. No network access is needed at run time; the build fetches crates
+# from crates.io only (there are no compile-time database checks, so no sqlx offline data).
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked -p handover-server \
+ && cp target/release/handover /usr/local/bin/handover
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+ && rm -rf /var/lib/apt/lists/* \
+ && useradd --system --home /var/lib/handover --create-home handover
+COPY --from=build /usr/local/bin/handover /usr/local/bin/handover
+USER handover
+WORKDIR /var/lib/handover
+ENV LISTEN_ADDR=0.0.0.0:8080 \
+    HANDOVER_DATA_DIR=/var/lib/handover \
+    HANDOVER_LOG_FORMAT=json
+EXPOSE 8080
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8080/readyz || exit 1
+ENTRYPOINT ["handover"]
+CMD ["serve"]
