@@ -281,7 +281,11 @@ pub fn markdown_table() -> String {
                     Scope::Operator => "operator",
                 })
                 .collect();
-            let cell = if scopes.is_empty() { "—".to_owned() } else { scopes.join(", ") };
+            let cell = if scopes.is_empty() {
+                "—".to_owned()
+            } else {
+                scopes.join(", ")
+            };
             out.push_str(&format!(" {cell} |"));
         }
         out.push('\n');
