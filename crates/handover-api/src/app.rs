@@ -1,7 +1,7 @@
 //! The router: every route, its OpenAPI description, and the middleware around them.
 
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
-use crate::routes::{audit_log, auth, health, me, orgs, users};
+use crate::routes::{audit_log, auth, health, me, orgs, participants, programme, users};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -40,6 +40,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "organisations", description = "The organisation register"),
         (name = "users", description = "User administration"),
         (name = "audit", description = "The audit log"),
+        (name = "participants", description = "Participants of the full-time programme"),
+        (name = "programme record", description = "Competence mapping, Norwegian training, programme elements, placements"),
     )
 )]
 struct ApiDoc;
@@ -138,6 +140,28 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::get, users::update))
         .routes(routes!(users::password_setup_link))
         .routes(routes!(audit_log::list))
+        .routes(routes!(participants::list, participants::create))
+        .routes(routes!(participants::get, participants::update))
+        .routes(routes!(participants::lookup))
+        .routes(routes!(participants::record))
+        .routes(routes!(participants::history))
+        .routes(routes!(programme::get_mapping, programme::put_mapping))
+        .routes(routes!(programme::get_norwegian, programme::put_norwegian))
+        .routes(routes!(programme::list_elements, programme::create_element))
+        .routes(routes!(
+            programme::get_element,
+            programme::update_element,
+            programme::delete_element
+        ))
+        .routes(routes!(
+            programme::list_placements,
+            programme::create_placement
+        ))
+        .routes(routes!(
+            programme::get_placement,
+            programme::update_placement,
+            programme::delete_placement
+        ))
 }
 
 /// The OpenAPI document, as served and as committed under `openapi/`.

@@ -290,6 +290,16 @@ impl IfMatch {
             .find_map(|t| parse_etag(t.trim()))
             .ok_or(ApiError::PreconditionFailed)
     }
+
+    /// For PUT of a document that may not exist yet: `None` without the header (create), the
+    /// version with it (replace).
+    pub fn optional_version(&self) -> Result<Option<i32>, ApiError> {
+        if self.0.is_none() {
+            Ok(None)
+        } else {
+            self.version().map(Some)
+        }
+    }
 }
 
 fn parse_etag(s: &str) -> Option<i32> {

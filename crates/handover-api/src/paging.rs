@@ -9,6 +9,7 @@ pub const MAX_OFFSET: i64 = 1_000_000;
 /// Offset pagination, ordered by a stable key.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct Paging {
     /// Items per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]

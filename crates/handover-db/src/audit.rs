@@ -91,3 +91,31 @@ pub async fn list(db: impl PgExecutor<'_>, f: &AuditFilter) -> DbResult<Page<Aud
     .await?;
     Page::from_counted(rows)
 }
+
+/// One audit row per participant of a list answer, in a single statement.
+pub async fn record_many(
+    db: impl PgExecutor<'_>,
+    e: &AuditEvent<'_>,
+    target_ids: &[Uuid],
+) -> DbResult<()> {
+    if target_ids.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type,
+                                target_id, outcome, request_id, client_addr)
+         SELECT $1, $2, $3, $4, $5, t, $6, $7, $8 FROM unnest($9::uuid[]) AS t",
+    )
+    .bind(e.actor_user_id.map(|u| u.0))
+    .bind(e.actor_org_id.map(|o| o.0))
+    .bind(e.actor_role)
+    .bind(e.action)
+    .bind(e.target_type)
+    .bind(e.outcome)
+    .bind(e.request_id)
+    .bind(e.client_addr)
+    .bind(target_ids)
+    .execute(db)
+    .await?;
+    Ok(())
+}

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod error;
 pub mod orgs;
 pub mod page;
+pub mod participants;
 pub mod reference;
 pub mod sessions;
 pub mod throttle;

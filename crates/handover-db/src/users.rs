@@ -205,6 +205,7 @@ struct CallerRow {
     org_id: Uuid,
     org_kind: String,
     role: String,
+    name: String,
 }
 
 /// The caller behind an access token, if the user, the organisation and the session are all
@@ -215,7 +216,7 @@ pub async fn caller(
     session_id: Uuid,
 ) -> DbResult<Option<Caller>> {
     let row: Option<CallerRow> = sqlx::query_as(
-        "SELECT u.id AS user_id, o.id AS org_id, o.kind AS org_kind, u.role
+        "SELECT u.id AS user_id, o.id AS org_id, o.kind AS org_kind, u.role, u.name
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          JOIN organisations o ON o.id = u.organisation_id
@@ -233,6 +234,7 @@ pub async fn caller(
             org_id: OrgId(r.org_id),
             org_kind: parse(&r.org_kind)?,
             role: parse(&r.role)?,
+            name: r.name,
         })
     })
     .transpose()

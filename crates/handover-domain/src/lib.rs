@@ -2,6 +2,7 @@
 
 pub mod ids;
 pub mod org;
+pub mod participant;
 pub mod password;
 pub mod policy;
 pub mod user;

@@ -32,10 +32,14 @@ pub enum Action {
     UserPasswordSetupIssue,
     /// Read the audit log.
     AuditRead,
+    /// Read a participant's live record (identity, mapping, Norwegian training, elements, placements).
+    ParticipantRead,
+    /// Create a participant or change any part of their record.
+    ParticipantWrite,
 }
 
 impl Action {
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OrgRead,
@@ -46,6 +50,8 @@ impl Action {
         Action::UserUpdate,
         Action::UserPasswordSetupIssue,
         Action::AuditRead,
+        Action::ParticipantRead,
+        Action::ParticipantWrite,
     ];
 }
 
@@ -108,48 +114,30 @@ const EVERY_ROLE_ANY: &[Grant] = &[
 const ADMIN_OWN_OR_OPERATOR: &[Grant] = &[g(Admin, Scope::Own), g(Admin, Scope::Operator)];
 const OPERATOR_ADMIN: &[Grant] = &[g(Admin, Scope::Operator)];
 
+const fn r(action: Action, grants: &'static [Grant]) -> Rule {
+    Rule { action, grants }
+}
+
 /// The policy table. `docs/security.md` shows the same table; a test keeps them in step.
 pub const POLICY: &[Rule] = &[
-    Rule {
-        action: Action::MeRead,
-        grants: EVERY_ROLE_ANY,
-    },
-    Rule {
-        action: Action::OwnPasswordChange,
-        grants: EVERY_ROLE_ANY,
-    },
-    Rule {
-        action: Action::OrgRead,
-        grants: EVERY_ROLE_ANY,
-    },
-    Rule {
-        action: Action::OrgCreate,
-        grants: OPERATOR_ADMIN,
-    },
-    Rule {
-        action: Action::OrgUpdate,
-        grants: OPERATOR_ADMIN,
-    },
-    Rule {
-        action: Action::UserRead,
-        grants: ADMIN_OWN_OR_OPERATOR,
-    },
-    Rule {
-        action: Action::UserCreate,
-        grants: ADMIN_OWN_OR_OPERATOR,
-    },
-    Rule {
-        action: Action::UserUpdate,
-        grants: ADMIN_OWN_OR_OPERATOR,
-    },
-    Rule {
-        action: Action::UserPasswordSetupIssue,
-        grants: ADMIN_OWN_OR_OPERATOR,
-    },
-    Rule {
-        action: Action::AuditRead,
-        grants: ADMIN_OWN_OR_OPERATOR,
-    },
+    r(Action::MeRead, EVERY_ROLE_ANY),
+    r(Action::OwnPasswordChange, EVERY_ROLE_ANY),
+    r(Action::OrgRead, EVERY_ROLE_ANY),
+    r(Action::OrgCreate, OPERATOR_ADMIN),
+    r(Action::OrgUpdate, OPERATOR_ADMIN),
+    r(Action::UserRead, ADMIN_OWN_OR_OPERATOR),
+    r(Action::UserCreate, ADMIN_OWN_OR_OPERATOR),
+    r(Action::UserUpdate, ADMIN_OWN_OR_OPERATOR),
+    r(Action::UserPasswordSetupIssue, ADMIN_OWN_OR_OPERATOR),
+    r(Action::AuditRead, ADMIN_OWN_OR_OPERATOR),
+    r(
+        Action::ParticipantRead,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(CareerCounsellor, Scope::Serving),
+        ],
+    ),
+    r(Action::ParticipantWrite, &[g(CentreStaff, Scope::Own)]),
 ];
 
 /// The outcome of a policy decision.
@@ -372,6 +360,51 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn participants_are_for_their_centre_and_its_career_centre() {
+        let staff = p(CentreStaff, OrgKind::ReceptionCentre);
+        let counsellor = p(CareerCounsellor, OrgKind::CareerCentre);
+        assert_eq!(
+            decide(staff, Action::ParticipantWrite, Relation::Own),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(staff, Action::ParticipantRead, Relation::Unrelated),
+            Decision::NotFound
+        );
+        assert_eq!(
+            decide(counsellor, Action::ParticipantRead, Relation::Serving),
+            Decision::Allow
+        );
+        assert_eq!(
+            decide(counsellor, Action::ParticipantRead, Relation::Unrelated),
+            Decision::NotFound
+        );
+        assert_eq!(
+            decide(counsellor, Action::ParticipantWrite, Relation::Serving),
+            Decision::Forbidden
+        );
+        for role in [Admin, MunicipalityStaff] {
+            let who = p(role, OrgKind::Municipality);
+            assert_eq!(
+                decide(who, Action::ParticipantRead, Relation::Own),
+                Decision::Forbidden
+            );
+            assert_eq!(
+                decide(who, Action::ParticipantRead, Relation::Recipient),
+                Decision::Forbidden
+            );
+        }
+        assert_eq!(
+            list_scope(counsellor, Action::ParticipantRead),
+            ListScope::Related {
+                own: false,
+                serving: true,
+                recipient: false
+            }
+        );
     }
 
     #[test]

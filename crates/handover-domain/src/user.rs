@@ -31,6 +31,8 @@ pub struct Caller {
     pub org_id: OrgId,
     pub org_kind: OrgKind,
     pub role: Role,
+    /// Display name, for "changed by" lines in record histories.
+    pub name: String,
 }
 
 impl Caller {

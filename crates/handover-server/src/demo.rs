@@ -223,5 +223,9 @@ pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogi
             organisation: org_name.to_owned(),
         });
     }
+    let krs_staff = UserId(demo_id("ansatt.mottak-kristiansand@demo.no"));
+    let stj_staff = UserId(demo_id("ansatt.mottak-steinkjer@demo.no"));
+    crate::demo_participants::load(pool, krs, "krs", 0, krs_staff, "Kari Mottaksansatt").await?;
+    crate::demo_participants::load(pool, stj, "stj", 1, stj_staff, "Per Mottaksansatt").await?;
     Ok(logins)
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod demo;
+pub mod demo_participants;
 pub mod settings;
 
 use anyhow::Context;

@@ -1,0 +1,456 @@
+//! Participants: created and edited by staff of their reception centre, readable by the career
+//! centre that serves it. Every read and write is audited; DUF and D-numbers travel only in bodies.
+
+use crate::audit::audit;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::paging::Paging;
+use crate::routes::users::with_etag;
+use crate::state::AppState;
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::Response;
+use handover_db::audit::{AuditEvent, record_many};
+use handover_db::participants::{self, Change, Owner, ParticipantFilter};
+use handover_db::{DbError, orgs};
+use handover_domain::participant::{
+    Participant, ParticipantInput, ParticipantPatch, ParticipantStatus, ProgrammeRecord,
+    RecordChange,
+};
+use handover_domain::policy::ListScope;
+use handover_domain::{Action, OrgKind, Relation};
+use serde::{Deserialize, Serialize};
+use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+pub(crate) fn today() -> Date {
+    // Dates in the record are Norwegian calendar dates; UTC+1/+2 never moves "today" by more than
+    // one day, and the check is "not in the future", so allow that day.
+    (OffsetDateTime::now_utc() + time::Duration::hours(2)).date()
+}
+
+/// Checks that the caller may do `action` to participant `id`: 403 for a role without any grant,
+/// 404 when the participant does not exist or belongs to someone else.
+pub(crate) async fn authorize(
+    state: &AppState,
+    auth: &Auth,
+    action: Action,
+    id: Uuid,
+) -> ApiResult<Owner> {
+    auth.require(action)?;
+    let owner = participants::owner(&state.pool, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let relation = if owner.reception_centre_id == auth.0.org_id {
+        Relation::Own
+    } else if owner.serving_career_centre_id == Some(auth.0.org_id) {
+        Relation::Serving
+    } else {
+        Relation::Unrelated
+    };
+    auth.check(action, relation)?;
+    Ok(owner)
+}
+
+/// Records a change in the record history and the audit log, in the caller's transaction.
+// The arguments are the columns of the two rows written; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn log_write(
+    tx: &mut PgConnection,
+    auth: &Auth,
+    meta: &RequestMeta,
+    participant: Uuid,
+    section: &str,
+    record_id: Uuid,
+    operation: &str,
+    fields: &[&str],
+) -> ApiResult<()> {
+    participants::record_change(
+        &mut *tx,
+        &Change {
+            participant,
+            actor: auth.0.user_id,
+            actor_name: &auth.0.name,
+            section,
+            record_id,
+            operation,
+            fields,
+        },
+    )
+    .await?;
+    audit(
+        &mut *tx,
+        auth,
+        meta,
+        &format!("{section}.{operation}"),
+        Some(("participant", participant)),
+        "success",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) async fn audit_read(
+    state: &AppState,
+    auth: &Auth,
+    meta: &RequestMeta,
+    what: &str,
+    participant: Uuid,
+) -> ApiResult<()> {
+    audit(
+        &state.pool,
+        auth,
+        meta,
+        what,
+        Some(("participant", participant)),
+        "success",
+    )
+    .await?;
+    Ok(())
+}
+
+pub(crate) fn created(location: String, version: i32, body: impl serde::Serialize) -> Response {
+    let mut res = with_etag(version, (StatusCode::CREATED, Json(body)));
+    if let Ok(loc) = HeaderValue::from_str(&location) {
+        res.headers_mut().insert(header::LOCATION, loc);
+    }
+    res
+}
+
+pub(crate) fn conflict_or(e: DbError) -> ApiError {
+    match e {
+        DbError::Conflict(c) if c.starts_with("participants_duf") => {
+            ApiError::Conflict("A participant with this DUF number is already registered.".into())
+        }
+        DbError::Conflict(c) if c.starts_with("participants_d_number") => {
+            ApiError::Conflict("A participant with this D-number is already registered.".into())
+        }
+        other => other.into(),
+    }
+}
+
+/// The reception centres whose participants the caller may list.
+async fn visible_centres(state: &AppState, auth: &Auth) -> ApiResult<Vec<Uuid>> {
+    match auth.list_scope(Action::ParticipantRead) {
+        ListScope::Nothing => Err(ApiError::Forbidden),
+        ListScope::Everything => Err(ApiError::Forbidden),
+        ListScope::Related { own, serving, .. } => {
+            let mut centres = Vec::new();
+            if own && auth.0.org_kind == OrgKind::ReceptionCentre {
+                centres.push(auth.0.org_id.0);
+            }
+            if serving
+                && let Some(c) = orgs::get(&state.pool, auth.0.org_id)
+                    .await?
+                    .serves_reception_centre_id
+            {
+                centres.push(c.0);
+            }
+            Ok(centres)
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParticipantList {
+    pub items: Vec<Participant>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipantQuery {
+    pub status: Option<ParticipantStatus>,
+    /// Arrived on or after this date.
+    pub arrived_from: Option<Date>,
+    /// Arrived on or before this date.
+    pub arrived_to: Option<Date>,
+    /// Part of the name.
+    #[param(max_length = 100)]
+    pub name: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+}
+
+/// List participants (sorted by family name, given name, id).
+#[utoipa::path(get, path = "/api/v1/participants", tag = "participants",
+    security(("bearer" = [])),
+    params(ParticipantQuery),
+    responses((status = 200, body = ParticipantList)))]
+pub async fn list(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiQuery(q): ApiQuery<ParticipantQuery>,
+) -> ApiResult<Json<ParticipantList>> {
+    auth.require(Action::ParticipantRead)?;
+    let (limit, offset) = Paging {
+        limit: q.limit,
+        offset: q.offset,
+    }
+    .resolve()?;
+    if q.name.as_ref().is_some_and(|s| s.chars().count() > 100) {
+        return Err(ApiError::field(
+            "name",
+            "too_long",
+            "must be at most 100 characters",
+        ));
+    }
+    if let (Some(a), Some(b)) = (q.arrived_from, q.arrived_to)
+        && b < a
+    {
+        return Err(ApiError::field(
+            "arrived_to",
+            "before_start",
+            "must not be before arrived_from",
+        ));
+    }
+    let centres = visible_centres(&state, &auth).await?;
+    let page = participants::list(
+        &state.pool,
+        &ParticipantFilter {
+            centres,
+            status: q.status,
+            arrived_from: q.arrived_from,
+            arrived_to: q.arrived_to,
+            name: q.name,
+            limit,
+            offset,
+        },
+    )
+    .await?;
+    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
+    let client = meta.client();
+    record_many(
+        &state.pool,
+        &AuditEvent {
+            actor_user_id: Some(auth.0.user_id),
+            actor_org_id: Some(auth.0.org_id),
+            actor_role: Some(auth.0.role.as_str()),
+            action: "participant.list",
+            target_type: Some("participant"),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+            ..Default::default()
+        },
+        &ids,
+    )
+    .await?;
+    Ok(Json(ParticipantList {
+        items: page.items,
+        total: page.total,
+        limit,
+        offset,
+    }))
+}
+
+/// Register a participant at the caller's reception centre.
+#[utoipa::path(post, path = "/api/v1/participants", tag = "participants",
+    security(("bearer" = [])),
+    request_body = ParticipantInput,
+    responses(
+        (status = 201, body = Participant, headers(("ETag" = String), ("Location" = String))),
+        (status = 409, description = "DUF number or D-number already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiJson(input): ApiJson<ParticipantInput>,
+) -> ApiResult<Response> {
+    auth.require(Action::ParticipantWrite)?;
+    auth.check(Action::ParticipantWrite, Relation::Own)?;
+    input.validate(today()).map_err(ApiError::Validation)?;
+    let id = Uuid::now_v7();
+    let mut tx = state.pool.begin().await?;
+    participants::create(&mut *tx, id, auth.0.org_id, &input, auth.0.user_id)
+        .await
+        .map_err(conflict_or)?;
+    log_write(&mut tx, &auth, &meta, id, "participant", id, "create", &[]).await?;
+    let p = participants::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(created(format!("/api/v1/participants/{id}"), p.version, p))
+}
+
+/// Read a participant.
+#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = Participant, headers(("ETag" = String)))))]
+pub async fn get(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Response> {
+    authorize(&state, &auth, Action::ParticipantRead, id).await?;
+    let p = participants::get(&state.pool, id).await?;
+    audit_read(&state, &auth, &meta, "participant.read", id).await?;
+    Ok(with_etag(p.version, Json(p)))
+}
+
+/// Change a participant's core facts. Requires `If-Match`.
+#[utoipa::path(patch, path = "/api/v1/participants/{id}", tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version edited")),
+    request_body = ParticipantPatch,
+    responses(
+        (status = 200, body = Participant, headers(("ETag" = String))),
+        (status = 409, description = "DUF number or D-number already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    if_match: IfMatch,
+    ApiJson(patch): ApiJson<ParticipantPatch>,
+) -> ApiResult<Response> {
+    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
+    let version = if_match.version()?;
+    let current = participants::get(&state.pool, id).await?;
+    if current.version != version {
+        return Err(ApiError::PreconditionFailed);
+    }
+    let (next, changed) = patch.apply(&current.data);
+    next.validate(today()).map_err(ApiError::Validation)?;
+    let mut tx = state.pool.begin().await?;
+    if !participants::update(&mut *tx, id, version, &next)
+        .await
+        .map_err(conflict_or)?
+    {
+        return Err(ApiError::PreconditionFailed);
+    }
+    log_write(
+        &mut tx,
+        &auth,
+        &meta,
+        id,
+        "participant",
+        id,
+        "update",
+        &changed,
+    )
+    .await?;
+    let p = participants::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(with_etag(p.version, Json(p)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LookupRequest {
+    #[schema(pattern = "^[0-9]{12}$")]
+    pub duf_number: Option<String>,
+    #[schema(pattern = "^[0-9]{11}$")]
+    pub d_number: Option<String>,
+}
+
+/// Find a participant by DUF number or D-number (sent in the body, never in a URL).
+#[utoipa::path(post, path = "/api/v1/participants/lookup", tag = "participants",
+    security(("bearer" = [])),
+    request_body = LookupRequest,
+    responses((status = 200, body = Participant, headers(("ETag" = String)))))]
+pub async fn lookup(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<LookupRequest>,
+) -> ApiResult<Response> {
+    auth.require(Action::ParticipantRead)?;
+    let mut v = handover_domain::Validator::new();
+    match (&req.duf_number, &req.d_number) {
+        (None, None) => v.add("duf_number", "required", "give a DUF number or a D-number"),
+        (Some(_), Some(_)) => v.add("d_number", "not_allowed", "give one identifier, not both"),
+        _ => {}
+    }
+    if let Some(d) = &req.duf_number {
+        v.check(
+            handover_domain::participant::is_valid_duf(d),
+            "duf_number",
+            "invalid_duf_number",
+            "must be 12 digits, starting with the year",
+        );
+    }
+    if let Some(d) = &req.d_number {
+        v.check(
+            handover_domain::participant::is_valid_d_number(d),
+            "d_number",
+            "invalid_d_number",
+            "must be a valid 11-digit D-number",
+        );
+    }
+    v.finish().map_err(ApiError::Validation)?;
+    let centres = visible_centres(&state, &auth).await?;
+    let p = participants::find_by_identifier(
+        &state.pool,
+        req.duf_number.as_deref(),
+        req.d_number.as_deref(),
+        &centres,
+    )
+    .await?
+    .ok_or(ApiError::NotFound)?;
+    audit_read(&state, &auth, &meta, "participant.lookup", p.id).await?;
+    Ok(with_etag(p.version, Json(p)))
+}
+
+/// The whole full-time-programme record: identity, competence mapping, Norwegian training,
+/// programme elements, placements, computed attendance, and when it was last brought up to date.
+#[utoipa::path(get, path = "/api/v1/participants/{id}/record", tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses((status = 200, body = ProgrammeRecord)))]
+pub async fn record(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ProgrammeRecord>> {
+    authorize(&state, &auth, Action::ParticipantRead, id).await?;
+    let mut conn = state.pool.acquire().await?;
+    let r = participants::record(&mut conn, id).await?;
+    drop(conn);
+    audit_read(&state, &auth, &meta, "participant.record_read", id).await?;
+    Ok(Json(r))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RecordHistory {
+    pub items: Vec<RecordChange>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Who changed which part of the record when (field names, never values), newest first.
+#[utoipa::path(get, path = "/api/v1/participants/{id}/history", tag = "participants",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, body = RecordHistory)))]
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<RecordHistory>> {
+    authorize(&state, &auth, Action::ParticipantRead, id).await?;
+    let (limit, offset) = paging.resolve()?;
+    let page = participants::history(&state.pool, id, limit, offset).await?;
+    audit_read(&state, &auth, &meta, "participant.history_read", id).await?;
+    Ok(Json(RecordHistory {
+        items: page.items,
+        total: page.total,
+        limit,
+        offset,
+    }))
+}

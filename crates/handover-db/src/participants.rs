@@ -1,0 +1,759 @@
+//! Participants and their full-time-programme record.
+
+use crate::error::{DbError, DbResult};
+use crate::orgs::{escape_like, parse};
+use crate::page::{Counted, Page};
+use handover_domain::participant::*;
+use handover_domain::{OrgId, UserId};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+/// Who owns a participant, for the access decision.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner {
+    pub reception_centre_id: OrgId,
+    /// The career centre serving that reception centre, if any.
+    pub serving_career_centre_id: Option<OrgId>,
+}
+
+pub async fn owner(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Option<Owner>> {
+    let row: Option<(Uuid, Option<Uuid>)> = sqlx::query_as(
+        "SELECT p.reception_centre_id,
+                (SELECT c.id FROM organisations c WHERE c.serves_reception_centre_id = p.reception_centre_id)
+         FROM participants p WHERE p.id = $1",
+    )
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(c, s)| Owner {
+        reception_centre_id: OrgId(c),
+        serving_career_centre_id: s.map(OrgId),
+    }))
+}
+
+#[derive(FromRow)]
+struct Row {
+    id: Uuid,
+    reception_centre_id: Uuid,
+    given_name: String,
+    family_name: String,
+    date_of_birth: Date,
+    duf_number: Option<String>,
+    d_number: Option<String>,
+    languages: Json<Vec<SpokenLanguage>>,
+    interpreter_language: Option<String>,
+    arrival_date: Date,
+    programme_start: Option<Date>,
+    programme_end: Option<Date>,
+    status: String,
+    notes: String,
+    version: i32,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<Row> for Participant {
+    type Error = DbError;
+    fn try_from(r: Row) -> DbResult<Self> {
+        Ok(Participant {
+            id: r.id,
+            reception_centre_id: OrgId(r.reception_centre_id),
+            data: ParticipantInput {
+                given_name: r.given_name,
+                family_name: r.family_name,
+                date_of_birth: r.date_of_birth,
+                duf_number: r.duf_number,
+                d_number: r.d_number,
+                languages: r.languages.0,
+                interpreter_language: r.interpreter_language,
+                arrival_date: r.arrival_date,
+                programme_start: r.programme_start,
+                programme_end: r.programme_end,
+                status: parse(&r.status)?,
+                notes: r.notes,
+            },
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! participant_columns {
+    () => {
+        "p.id, p.reception_centre_id, p.given_name, p.family_name, p.date_of_birth, p.duf_number,
+         p.d_number, p.languages, p.interpreter_language, p.arrival_date, p.programme_start,
+         p.programme_end, p.status, p.notes, p.version, p.created_at, p.updated_at"
+    };
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Participant> {
+    let row: Row = sqlx::query_as(concat!(
+        "SELECT ",
+        participant_columns!(),
+        " FROM participants p WHERE p.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    row.try_into()
+}
+
+/// Finds a participant by DUF number or D-number among the given centres' participants.
+pub async fn find_by_identifier(
+    db: impl PgExecutor<'_>,
+    duf_number: Option<&str>,
+    d_number: Option<&str>,
+    centres: &[Uuid],
+) -> DbResult<Option<Participant>> {
+    let row: Option<Row> = sqlx::query_as(concat!(
+        "SELECT ",
+        participant_columns!(),
+        " FROM participants p
+          WHERE p.reception_centre_id = ANY($3)
+            AND (($1::text IS NOT NULL AND p.duf_number = $1) OR ($2::text IS NOT NULL AND p.d_number = $2))
+          LIMIT 1"
+    ))
+    .bind(duf_number)
+    .bind(d_number)
+    .bind(centres)
+    .fetch_optional(db)
+    .await?;
+    row.map(Participant::try_from).transpose()
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct ParticipantFilter {
+    /// Reception centres whose participants may be listed.
+    pub centres: Vec<Uuid>,
+    pub status: Option<ParticipantStatus>,
+    pub arrived_from: Option<Date>,
+    pub arrived_to: Option<Date>,
+    /// Part of the given or family name.
+    pub name: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(db: impl PgExecutor<'_>, f: &ParticipantFilter) -> DbResult<Page<Participant>> {
+    let rows: Vec<Counted<Row>> = sqlx::query_as(concat!(
+        "SELECT ",
+        participant_columns!(),
+        ", count(*) OVER () AS total FROM participants p
+         WHERE p.reception_centre_id = ANY($1)
+           AND ($2::text IS NULL OR p.status = $2)
+           AND ($3::date IS NULL OR p.arrival_date >= $3)
+           AND ($4::date IS NULL OR p.arrival_date <= $4)
+           AND ($5::text IS NULL OR (p.given_name || ' ' || p.family_name) ILIKE '%' || $5 || '%' ESCAPE '\\')
+         ORDER BY lower(p.family_name), lower(p.given_name), p.id
+         LIMIT $6 OFFSET $7"
+    ))
+    .bind(&f.centres)
+    .bind(f.status.map(ParticipantStatus::as_str))
+    .bind(f.arrived_from)
+    .bind(f.arrived_to)
+    .bind(f.name.as_deref().map(escape_like))
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(db)
+    .await?;
+    Page::from_counted(rows)
+}
+
+pub async fn create(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    centre: OrgId,
+    p: &ParticipantInput,
+    created_by: UserId,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO participants (id, reception_centre_id, given_name, family_name, date_of_birth,
+            duf_number, d_number, languages, interpreter_language, arrival_date, programme_start,
+            programme_end, status, notes, created_by)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(id)
+    .bind(centre.0)
+    .bind(p.given_name.trim())
+    .bind(p.family_name.trim())
+    .bind(p.date_of_birth)
+    .bind(&p.duf_number)
+    .bind(&p.d_number)
+    .bind(Json(&p.languages))
+    .bind(&p.interpreter_language)
+    .bind(p.arrival_date)
+    .bind(p.programme_start)
+    .bind(p.programme_end)
+    .bind(p.status.as_str())
+    .bind(&p.notes)
+    .bind(created_by.0)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Replaces the participant's fields if the stored version is `version`; `false` otherwise.
+pub async fn update(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    version: i32,
+    p: &ParticipantInput,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE participants SET given_name = $3, family_name = $4, date_of_birth = $5,
+            duf_number = $6, d_number = $7, languages = $8, interpreter_language = $9,
+            arrival_date = $10, programme_start = $11, programme_end = $12, status = $13, notes = $14,
+            version = version + 1, updated_at = now()
+         WHERE id = $1 AND version = $2",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(p.given_name.trim())
+    .bind(p.family_name.trim())
+    .bind(p.date_of_birth)
+    .bind(&p.duf_number)
+    .bind(&p.d_number)
+    .bind(Json(&p.languages))
+    .bind(&p.interpreter_language)
+    .bind(p.arrival_date)
+    .bind(p.programme_start)
+    .bind(p.programme_end)
+    .bind(p.status.as_str())
+    .bind(&p.notes)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// The result of a conditional write of a one-per-participant document.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Upsert {
+    Created,
+    Updated,
+    /// `If-Match` did not match the stored version (or named a version of a document that does
+    /// not exist yet).
+    VersionMismatch,
+    /// The document exists and no `If-Match` was sent.
+    PreconditionRequired,
+}
+
+pub async fn get_mapping(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Option<CompetenceMapping>> {
+    let row: Option<(Json<CompetenceMappingInput>, String, i32, OffsetDateTime)> = sqlx::query_as(
+        "SELECT data, mapped_by_name, version, updated_at FROM competence_mappings WHERE participant_id = $1",
+    )
+    .bind(participant)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(
+        |(data, mapped_by_name, version, updated_at)| CompetenceMapping {
+            participant_id: participant,
+            data: data.0,
+            mapped_by_name,
+            version,
+            updated_at,
+        },
+    ))
+}
+
+/// Creates the mapping (when none exists and `if_match` is `None`) or replaces it (when
+/// `if_match` is its version).
+pub async fn put_mapping(
+    db: &mut PgConnection,
+    participant: Uuid,
+    if_match: Option<i32>,
+    m: &CompetenceMappingInput,
+    by: UserId,
+    by_name: &str,
+) -> DbResult<Upsert> {
+    let created = sqlx::query(
+        "INSERT INTO competence_mappings (participant_id, data, mapped_on, mapped_by, mapped_by_name)
+         SELECT $1, $2, $3, $4, $5 WHERE $6::int IS NULL
+         ON CONFLICT (participant_id) DO NOTHING",
+    )
+    .bind(participant)
+    .bind(Json(m))
+    .bind(m.mapped_on)
+    .bind(by.0)
+    .bind(by_name)
+    .bind(if_match)
+    .execute(&mut *db)
+    .await?;
+    if created.rows_affected() == 1 {
+        return Ok(Upsert::Created);
+    }
+    let Some(v) = if_match else {
+        return Ok(Upsert::PreconditionRequired);
+    };
+    let r = sqlx::query(
+        "UPDATE competence_mappings SET data = $3, mapped_on = $4, mapped_by = $5, mapped_by_name = $6,
+            version = version + 1, updated_at = now()
+         WHERE participant_id = $1 AND version = $2",
+    )
+    .bind(participant)
+    .bind(v)
+    .bind(Json(m))
+    .bind(m.mapped_on)
+    .bind(by.0)
+    .bind(by_name)
+    .execute(&mut *db)
+    .await?;
+    Ok(if r.rows_affected() == 1 {
+        Upsert::Updated
+    } else {
+        Upsert::VersionMismatch
+    })
+}
+
+pub async fn get_norwegian(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Option<NorwegianTraining>> {
+    let row: Option<(Json<NorwegianTrainingInput>, i32, OffsetDateTime)> = sqlx::query_as(
+        "SELECT data, version, updated_at FROM norwegian_training WHERE participant_id = $1",
+    )
+    .bind(participant)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(data, version, updated_at)| NorwegianTraining {
+        participant_id: participant,
+        data: data.0,
+        version,
+        updated_at,
+    }))
+}
+
+pub async fn put_norwegian(
+    db: &mut PgConnection,
+    participant: Uuid,
+    if_match: Option<i32>,
+    n: &NorwegianTrainingInput,
+) -> DbResult<Upsert> {
+    let created = sqlx::query(
+        "INSERT INTO norwegian_training (participant_id, data) SELECT $1, $2 WHERE $3::int IS NULL
+         ON CONFLICT (participant_id) DO NOTHING",
+    )
+    .bind(participant)
+    .bind(Json(n))
+    .bind(if_match)
+    .execute(&mut *db)
+    .await?;
+    if created.rows_affected() == 1 {
+        return Ok(Upsert::Created);
+    }
+    let Some(v) = if_match else {
+        return Ok(Upsert::PreconditionRequired);
+    };
+    let r = sqlx::query(
+        "UPDATE norwegian_training SET data = $3, version = version + 1, updated_at = now()
+         WHERE participant_id = $1 AND version = $2",
+    )
+    .bind(participant)
+    .bind(v)
+    .bind(Json(n))
+    .execute(&mut *db)
+    .await?;
+    Ok(if r.rows_affected() == 1 {
+        Upsert::Updated
+    } else {
+        Upsert::VersionMismatch
+    })
+}
+
+#[derive(FromRow)]
+struct ElementRow {
+    id: Uuid,
+    participant_id: Uuid,
+    kind: String,
+    title: Option<String>,
+    start_date: Date,
+    end_date: Option<Date>,
+    hours_planned: f64,
+    hours_attended: f64,
+    language_of_instruction: Option<String>,
+    outcome: Option<String>,
+    version: i32,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<ElementRow> for ProgrammeElement {
+    type Error = DbError;
+    fn try_from(r: ElementRow) -> DbResult<Self> {
+        Ok(ProgrammeElement {
+            id: r.id,
+            participant_id: r.participant_id,
+            data: ProgrammeElementInput {
+                kind: parse(&r.kind)?,
+                title: r.title,
+                start_date: r.start_date,
+                end_date: r.end_date,
+                hours_planned: r.hours_planned,
+                hours_attended: r.hours_attended,
+                language_of_instruction: r.language_of_instruction,
+                outcome: r.outcome,
+            },
+            version: r.version,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! element_columns {
+    () => {
+        "id, participant_id, kind, title, start_date, end_date, hours_planned, hours_attended,
+         language_of_instruction, outcome, version, updated_at"
+    };
+}
+
+pub async fn list_elements(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Vec<ProgrammeElement>> {
+    let rows: Vec<ElementRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        element_columns!(),
+        " FROM programme_elements WHERE participant_id = $1 ORDER BY start_date, id"
+    ))
+    .bind(participant)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(ProgrammeElement::try_from).collect()
+}
+
+/// The element, if it belongs to `participant`.
+pub async fn get_element(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<ProgrammeElement> {
+    let row: ElementRow = sqlx::query_as(concat!(
+        "SELECT ",
+        element_columns!(),
+        " FROM programme_elements WHERE id = $1 AND participant_id = $2"
+    ))
+    .bind(id)
+    .bind(participant)
+    .fetch_one(db)
+    .await?;
+    row.try_into()
+}
+
+pub async fn create_element(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+    e: &ProgrammeElementInput,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO programme_elements (id, participant_id, kind, title, start_date, end_date,
+            hours_planned, hours_attended, language_of_instruction, outcome)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(e.kind.as_str())
+    .bind(&e.title)
+    .bind(e.start_date)
+    .bind(e.end_date)
+    .bind(e.hours_planned)
+    .bind(e.hours_attended)
+    .bind(&e.language_of_instruction)
+    .bind(&e.outcome)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_element(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+    version: i32,
+    e: &ProgrammeElementInput,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE programme_elements SET kind = $4, title = $5, start_date = $6, end_date = $7,
+            hours_planned = $8, hours_attended = $9, language_of_instruction = $10, outcome = $11,
+            version = version + 1, updated_at = now()
+         WHERE id = $1 AND participant_id = $2 AND version = $3",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(version)
+    .bind(e.kind.as_str())
+    .bind(&e.title)
+    .bind(e.start_date)
+    .bind(e.end_date)
+    .bind(e.hours_planned)
+    .bind(e.hours_attended)
+    .bind(&e.language_of_instruction)
+    .bind(&e.outcome)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn delete_element(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+    version: i32,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "DELETE FROM programme_elements WHERE id = $1 AND participant_id = $2 AND version = $3",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(version)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(FromRow)]
+struct PlacementRow {
+    id: Uuid,
+    participant_id: Uuid,
+    kind: String,
+    employer_name: String,
+    start_date: Date,
+    end_date: Option<Date>,
+    hours: f64,
+    tasks: String,
+    employer_feedback: Option<String>,
+    version: i32,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<PlacementRow> for Placement {
+    type Error = DbError;
+    fn try_from(r: PlacementRow) -> DbResult<Self> {
+        Ok(Placement {
+            id: r.id,
+            participant_id: r.participant_id,
+            data: PlacementInput {
+                kind: parse(&r.kind)?,
+                employer_name: r.employer_name,
+                start_date: r.start_date,
+                end_date: r.end_date,
+                hours: r.hours,
+                tasks: r.tasks,
+                employer_feedback: r.employer_feedback,
+            },
+            version: r.version,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! placement_columns {
+    () => {
+        "id, participant_id, kind, employer_name, start_date, end_date, hours, tasks,
+         employer_feedback, version, updated_at"
+    };
+}
+
+pub async fn list_placements(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Vec<Placement>> {
+    let rows: Vec<PlacementRow> = sqlx::query_as(concat!(
+        "SELECT ",
+        placement_columns!(),
+        " FROM placements WHERE participant_id = $1 ORDER BY start_date, id"
+    ))
+    .bind(participant)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Placement::try_from).collect()
+}
+
+pub async fn get_placement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<Placement> {
+    let row: PlacementRow = sqlx::query_as(concat!(
+        "SELECT ",
+        placement_columns!(),
+        " FROM placements WHERE id = $1 AND participant_id = $2"
+    ))
+    .bind(id)
+    .bind(participant)
+    .fetch_one(db)
+    .await?;
+    row.try_into()
+}
+
+pub async fn create_placement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+    p: &PlacementInput,
+) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO placements (id, participant_id, kind, employer_name, start_date, end_date, hours,
+            tasks, employer_feedback)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(p.kind.as_str())
+    .bind(p.employer_name.trim())
+    .bind(p.start_date)
+    .bind(p.end_date)
+    .bind(p.hours)
+    .bind(&p.tasks)
+    .bind(&p.employer_feedback)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn update_placement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+    version: i32,
+    p: &PlacementInput,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE placements SET kind = $4, employer_name = $5, start_date = $6, end_date = $7, hours = $8,
+            tasks = $9, employer_feedback = $10, version = version + 1, updated_at = now()
+         WHERE id = $1 AND participant_id = $2 AND version = $3",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(version)
+    .bind(p.kind.as_str())
+    .bind(p.employer_name.trim())
+    .bind(p.start_date)
+    .bind(p.end_date)
+    .bind(p.hours)
+    .bind(&p.tasks)
+    .bind(&p.employer_feedback)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn delete_placement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+    version: i32,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "DELETE FROM placements WHERE id = $1 AND participant_id = $2 AND version = $3",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(version)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// One line of the record history.
+pub struct Change<'a> {
+    pub participant: Uuid,
+    pub actor: UserId,
+    pub actor_name: &'a str,
+    pub section: &'a str,
+    pub record_id: Uuid,
+    pub operation: &'a str,
+    pub fields: &'a [&'a str],
+}
+
+pub async fn record_change(db: impl PgExecutor<'_>, c: &Change<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO record_changes (participant_id, actor_user_id, actor_name, section, record_id, operation, fields)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(c.participant)
+    .bind(c.actor.0)
+    .bind(c.actor_name)
+    .bind(c.section)
+    .bind(c.record_id)
+    .bind(c.operation)
+    .bind(c.fields)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+#[derive(FromRow)]
+struct ChangeRow {
+    at: OffsetDateTime,
+    actor_name: String,
+    section: String,
+    record_id: Uuid,
+    operation: String,
+    fields: Vec<String>,
+}
+
+impl From<ChangeRow> for RecordChange {
+    fn from(r: ChangeRow) -> Self {
+        RecordChange {
+            at: r.at,
+            actor_name: r.actor_name,
+            section: r.section,
+            record_id: r.record_id,
+            operation: r.operation,
+            fields: r.fields,
+        }
+    }
+}
+
+pub async fn history(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Page<RecordChange>> {
+    let rows: Vec<Counted<ChangeRow>> = sqlx::query_as(
+        "SELECT at, actor_name, section, record_id, operation, fields, count(*) OVER () AS total
+         FROM record_changes WHERE participant_id = $1 ORDER BY at DESC, id DESC LIMIT $2 OFFSET $3",
+    )
+    .bind(participant)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(db)
+    .await?;
+    Page::from_counted(rows)
+}
+
+/// The whole record in a fixed number of queries (no N+1).
+pub async fn record(db: &mut PgConnection, participant: Uuid) -> DbResult<ProgrammeRecord> {
+    let p = get(&mut *db, participant).await?;
+    let competence_mapping = get_mapping(&mut *db, participant).await?;
+    let norwegian_training = get_norwegian(&mut *db, participant).await?;
+    let programme_elements = list_elements(&mut *db, participant).await?;
+    let placements = list_placements(&mut *db, participant).await?;
+    let last: Option<(OffsetDateTime, String)> = sqlx::query_as(
+        "SELECT at, actor_name FROM record_changes WHERE participant_id = $1 ORDER BY at DESC, id DESC LIMIT 1",
+    )
+    .bind(participant)
+    .fetch_optional(&mut *db)
+    .await?;
+    let attendance = attendance(
+        programme_elements
+            .iter()
+            .map(|e| (e.data.kind, e.data.hours_planned, e.data.hours_attended)),
+    );
+    Ok(ProgrammeRecord {
+        participant: p,
+        competence_mapping,
+        norwegian_training,
+        programme_elements,
+        placements,
+        attendance,
+        last_updated_at: last.as_ref().map(|l| l.0),
+        last_updated_by: last.map(|l| l.1),
+    })
+}
