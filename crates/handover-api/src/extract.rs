@@ -278,32 +278,48 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 impl IfMatch {
-    /// The version the client edited, from `If-Match: "N"`. Missing (or `*`): 428. Not one of
-    /// ours: 412.
-    pub fn version(&self) -> Result<i32, ApiError> {
+    /// The versions named by the header. Missing (or `*`): 428. None of ours: 412.
+    fn versions(&self) -> Result<Vec<i32>, ApiError> {
         let v = self.0.as_ref().ok_or(ApiError::PreconditionRequired)?;
         let s = v.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
         if s == "*" {
             return Err(ApiError::PreconditionRequired);
         }
-        s.split(',')
-            .find_map(|t| parse_etag(t.trim()))
-            .ok_or(ApiError::PreconditionFailed)
+        let tags: Vec<i32> = s.split(',').filter_map(|t| parse_etag(t.trim())).collect();
+        if tags.is_empty() {
+            Err(ApiError::PreconditionFailed)
+        } else {
+            Ok(tags)
+        }
     }
 
-    /// For PUT of a document that may not exist yet: `None` without the header (create), the
-    /// version with it (replace).
-    pub fn optional_version(&self) -> Result<Option<i32>, ApiError> {
-        if self.0.is_none() {
-            Ok(None)
+    /// Checks the header against the stored version: `Ok(current)` when one of the listed
+    /// tags is it, 412 when not, 428 when the header is missing. Use the returned version in
+    /// the conditional write, so a change in between still loses.
+    pub fn check(&self, current: i32) -> Result<i32, ApiError> {
+        if self.versions()?.contains(&current) {
+            Ok(current)
         } else {
-            self.version().map(Some)
+            Err(ApiError::PreconditionFailed)
+        }
+    }
+
+    /// For PUT of a document that may not exist yet: `Ok(None)` without the header (create);
+    /// with it, the document must exist at a listed version.
+    pub fn check_optional(&self, current: Option<i32>) -> Result<Option<i32>, ApiError> {
+        match (&self.0, current) {
+            (None, _) => Ok(None),
+            (Some(_), Some(c)) => self.check(c).map(Some),
+            (Some(_), None) => {
+                self.versions()?;
+                Err(ApiError::PreconditionFailed)
+            }
         }
     }
 }
 
 fn parse_etag(s: &str) -> Option<i32> {
-    let s = s.strip_prefix("W/").unwrap_or(s);
+    // If-Match uses strong comparison (RFC 9110 13.1.1): a weak tag never matches.
     s.strip_prefix('"')?
         .strip_suffix('"')?
         .parse()
@@ -341,7 +357,7 @@ mod tests {
     #[test]
     fn etags() {
         assert_eq!(parse_etag("\"3\""), Some(3));
-        assert_eq!(parse_etag("W/\"3\""), Some(3));
+        assert_eq!(parse_etag("W/\"3\""), None);
         assert_eq!(parse_etag("3"), None);
         assert_eq!(parse_etag("\"-1\""), None);
         assert_eq!(etag(7), "\"7\"");

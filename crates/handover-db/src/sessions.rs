@@ -140,6 +140,23 @@ pub async fn revoke_all(
     Ok(r.rows_affected())
 }
 
+/// Revokes every session of every user of an organisation (organisation deactivated).
+pub async fn revoke_org(
+    db: impl PgExecutor<'_>,
+    org: handover_domain::OrgId,
+    reason: &str,
+) -> DbResult<u64> {
+    let r = sqlx::query(
+        "UPDATE sessions s SET revoked_at = now(), revoked_reason = $2
+         FROM users u WHERE u.id = s.user_id AND u.organisation_id = $1 AND s.revoked_at IS NULL",
+    )
+    .bind(org.0)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 pub async fn create_password_setup(
     db: impl PgExecutor<'_>,
     user: UserId,

@@ -240,10 +240,12 @@ pub async fn caller(
     .transpose()
 }
 
-/// Number of active administrators in an organisation (to refuse removing the last one).
-pub async fn active_admins(db: impl PgExecutor<'_>, org: OrgId) -> DbResult<i64> {
+/// Number of active administrators in an organisation, locking their rows so two concurrent
+/// removals cannot both see "one more left".
+pub async fn lock_active_admins(db: impl PgExecutor<'_>, org: OrgId) -> DbResult<i64> {
     Ok(sqlx::query_scalar(
-        "SELECT count(*) FROM users WHERE organisation_id = $1 AND role = 'admin' AND active",
+        "SELECT count(*) FROM (SELECT 1 FROM users
+          WHERE organisation_id = $1 AND role = 'admin' AND active FOR UPDATE) a",
     )
     .bind(org.0)
     .fetch_one(db)

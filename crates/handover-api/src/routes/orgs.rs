@@ -11,6 +11,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
 use handover_db::orgs::{self, NewOrganisation, OrgChanges, OrgFilter};
+use handover_db::sessions;
 use handover_domain::org::is_municipality_number;
 use handover_domain::validation::MAX_NAME_CHARS;
 use handover_domain::{Action, OrgId, OrgKind, Organisation, Relation, Validator};
@@ -270,7 +271,7 @@ pub async fn update(
     auth.require(Action::OrgUpdate)?;
     let org = load(&state, id).await?;
     auth.check(Action::OrgUpdate, auth.relation_to_org(org.id))?;
-    let version = if_match.version()?;
+    let version = if_match.check(org.version)?;
     let mut v = Validator::new();
     if let Some(n) = &req.name {
         v.text("name", n, MAX_NAME_CHARS);
@@ -304,6 +305,10 @@ pub async fn update(
     };
     if !orgs::update(&mut *tx, org.id, version, &changes).await? {
         return Err(ApiError::PreconditionFailed);
+    }
+    if req.active == Some(false) && org.active {
+        // Old tokens must stay dead if the organisation is reactivated later.
+        sessions::revoke_org(&mut *tx, org.id, "organisation_deactivated").await?;
     }
     audit(
         &mut *tx,

@@ -316,11 +316,8 @@ pub async fn update(
     ApiJson(patch): ApiJson<ParticipantPatch>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let version = if_match.version()?;
     let current = participants::get(&state.pool, id).await?;
-    if current.version != version {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     next.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;

@@ -73,7 +73,10 @@ pub async fn put_mapping(
     ApiJson(input): ApiJson<CompetenceMappingInput>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let expected = if_match.optional_version()?;
+    let current = participants::get_mapping(&state.pool, id)
+        .await?
+        .map(|m| m.version);
+    let expected = if_match.check_optional(current)?;
     input.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     let status = upsert_answer(
@@ -132,7 +135,10 @@ pub async fn put_norwegian(
     ApiJson(input): ApiJson<NorwegianTrainingInput>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let expected = if_match.optional_version()?;
+    let current = participants::get_norwegian(&state.pool, id)
+        .await?
+        .map(|n| n.version);
+    let expected = if_match.check_optional(current)?;
     input.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     let status = upsert_answer(participants::put_norwegian(&mut tx, id, expected, &input).await?)?;
@@ -254,13 +260,10 @@ pub async fn update_element(
     ApiJson(patch): ApiJson<ProgrammeElementPatch>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let version = if_match.version()?;
     let current = participants::get_element(&state.pool, id, eid)
         .await
         .map_err(not_found)?;
-    if current.version != version {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     next.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
@@ -300,10 +303,10 @@ pub async fn delete_element(
     if_match: IfMatch,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let version = if_match.version()?;
-    participants::get_element(&state.pool, id, eid)
+    let current = participants::get_element(&state.pool, id, eid)
         .await
         .map_err(not_found)?;
+    let version = if_match.check(current.version)?;
     let mut tx = state.pool.begin().await?;
     if !participants::delete_element(&mut *tx, id, eid, version).await? {
         return Err(ApiError::PreconditionFailed);
@@ -406,13 +409,10 @@ pub async fn update_placement(
     ApiJson(patch): ApiJson<PlacementPatch>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let version = if_match.version()?;
     let current = participants::get_placement(&state.pool, id, pid)
         .await
         .map_err(not_found)?;
-    if current.version != version {
-        return Err(ApiError::PreconditionFailed);
-    }
+    let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     next.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
@@ -452,10 +452,10 @@ pub async fn delete_placement(
     if_match: IfMatch,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let version = if_match.version()?;
-    participants::get_placement(&state.pool, id, pid)
+    let current = participants::get_placement(&state.pool, id, pid)
         .await
         .map_err(not_found)?;
+    let version = if_match.check(current.version)?;
     let mut tx = state.pool.begin().await?;
     if !participants::delete_placement(&mut *tx, id, pid, version).await? {
         return Err(ApiError::PreconditionFailed);

@@ -260,7 +260,7 @@ pub async fn update(
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> ApiResult<Response> {
     let user = load_for(&state, &auth, id, Action::UserUpdate).await?;
-    let version = if_match.version()?;
+    let version = if_match.check(user.version)?;
     let email = req.email.as_deref().map(normalise_email);
     let mut v = Validator::new();
     if let Some(e) = &email {
@@ -289,6 +289,14 @@ pub async fn update(
     }
 
     let mut tx = state.pool.begin().await?;
+    let loses_admin = user.role == Role::Admin
+        && user.active
+        && (req.active == Some(false) || req.role.is_some_and(|r| r != Role::Admin));
+    if loses_admin && users::lock_active_admins(&mut *tx, user.organisation_id).await? <= 1 {
+        return Err(ApiError::Conflict(
+            "This is the organisation's last active administrator; appoint another first.".into(),
+        ));
+    }
     let changes = UserChanges {
         name: req.name.as_deref().map(str::trim),
         email: email.as_deref(),
