@@ -1,7 +1,9 @@
 //! The router: every route, its OpenAPI description, and the middleware around them.
 
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
-use crate::routes::{audit_log, auth, health, me, orgs, participants, programme, users};
+use crate::routes::{
+    audit_log, auth, catalogue, guidance, health, me, orgs, participants, programme, users,
+};
 use crate::state::AppState;
 use axum::Router;
 use axum::body::Body;
@@ -41,6 +43,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "users", description = "User administration"),
         (name = "audit", description = "The audit log"),
         (name = "participants", description = "Participants of the full-time programme"),
+        (name = "catalogue", description = "The qualification-pathway catalogue"),
+        (name = "guidance", description = "Career-guidance summaries (guidance in the reception centre, not § 11 guidance)"),
         (name = "programme record", description = "Competence mapping, Norwegian training, programme elements, placements"),
     )
 )]
@@ -162,6 +166,18 @@ fn api_router() -> OpenApiRouter<AppState> {
             programme::update_placement,
             programme::delete_placement
         ))
+        .routes(routes!(catalogue::list, catalogue::create))
+        .routes(routes!(
+            catalogue::get,
+            catalogue::update,
+            catalogue::delete
+        ))
+        .routes(routes!(catalogue::versions))
+        .routes(routes!(catalogue::retire))
+        .routes(routes!(catalogue::reinstate))
+        .routes(routes!(guidance::list, guidance::create))
+        .routes(routes!(guidance::get, guidance::update, guidance::delete))
+        .routes(routes!(guidance::finalise))
 }
 
 /// The OpenAPI document, as served and as committed under `openapi/`.

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod error;
+pub mod guidance;
 pub mod orgs;
 pub mod page;
 pub mod participants;

@@ -341,6 +341,19 @@ pub fn attendance(elements: impl IntoIterator<Item = (ElementKind, f64, f64)>) -
     }
 }
 
+/// Names of the top-level fields that differ between two versions of a document.
+pub fn changed_fields<T: Serialize>(old: &T, new: &T) -> Vec<String> {
+    let (Ok(serde_json::Value::Object(a)), Ok(serde_json::Value::Object(b))) =
+        (serde_json::to_value(old), serde_json::to_value(new))
+    else {
+        return Vec::new();
+    };
+    b.iter()
+        .filter(|(k, v)| a.get(*k) != Some(*v))
+        .map(|(k, _)| k.clone())
+        .collect()
+}
+
 /// Tells an absent field (`None`) from an explicit `null` (`Some(None)`) in a PATCH body.
 pub fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
     d: D,
@@ -743,6 +756,14 @@ impl NorwegianTrainingInput {
         }
         check_hours(&mut v, "course_hours_planned", self.course_hours_planned);
         check_hours(&mut v, "course_hours_attended", self.course_hours_attended);
+        if self.course_hours_attended.is_finite() && self.course_hours_planned.is_finite() {
+            v.check(
+                self.course_hours_attended <= self.course_hours_planned,
+                "course_hours_attended",
+                "more_than_planned",
+                "must not exceed the hours planned",
+            );
+        }
         v.finish()
     }
 
@@ -770,6 +791,33 @@ fn plausible_hours(start: Date, end: Option<Date>) -> f64 {
     match end {
         Some(e) if e >= start => (((e - start).whole_days() + 1) as f64 * 12.0).min(MAX_HOURS),
         _ => MAX_HOURS,
+    }
+}
+
+fn check_attended(
+    v: &mut Validator,
+    field: &str,
+    attended: f64,
+    planned: f64,
+    start: Date,
+    end: Option<Date>,
+    today: Date,
+) {
+    // Hours attended cannot exceed the hours planned, nor what the days so far allow.
+    check_period_hours(
+        v,
+        field,
+        attended,
+        start,
+        Some(end.unwrap_or(today).min(today)),
+    );
+    if attended.is_finite() && planned.is_finite() {
+        v.check(
+            attended <= planned,
+            field,
+            "more_than_planned",
+            "must not exceed the hours planned",
+        );
     }
 }
 
@@ -820,12 +868,14 @@ impl ProgrammeElementInput {
             self.start_date,
             self.end_date,
         );
-        check_period_hours(
+        check_attended(
             &mut v,
             "hours_attended",
             self.hours_attended,
+            self.hours_planned,
             self.start_date,
             self.end_date,
+            today,
         );
         if let Some(l) = &self.language_of_instruction {
             v.check(
@@ -1056,6 +1106,58 @@ mod tests {
         assert_eq!(a.by_kind[0].kind, ElementKind::Norwegian);
         assert_eq!(a.by_kind[0].percent, Some(86.7));
         assert_eq!(attendance([]).percent, None);
+    }
+
+    #[test]
+    fn changed_fields_names_top_level_differences() {
+        let a = SpokenLanguage {
+            language: "ar".into(),
+            level: LanguageLevel::Native,
+        };
+        let b = SpokenLanguage {
+            language: "ar".into(),
+            level: LanguageLevel::Good,
+        };
+        assert_eq!(changed_fields(&a, &b), ["level"]);
+        assert!(changed_fields(&a, &a).is_empty());
+    }
+
+    #[test]
+    fn attended_hours_are_bounded() {
+        let today = time::macros::date!(2026 - 11 - 22);
+        let e =
+            |planned: f64, attended: f64, start: Date, end: Option<Date>| ProgrammeElementInput {
+                kind: ElementKind::Norwegian,
+                title: None,
+                start_date: start,
+                end_date: end,
+                hours_planned: planned,
+                hours_attended: attended,
+                language_of_instruction: None,
+                outcome: None,
+            };
+        let start = time::macros::date!(2026 - 11 - 20);
+        let field = |r: Result<(), Vec<crate::FieldError>>| {
+            r.err()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|e| e.code)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            field(e(10.0, 50.0, start, None).validate(today)),
+            ["implausible", "more_than_planned"]
+        );
+        assert_eq!(
+            field(e(100.0, 50.0, start, None).validate(today)),
+            ["implausible"]
+        );
+        assert!(e(100.0, 30.0, start, None).validate(today).is_ok());
+        assert!(e(36.0, 30.0, start, Some(today)).validate(today).is_ok());
+        assert_eq!(
+            field(e(100.0, 30.0, start, Some(today)).validate(today)),
+            ["implausible"]
+        );
     }
 
     #[test]

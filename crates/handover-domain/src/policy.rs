@@ -36,10 +36,18 @@ pub enum Action {
     ParticipantRead,
     /// Create a participant or change any part of their record.
     ParticipantWrite,
+    /// Read the qualification-pathway catalogue.
+    CatalogueRead,
+    /// Add, change, retire or delete catalogue offerings.
+    CatalogueManage,
+    /// Read a participant's career-guidance summaries.
+    GuidanceRead,
+    /// Write, change and finalise career-guidance summaries.
+    GuidanceWrite,
 }
 
 impl Action {
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 16] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OrgRead,
@@ -52,6 +60,10 @@ impl Action {
         Action::AuditRead,
         Action::ParticipantRead,
         Action::ParticipantWrite,
+        Action::CatalogueRead,
+        Action::CatalogueManage,
+        Action::GuidanceRead,
+        Action::GuidanceWrite,
     ];
 }
 
@@ -138,6 +150,19 @@ pub const POLICY: &[Rule] = &[
         ],
     ),
     r(Action::ParticipantWrite, &[g(CentreStaff, Scope::Own)]),
+    r(Action::CatalogueRead, EVERY_ROLE_ANY),
+    r(Action::CatalogueManage, OPERATOR_ADMIN),
+    r(
+        Action::GuidanceRead,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(CareerCounsellor, Scope::Serving),
+        ],
+    ),
+    r(
+        Action::GuidanceWrite,
+        &[g(CareerCounsellor, Scope::Serving)],
+    ),
 ];
 
 /// The outcome of a policy decision.

@@ -227,5 +227,11 @@ pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogi
     let stj_staff = UserId(demo_id("ansatt.mottak-steinkjer@demo.no"));
     crate::demo_participants::load(pool, krs, "krs", 0, krs_staff, "Kari Mottaksansatt").await?;
     crate::demo_participants::load(pool, stj, "stj", 1, stj_staff, "Per Mottaksansatt").await?;
+    let agder_counsellor = UserId(demo_id("veileder.karriere-agder@demo.no"));
+    let trd_counsellor = UserId(demo_id("veileder.karriere-trondelag@demo.no"));
+    crate::demo_participants::load_guidance(pool, "krs", agder, agder_counsellor, "Vilde Veileder")
+        .await?;
+    crate::demo_participants::load_guidance(pool, "stj", trond, trd_counsellor, "Viktor Veileder")
+        .await?;
     Ok(logins)
 }

@@ -303,3 +303,128 @@ pub async fn load(
     }
     Ok(created)
 }
+
+/// Pathways by participant profile: (offering key, reason).
+const PATHWAYS: [&[(&str, &str)]; 4] = [
+    &[
+        (
+            "introduksjonsprogram",
+            "Gir rammen for videre norskopplæring og arbeidsrettet løp etter bosetting.",
+        ),
+        (
+            "fagbrev-pa-jobb",
+            "Har lang arbeidserfaring i faget; fagbrev på jobb gir formell kompetanse.",
+        ),
+    ],
+    &[
+        (
+            "godkjenning-utenlandsk-utdanning",
+            "Har sykepleierutdanning med dokumentasjon; søke godkjenning først.",
+        ),
+        (
+            "kompletterende-utdanning",
+            "Kan trenge tillegg for å få autorisasjon i Norge.",
+        ),
+        (
+            "autorisasjon-lovregulerte-yrker",
+            "Målet er autorisasjon som sykepleier.",
+        ),
+    ],
+    &[
+        (
+            "introduksjonsprogram",
+            "Trenger grunnleggende ferdigheter og norsk.",
+        ),
+        (
+            "forberedende-opplaering-for-voksne-fov",
+            "Har kort skolegang; FOV gir grunnlag for videre opplæring.",
+        ),
+        (
+            "videregaende-opplaering-for-voksne",
+            "Langsiktig mål om fagbrev.",
+        ),
+    ],
+    &[
+        (
+            "arbeidstrening",
+            "Ønsker raskt i arbeid; arbeidstrening gir referanser.",
+        ),
+        (
+            "modulstrukturert-fag-og-yrkesopplaering",
+            "Fagopplæring i moduler ved siden av arbeid.",
+        ),
+    ],
+];
+
+/// Guidance summaries for most demo participants: finals (some superseded), drafts.
+pub async fn load_guidance(
+    pool: &PgPool,
+    centre_slug: &str,
+    career_centre: OrgId,
+    counsellor: UserId,
+    counsellor_name: &str,
+) -> anyhow::Result<()> {
+    use handover_db::guidance::{self, NewSummary};
+    use handover_domain::guidance::*;
+    let today = OffsetDateTime::now_utc().date();
+    for i in 0..20usize {
+        // Newly registered participants (no mapping yet) have had no guidance.
+        if i % 4 == 2 {
+            continue;
+        }
+        let participant = demo_id(centre_slug, i, "participant");
+        let first = demo_id(centre_slug, i, "guidance-1");
+        if guidance::summary_participant(pool, first).await?.is_some() {
+            continue;
+        }
+        let pathway: Vec<PathwayStepInput> = PATHWAYS[i % PATHWAYS.len()]
+            .iter()
+            .map(|(key, reason)| PathwayStepInput {
+                offering_id: guidance::offering_id(key),
+                reason: (*reason).into(),
+            })
+            .collect();
+        let Ok(steps) = guidance::resolve_steps(pool, &pathway).await? else {
+            // An administrator retired an offering the demo uses; skip rather than fail start-up.
+            continue;
+        };
+        let interpreter = ORIGIN[(i + if centre_slug == "krs" { 0 } else { 1 }) % ORIGIN.len()].1;
+        let input = GuidanceSummaryInput {
+            sessions: vec![
+                GuidanceSession { date: today - Duration::days(30), kind: SessionKind::Group, topic: "Arbeidsliv og utdanning i Norge".into(), interpreter_used: true, interpreter_language: Some(interpreter.into()) },
+                GuidanceSession { date: today - Duration::days(20), kind: SessionKind::Individual, topic: "Egne mål og muligheter".into(), interpreter_used: true, interpreter_language: Some(interpreter.into()) },
+            ],
+            interests: "Praktisk arbeid, helse og omsorg.".into(),
+            strengths: "Motivert, stabil, god til å samarbeide.".into(),
+            experience: "Arbeidserfaring fra hjemlandet, se kartleggingen.".into(),
+            goals_short_term: "Bedre norsk muntlig, språkpraksis.".into(),
+            goals_long_term: "Fast jobb i yrket sitt.".into(),
+            pathway,
+            covered: "Informasjon om utdanningssystemet, godkjenning av utdanning og egne mål.".into(),
+            left_for_section_11: "Konkret utdanningsplan og valg av opplæringssted etter bosetting; vurdering av realkompetanse.".into(),
+        };
+        let mut tx = pool.begin().await?;
+        let n = NewSummary {
+            id: first,
+            participant,
+            career_centre,
+            author: counsellor,
+            author_name: counsellor_name,
+        };
+        guidance::create_draft(&mut tx, &n, &input, &steps).await?;
+        // Most are final; every fifth stays a draft; every seventh has a newer final superseding it.
+        if i % 5 != 4 {
+            guidance::finalise(&mut tx, first, 1, counsellor).await?;
+            if i % 7 == 1 {
+                let second = demo_id(centre_slug, i, "guidance-2");
+                let mut newer = input.clone();
+                newer.goals_short_term = "Bestå Norskprøven muntlig på B1.".into();
+                let n = NewSummary { id: second, ..n };
+                guidance::create_draft(&mut tx, &n, &newer, &steps).await?;
+                guidance::finalise(&mut tx, second, 1, counsellor).await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(())
+}

@@ -29,6 +29,9 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<handover_db
     handover_db::reference::load_municipalities(&pool)
         .await
         .context("loading municipalities failed")?;
+    handover_db::guidance::load_catalogue(&pool)
+        .await
+        .context("loading the catalogue failed")?;
     Ok(pool)
 }
 

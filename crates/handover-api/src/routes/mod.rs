@@ -1,5 +1,7 @@
 pub mod audit_log;
 pub mod auth;
+pub mod catalogue;
+pub mod guidance;
 pub mod health;
 pub mod me;
 pub mod orgs;

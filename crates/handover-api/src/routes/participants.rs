@@ -319,6 +319,10 @@ pub async fn update(
     let current = participants::get(&state.pool, id).await?;
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
+    if changed.is_empty() {
+        // Nothing to change: no new version, no history line.
+        return Ok(with_etag(current.version, Json(current)));
+    }
     next.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     if !participants::update(&mut *tx, id, version, &next)

@@ -73,10 +73,11 @@ pub async fn put_mapping(
     ApiJson(input): ApiJson<CompetenceMappingInput>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_mapping(&state.pool, id)
-        .await?
-        .map(|m| m.version);
-    let expected = if_match.check_optional(current)?;
+    let current = participants::get_mapping(&state.pool, id).await?;
+    let expected = if_match.check_optional(current.as_ref().map(|m| m.version))?;
+    let fields = current
+        .map(|c| changed_fields(&c.data, &input))
+        .unwrap_or_default();
     input.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     let status = upsert_answer(
@@ -88,7 +89,18 @@ pub async fn put_mapping(
     } else {
         "update"
     };
-    log_write(&mut tx, &auth, &meta, id, "competence_mapping", id, op, &[]).await?;
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    log_write(
+        &mut tx,
+        &auth,
+        &meta,
+        id,
+        "competence_mapping",
+        id,
+        op,
+        &fields,
+    )
+    .await?;
     let m = participants::get_mapping(&mut *tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -135,10 +147,11 @@ pub async fn put_norwegian(
     ApiJson(input): ApiJson<NorwegianTrainingInput>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_norwegian(&state.pool, id)
-        .await?
-        .map(|n| n.version);
-    let expected = if_match.check_optional(current)?;
+    let current = participants::get_norwegian(&state.pool, id).await?;
+    let expected = if_match.check_optional(current.as_ref().map(|n| n.version))?;
+    let fields = current
+        .map(|c| changed_fields(&c.data, &input))
+        .unwrap_or_default();
     input.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     let status = upsert_answer(participants::put_norwegian(&mut tx, id, expected, &input).await?)?;
@@ -147,7 +160,18 @@ pub async fn put_norwegian(
     } else {
         "update"
     };
-    log_write(&mut tx, &auth, &meta, id, "norwegian_training", id, op, &[]).await?;
+    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
+    log_write(
+        &mut tx,
+        &auth,
+        &meta,
+        id,
+        "norwegian_training",
+        id,
+        op,
+        &fields,
+    )
+    .await?;
     let n = participants::get_norwegian(&mut *tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
@@ -265,6 +289,9 @@ pub async fn update_element(
         .map_err(not_found)?;
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
+    if changed.is_empty() {
+        return Ok(with_etag(current.version, Json(current)));
+    }
     next.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     if !participants::update_element(&mut *tx, id, eid, version, &next).await? {
@@ -414,6 +441,9 @@ pub async fn update_placement(
         .map_err(not_found)?;
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
+    if changed.is_empty() {
+        return Ok(with_etag(current.version, Json(current)));
+    }
     next.validate(today()).map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
     if !participants::update_placement(&mut *tx, id, pid, version, &next).await? {
