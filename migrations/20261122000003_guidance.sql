@@ -58,15 +58,33 @@ CREATE TABLE guidance_pathway_steps (
 );
 CREATE INDEX guidance_pathway_steps_offering_idx ON guidance_pathway_steps (offering_id);
 
--- A final summary is immutable; only the pointer to the summary that supersedes it may be set.
+-- Administrators' deletions of shipped offerings, so start-up does not bring them back.
+CREATE TABLE catalogue_deleted_keys (
+    key text PRIMARY KEY,
+    deleted_at timestamptz NOT NULL DEFAULT now(),
+    deleted_by uuid REFERENCES users (id) ON DELETE SET NULL
+);
+
+-- A final summary is immutable; only the pointer to the summary that supersedes it may be set,
+-- once, to a later summary of the same participant. (Account ids may become NULL if an account
+-- is ever deleted.)
 CREATE FUNCTION guidance_summaries_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     IF OLD.status = 'final' AND (
         NEW.content IS DISTINCT FROM OLD.content OR NEW.status IS DISTINCT FROM OLD.status
         OR NEW.participant_id IS DISTINCT FROM OLD.participant_id
+        OR NEW.career_centre_id IS DISTINCT FROM OLD.career_centre_id
+        OR NEW.author_name IS DISTINCT FROM OLD.author_name
+        OR (NEW.author_user_id IS DISTINCT FROM OLD.author_user_id AND NEW.author_user_id IS NOT NULL)
+        OR (NEW.finalised_by IS DISTINCT FROM OLD.finalised_by AND NEW.finalised_by IS NOT NULL)
+        OR NEW.created_at IS DISTINCT FROM OLD.created_at
         OR NEW.finalised_at IS DISTINCT FROM OLD.finalised_at
         OR NEW.version IS DISTINCT FROM OLD.version
         OR (OLD.superseded_by IS NOT NULL AND NEW.superseded_by IS DISTINCT FROM OLD.superseded_by)
+        OR (OLD.superseded_by IS NULL AND NEW.superseded_by IS NOT NULL AND NOT EXISTS (
+                SELECT 1 FROM guidance_summaries s
+                WHERE s.id = NEW.superseded_by AND s.id <> OLD.id
+                  AND s.participant_id = OLD.participant_id AND s.created_at >= OLD.created_at))
     ) THEN
         RAISE EXCEPTION 'a final guidance summary cannot be changed'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'guidance_summaries_immutable';
@@ -76,13 +94,18 @@ END $$;
 CREATE TRIGGER guidance_summaries_immutable BEFORE UPDATE ON guidance_summaries
     FOR EACH ROW EXECUTE FUNCTION guidance_summaries_immutable();
 
+-- The pathway of a final summary cannot change either. Deleting the whole summary (only when the
+-- participant's data is deleted) is allowed: the summary row is then already gone.
 CREATE FUNCTION guidance_steps_immutable() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE sid uuid;
 BEGIN
-    IF EXISTS (SELECT 1 FROM guidance_summaries WHERE id = NEW.summary_id AND status = 'final') THEN
+    sid := CASE WHEN TG_OP = 'DELETE' THEN OLD.summary_id ELSE NEW.summary_id END;
+    IF EXISTS (SELECT 1 FROM guidance_summaries WHERE id = sid AND status = 'final')
+       OR (TG_OP = 'UPDATE' AND EXISTS (SELECT 1 FROM guidance_summaries WHERE id = OLD.summary_id AND status = 'final')) THEN
         RAISE EXCEPTION 'the pathway of a final guidance summary cannot be changed'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'guidance_summaries_immutable';
     END IF;
-    RETURN NEW;
+    RETURN CASE WHEN TG_OP = 'DELETE' THEN OLD ELSE NEW END;
 END $$;
-CREATE TRIGGER guidance_steps_immutable BEFORE INSERT OR UPDATE ON guidance_pathway_steps
+CREATE TRIGGER guidance_steps_immutable BEFORE INSERT OR UPDATE OR DELETE ON guidance_pathway_steps
     FOR EACH ROW EXECUTE FUNCTION guidance_steps_immutable();

@@ -2,6 +2,8 @@
 //! scratch, migrated, demo data loaded) and talks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod smtp;
+
 use handover_server::settings::{Settings, generate_key_spec};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
@@ -31,6 +33,8 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: PgPool,
     pub settings: Settings,
+    /// The SMTP server the service sends to.
+    pub smtp: smtp::SmtpServer,
     db_name: String,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -89,11 +93,19 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the service on a fresh database; `tweak` may change settings first.
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let db_name = format!("handover_test_{}", Uuid::new_v4().simple());
+    let smtp = smtp::SmtpServer::start().await;
     let mut settings = Settings {
         database_url: with_db(&server_url(), &db_name),
         listen_addr: "127.0.0.1:0".into(),
         jwt_key: Some(generate_key_spec()),
         db_max_connections: 8,
+        smtp_host: Some("127.0.0.1".into()),
+        smtp_port: smtp.addr.port(),
+        smtp_security: "none".into(),
+        smtp_timeout_secs: 3,
+        mail_poll_ms: 50,
+        mail_retry_base_secs: 1,
+        mail_retry_max_secs: 2,
         ..Settings::default()
     };
     tweak(&mut settings);
@@ -101,20 +113,22 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         .await
         .expect("database");
     let state = handover_server::app_state(&settings, pool.clone()).expect("state");
-    handover_server::demo::load(&pool, &state.hasher)
+    handover_server::demo::load(&state)
         .await
         .expect("demo data");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(handover_server::serve(
-        listener,
-        state,
-        async move {
+    let serve_settings = Settings {
+        shutdown_grace_secs: 5,
+        ..settings.clone()
+    };
+    tokio::spawn(async move {
+        let _ = handover_server::serve(listener, state, &serve_settings, async move {
             let _ = rx.await;
-        },
-        Duration::from_secs(5),
-    ));
+        })
+        .await;
+    });
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()
@@ -124,6 +138,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         pool,
         settings,
+        smtp,
         db_name,
         shutdown: Some(tx),
     }

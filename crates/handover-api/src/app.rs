@@ -2,7 +2,8 @@
 
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
-    audit_log, auth, catalogue, guidance, health, me, orgs, participants, programme, users,
+    audit_log, auth, catalogue, consent, export, guidance, handovers, health, me, orgs,
+    participants, programme, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -45,6 +46,8 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "participants", description = "Participants of the full-time programme"),
         (name = "catalogue", description = "The qualification-pathway catalogue"),
         (name = "guidance", description = "Career-guidance summaries (guidance in the reception centre, not § 11 guidance)"),
+        (name = "settlement and consent", description = "Settlement decision, consent, health and adaptation needs"),
+        (name = "handovers", description = "The handover file, the municipality's inbox, the handover's states"),
         (name = "programme record", description = "Competence mapping, Norwegian training, programme elements, placements"),
     )
 )]
@@ -178,6 +181,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(guidance::list, guidance::create))
         .routes(routes!(guidance::get, guidance::update, guidance::delete))
         .routes(routes!(guidance::finalise))
+        .routes(routes!(consent::get_settlement, consent::put_settlement))
+        .routes(routes!(consent::list_consents, consent::create_consent))
+        .routes(routes!(consent::withdraw_consent))
+        .routes(routes!(consent::get_adaptation, consent::put_adaptation))
+        .routes(routes!(export::export))
+        .routes(routes!(handovers::list))
+        .routes(routes!(handovers::create))
+        .routes(routes!(handovers::get))
+        .routes(routes!(handovers::get_readiness))
+        .routes(routes!(handovers::send))
+        .routes(routes!(handovers::file))
+        .routes(routes!(handovers::cancel))
+        .routes(routes!(handovers::accept))
+        .routes(routes!(handovers::decline))
+        .routes(routes!(handovers::complete))
 }
 
 /// The OpenAPI document, as served and as committed under `openapi/`.

@@ -119,3 +119,15 @@ pub async fn record_many(
     .await?;
     Ok(())
 }
+
+/// Every audit row about one target (for a participant's data export).
+pub async fn about(db: impl PgExecutor<'_>, target: Uuid) -> DbResult<Vec<AuditEntry>> {
+    Ok(sqlx::query_as(
+        "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id, outcome,
+                request_id, client_addr
+         FROM audit_log WHERE target_id = $1 ORDER BY id",
+    )
+    .bind(target)
+    .fetch_all(db)
+    .await?)
+}

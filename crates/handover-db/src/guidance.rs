@@ -37,7 +37,8 @@ pub async fn load_catalogue(pool: &PgPool) -> DbResult<u64> {
     for o in &list {
         let id = offering_id(&o.key);
         let r = sqlx::query(
-            "INSERT INTO catalogue_offerings (id, key, grp, data) VALUES ($1, $2, $3, $4)
+            "INSERT INTO catalogue_offerings (id, key, grp, data)
+             SELECT $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM catalogue_deleted_keys WHERE key = $2)
              ON CONFLICT (key) DO NOTHING",
         )
         .bind(id)
@@ -184,8 +185,14 @@ pub async fn update_offering(
     Ok(true)
 }
 
-/// Deletes an offering no summary references. `Conflict` when one does.
-pub async fn delete_offering(db: &mut PgConnection, id: Uuid, version: i32) -> DbResult<bool> {
+/// Deletes an offering no summary references (`Conflict` when one does), and remembers its key
+/// so the shipped catalogue does not bring it back at the next start.
+pub async fn delete_offering(
+    db: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+    by: UserId,
+) -> DbResult<bool> {
     let referenced: bool = sqlx::query_scalar(
         "SELECT EXISTS (SELECT 1 FROM guidance_pathway_steps WHERE offering_id = $1)",
     )
@@ -203,6 +210,14 @@ pub async fn delete_offering(db: &mut PgConnection, id: Uuid, version: i32) -> D
     if current != Some(version) {
         return Ok(false);
     }
+    sqlx::query(
+        "INSERT INTO catalogue_deleted_keys (key, deleted_by) SELECT key, $2 FROM catalogue_offerings WHERE id = $1
+         ON CONFLICT (key) DO UPDATE SET deleted_at = now(), deleted_by = EXCLUDED.deleted_by",
+    )
+    .bind(id)
+    .bind(by.0)
+    .execute(&mut *db)
+    .await?;
     sqlx::query("DELETE FROM catalogue_offering_versions WHERE offering_id = $1")
         .bind(id)
         .execute(&mut *db)

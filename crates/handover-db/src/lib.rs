@@ -3,10 +3,13 @@
 pub mod audit;
 pub mod error;
 pub mod guidance;
+pub mod handovers;
 pub mod orgs;
+pub mod outbox;
 pub mod page;
 pub mod participants;
 pub mod reference;
+pub mod retention;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

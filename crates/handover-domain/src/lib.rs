@@ -1,6 +1,7 @@
 //! The rules of the handover service, free of I/O: who may do what, and what valid input is.
 
 pub mod guidance;
+pub mod handover;
 pub mod ids;
 pub mod org;
 pub mod participant;

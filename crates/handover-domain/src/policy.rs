@@ -44,10 +44,19 @@ pub enum Action {
     GuidanceRead,
     /// Write, change and finalise career-guidance summaries.
     GuidanceWrite,
+    /// Settlement decision, consent, health and adaptation needs; create, send and cancel
+    /// handovers (the sending centre).
+    HandoverPrepare,
+    /// Read a handover, its history and its file (both sides).
+    HandoverRead,
+    /// Accept, decline or complete a handover (the receiving municipality).
+    HandoverRespond,
+    /// Export everything held about a participant (their right of access).
+    ParticipantExport,
 }
 
 impl Action {
-    pub const ALL: [Action; 16] = [
+    pub const ALL: [Action; 20] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OrgRead,
@@ -64,6 +73,10 @@ impl Action {
         Action::CatalogueManage,
         Action::GuidanceRead,
         Action::GuidanceWrite,
+        Action::HandoverPrepare,
+        Action::HandoverRead,
+        Action::HandoverRespond,
+        Action::ParticipantExport,
     ];
 }
 
@@ -163,6 +176,19 @@ pub const POLICY: &[Rule] = &[
         Action::GuidanceWrite,
         &[g(CareerCounsellor, Scope::Serving)],
     ),
+    r(Action::HandoverPrepare, &[g(CentreStaff, Scope::Own)]),
+    r(
+        Action::HandoverRead,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(MunicipalityStaff, Scope::Recipient),
+        ],
+    ),
+    r(
+        Action::HandoverRespond,
+        &[g(MunicipalityStaff, Scope::Recipient)],
+    ),
+    r(Action::ParticipantExport, &[g(CentreStaff, Scope::Own)]),
 ];
 
 /// The outcome of a policy decision.

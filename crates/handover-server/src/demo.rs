@@ -2,7 +2,6 @@
 //! role in two organisations of each kind. Loaded only with `serve --demo`; idempotent.
 
 use crate::admin::ensure_operator_org;
-use handover_api::password::Hasher;
 use handover_db::{PgPool, orgs, users};
 use handover_domain::{OrgId, OrgKind, Role, UserId};
 use uuid::Uuid;
@@ -58,7 +57,8 @@ async fn ensure_org(
     Ok(id)
 }
 
-pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogin>> {
+pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogin>> {
+    let (pool, hasher) = (&state.pool, &state.hasher);
     let operator = ensure_operator_org(pool).await?;
     let krs = ensure_org(
         pool,
@@ -233,5 +233,18 @@ pub async fn load(pool: &PgPool, hasher: &Hasher) -> anyhow::Result<Vec<DemoLogi
         .await?;
     crate::demo_participants::load_guidance(pool, "stj", trond, trd_counsellor, "Viktor Veileder")
         .await?;
+    let kommune_krs_staff = UserId(demo_id("ansatt.kommune-kristiansand@demo.no"));
+    let kommune_trd_staff = UserId(demo_id("ansatt.kommune-trondheim@demo.no"));
+    let receivers = [("4204", kommune_krs_staff), ("5001", kommune_trd_staff)];
+    for (slug, staff) in [("krs", krs_staff), ("stj", stj_staff)] {
+        crate::demo_handovers::load(
+            state,
+            slug,
+            staff,
+            &crate::demo_handovers::plan(slug),
+            &receivers,
+        )
+        .await?;
+    }
     Ok(logins)
 }

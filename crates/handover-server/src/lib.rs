@@ -2,8 +2,10 @@
 
 pub mod admin;
 pub mod demo;
+pub mod demo_handovers;
 pub mod demo_participants;
 pub mod settings;
+pub mod workers;
 
 use anyhow::Context;
 use handover_api::AppState;
@@ -46,14 +48,33 @@ pub fn app_state(settings: &Settings, pool: handover_db::PgPool) -> anyhow::Resu
     })
 }
 
-/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most `grace`.
+/// Serves until `shutdown` resolves, then lets in-flight requests finish for at most the grace
+/// period, stops the background workers and lets the mail worker release its claims.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
+    settings: &Settings,
     shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
 ) -> anyhow::Result<()> {
-    let maintenance = tokio::spawn(maintenance(state.pool.clone()));
+    let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    let mailer = handover_mail::Mailer::new(&settings.mail_config()?)
+        .map_err(|e| anyhow::anyhow!("mail: {e}"))?;
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let pool = state.pool.clone();
+    let workers = vec![
+        tokio::spawn(workers::MailWorker::from_settings(settings).run(
+            pool.clone(),
+            mailer,
+            stop_rx.clone(),
+        )),
+        tokio::spawn(workers::retention(
+            pool.clone(),
+            settings.retention_days,
+            Duration::from_secs(settings.retention_interval_secs.max(1)),
+            stop_rx.clone(),
+        )),
+        tokio::spawn(workers::housekeeping(pool.clone(), stop_rx)),
+    ];
     let app = handover_api::router(state);
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = axum::serve(
@@ -75,22 +96,16 @@ pub async fn serve(
         r = server.into_future() => r.context("server failed")?,
         () = deadline => tracing::warn!("shutdown deadline passed; dropping remaining connections"),
     }
-    maintenance.abort();
-    Ok(())
-}
-
-/// Housekeeping that every instance may run: expired sessions and old throttle counters.
-async fn maintenance(pool: handover_db::PgPool) {
-    let mut tick = tokio::time::interval(Duration::from_secs(3600));
-    loop {
-        tick.tick().await;
-        if let Err(e) = handover_db::sessions::purge_expired(&pool).await {
-            tracing::warn!(error = %e, "purging expired sessions failed");
-        }
-        if let Err(e) = handover_db::throttle::purge(&pool).await {
-            tracing::warn!(error = %e, "purging login counters failed");
+    let _ = stop_tx.send(true);
+    for w in workers {
+        if tokio::time::timeout(Duration::from_secs(5), w)
+            .await
+            .is_err()
+        {
+            tracing::warn!("a background worker did not stop in time");
         }
     }
+    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.

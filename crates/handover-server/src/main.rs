@@ -85,7 +85,7 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let pool = handover_server::prepare_database(&settings).await?;
     let state = handover_server::app_state(&settings, pool.clone())?;
     let logins = if demo {
-        Some(handover_server::demo::load(&pool, &state.hasher).await?)
+        Some(handover_server::demo::load(&state).await?)
     } else {
         None
     };
@@ -119,8 +119,8 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     handover_server::serve(
         listener,
         state,
+        &settings,
         handover_server::shutdown_signal(),
-        Duration::from_secs(settings.shutdown_grace_secs),
     )
     .await?;
     pool.close().await;

@@ -63,6 +63,27 @@ pub struct Settings {
     pub request_timeout_secs: u64,
     pub shutdown_grace_secs: u64,
     pub log_format: LogFormat,
+    /// SMTP server for e-mail; without it, development mode writes messages to `mail_dir`.
+    pub smtp_host: Option<String>,
+    pub smtp_port: u16,
+    /// `none`, `starttls` or `tls`.
+    pub smtp_security: String,
+    pub smtp_username: Option<String>,
+    pub smtp_password: Option<String>,
+    pub smtp_timeout_secs: u64,
+    pub mail_from: String,
+    /// Where development mode writes e-mails when no SMTP server is set (default `DATA_DIR/mail`).
+    pub mail_dir: Option<PathBuf>,
+    pub mail_poll_ms: u64,
+    pub mail_batch: i64,
+    pub mail_lease_secs: u64,
+    pub mail_max_attempts: i32,
+    pub mail_retry_base_secs: u64,
+    pub mail_retry_max_secs: u64,
+    /// Days after a handover is completed, cancelled or declined (or a participant left the
+    /// programme) before the participant's personal data is deleted.
+    pub retention_days: u32,
+    pub retention_interval_secs: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -72,6 +93,11 @@ impl std::fmt::Debug for Settings {
             .field("mode", &self.mode)
             .field("listen_addr", &self.listen_addr)
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
+            .field("smtp_host", &self.smtp_host)
+            .field(
+                "smtp_password",
+                &self.smtp_password.as_ref().map(|_| "<set>"),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -106,6 +132,22 @@ impl Default for Settings {
             request_timeout_secs: api.request_timeout.as_secs(),
             shutdown_grace_secs: 20,
             log_format: LogFormat::Text,
+            smtp_host: None,
+            smtp_port: 587,
+            smtp_security: "starttls".into(),
+            smtp_username: None,
+            smtp_password: None,
+            smtp_timeout_secs: 20,
+            mail_from: "Overføringstjenesten <ikke-svar@overforing.example>".into(),
+            mail_dir: None,
+            mail_poll_ms: 1000,
+            mail_batch: 20,
+            mail_lease_secs: 120,
+            mail_max_attempts: 10,
+            mail_retry_base_secs: 30,
+            mail_retry_max_secs: 3600,
+            retention_days: 180,
+            retention_interval_secs: 3600,
         }
     }
 }
@@ -135,7 +177,44 @@ impl Settings {
             bail!("HANDOVER_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
         }
         self.trusted_proxy_list()?;
+        if self.mode == Mode::Production && self.smtp_host.is_none() {
+            bail!("HANDOVER_SMTP_HOST is required in production mode");
+        }
+        self.mail_config()?;
+        if self.retention_days == 0 {
+            bail!("HANDOVER_RETENTION_DAYS must be at least 1");
+        }
         Ok(())
+    }
+
+    pub fn mail_config(&self) -> anyhow::Result<handover_mail::MailConfig> {
+        use handover_mail::{SmtpSecurity, TransportConfig};
+        let transport = match &self.smtp_host {
+            Some(host) => TransportConfig::Smtp {
+                host: host.clone(),
+                port: self.smtp_port,
+                security: match self.smtp_security.as_str() {
+                    "none" => SmtpSecurity::None,
+                    "starttls" => SmtpSecurity::StartTls,
+                    "tls" => SmtpSecurity::Tls,
+                    other => {
+                        bail!("HANDOVER_SMTP_SECURITY must be none, starttls or tls, not {other:?}")
+                    }
+                },
+                username: self.smtp_username.clone(),
+                password: self.smtp_password.clone(),
+                timeout: Duration::from_secs(self.smtp_timeout_secs),
+            },
+            None => TransportConfig::Files(
+                self.mail_dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("mail")),
+            ),
+        };
+        Ok(handover_mail::MailConfig {
+            from: self.mail_from.clone(),
+            transport,
+        })
     }
 
     pub fn trusted_proxy_list(&self) -> anyhow::Result<Vec<IpAddr>> {
@@ -301,6 +380,11 @@ mod tests {
             mode: Mode::Production,
             jwt_key: Some(generate_key_spec()),
             ..Settings::default()
+        };
+        assert!(s.validate().is_err(), "production needs SMTP too");
+        let s = Settings {
+            smtp_host: Some("smtp.example.no".into()),
+            ..s
         };
         assert!(s.validate().is_ok());
         assert!(s.token_keys().is_ok());

@@ -174,6 +174,16 @@ async fn new_version(
     let version = if_match.check(current.version)?;
     let (input, retired) = match change {
         Change::Content(i) => (*i, None),
+        Change::Retired(r) if r == current.retired => {
+            return Err(ApiError::Conflict(
+                if r {
+                    "The offering is already retired."
+                } else {
+                    "The offering is not retired."
+                }
+                .into(),
+            ));
+        }
         Change::Retired(r) => (current.data.clone(), Some(r)),
     };
     input.validate().map_err(ApiError::Validation)?;
@@ -318,7 +328,7 @@ pub async fn delete(
     let current = load(&state, id).await?;
     let version = if_match.check(current.version)?;
     let mut tx = state.pool.begin().await?;
-    if !guidance::delete_offering(&mut tx, id, version)
+    if !guidance::delete_offering(&mut tx, id, version, auth.0.user_id)
         .await
         .map_err(key_conflict)?
     {

@@ -1,7 +1,10 @@
 pub mod audit_log;
 pub mod auth;
 pub mod catalogue;
+pub mod consent;
+pub mod export;
 pub mod guidance;
+pub mod handovers;
 pub mod health;
 pub mod me;
 pub mod orgs;

@@ -1,0 +1,680 @@
+//! Settlement, consent, adaptation needs and handovers.
+
+use crate::error::{DbError, DbResult};
+use crate::orgs::parse;
+use crate::page::{Counted, Page};
+use crate::participants::Upsert;
+use handover_domain::handover::*;
+use handover_domain::{OrgId, UserId};
+use sqlx::types::Json;
+use sqlx::{FromRow, PgConnection, PgExecutor};
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
+
+type SettlementRow = (
+    Uuid,
+    Date,
+    Json<Vec<Contact>>,
+    i32,
+    OffsetDateTime,
+    String,
+    Option<String>,
+);
+type FileRow = (
+    i32,
+    Json<serde_json::Value>,
+    Json<serde_json::Value>,
+    OffsetDateTime,
+    Option<Json<serde_json::Value>>,
+);
+type TransitionRow = (
+    Option<String>,
+    String,
+    String,
+    OffsetDateTime,
+    String,
+    Option<Uuid>,
+    Option<String>,
+);
+
+pub async fn get_settlement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Option<Settlement>> {
+    let row: Option<SettlementRow> = sqlx::query_as(
+        "SELECT s.municipality_id, s.settlement_date, s.contacts, s.version, s.updated_at, o.name, o.municipality_number
+         FROM settlements s JOIN organisations o ON o.id = s.municipality_id WHERE s.participant_id = $1",
+    )
+    .bind(participant)
+    .fetch_optional(db)
+    .await?;
+    Ok(
+        row.map(|(m, d, c, version, updated_at, name, number)| Settlement {
+            participant_id: participant,
+            data: SettlementInput {
+                municipality_id: OrgId(m),
+                settlement_date: d,
+                contacts: c.0,
+            },
+            municipality_name: name,
+            municipality_number: number,
+            version,
+            updated_at,
+        }),
+    )
+}
+
+pub async fn put_settlement(
+    db: &mut PgConnection,
+    participant: Uuid,
+    if_match: Option<i32>,
+    s: &SettlementInput,
+    by: UserId,
+) -> DbResult<Upsert> {
+    let created = sqlx::query(
+        "INSERT INTO settlements (participant_id, municipality_id, settlement_date, contacts, recorded_by)
+         SELECT $1, $2, $3, $4, $5 WHERE $6::int IS NULL ON CONFLICT (participant_id) DO NOTHING",
+    )
+    .bind(participant)
+    .bind(s.municipality_id.0)
+    .bind(s.settlement_date)
+    .bind(Json(&s.contacts))
+    .bind(by.0)
+    .bind(if_match)
+    .execute(&mut *db)
+    .await?;
+    if created.rows_affected() == 1 {
+        return Ok(Upsert::Created);
+    }
+    let Some(v) = if_match else {
+        return Ok(Upsert::PreconditionRequired);
+    };
+    let r = sqlx::query(
+        "UPDATE settlements SET municipality_id = $3, settlement_date = $4, contacts = $5, recorded_by = $6,
+            version = version + 1, updated_at = now()
+         WHERE participant_id = $1 AND version = $2",
+    )
+    .bind(participant)
+    .bind(v)
+    .bind(s.municipality_id.0)
+    .bind(s.settlement_date)
+    .bind(Json(&s.contacts))
+    .bind(by.0)
+    .execute(&mut *db)
+    .await?;
+    Ok(if r.rows_affected() == 1 {
+        Upsert::Updated
+    } else {
+        Upsert::VersionMismatch
+    })
+}
+
+#[derive(FromRow)]
+struct ConsentRow {
+    id: Uuid,
+    participant_id: Uuid,
+    sections: Vec<String>,
+    given_on: Date,
+    method: String,
+    language: String,
+    interpreter_present: bool,
+    recorded_by_name: String,
+    recorded_at: OffsetDateTime,
+    withdrawn_at: Option<OffsetDateTime>,
+    withdrawn_by_name: Option<String>,
+    withdrawal_note: Option<String>,
+}
+
+impl TryFrom<ConsentRow> for Consent {
+    type Error = DbError;
+    fn try_from(r: ConsentRow) -> DbResult<Self> {
+        Ok(Consent {
+            id: r.id,
+            participant_id: r.participant_id,
+            data: ConsentInput {
+                sections: r
+                    .sections
+                    .iter()
+                    .map(|s| parse(s))
+                    .collect::<DbResult<_>>()?,
+                given_on: r.given_on,
+                method: parse(&r.method)?,
+                language: r.language,
+                interpreter_present: r.interpreter_present,
+            },
+            recorded_by_name: r.recorded_by_name,
+            recorded_at: r.recorded_at,
+            withdrawn_at: r.withdrawn_at,
+            withdrawn_by_name: r.withdrawn_by_name,
+            withdrawal_note: r.withdrawal_note,
+        })
+    }
+}
+
+macro_rules! consent_select {
+    () => {
+        "SELECT id, participant_id, sections, given_on, method, language, interpreter_present, recorded_by_name,
+                recorded_at, withdrawn_at, withdrawn_by_name, withdrawal_note FROM consents"
+    };
+}
+
+/// A participant's consent decisions, oldest first.
+pub async fn consents(db: impl PgExecutor<'_>, participant: Uuid) -> DbResult<Vec<Consent>> {
+    let rows: Vec<ConsentRow> = sqlx::query_as(concat!(
+        consent_select!(),
+        " WHERE participant_id = $1 ORDER BY recorded_at, id"
+    ))
+    .bind(participant)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter().map(Consent::try_from).collect()
+}
+
+pub async fn get_consent(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Consent> {
+    let row: ConsentRow = sqlx::query_as(concat!(consent_select!(), " WHERE id = $1"))
+        .bind(id)
+        .fetch_one(db)
+        .await?;
+    row.try_into()
+}
+
+/// The consents with the given ids that are withdrawn, with when.
+pub async fn withdrawn_among(
+    db: impl PgExecutor<'_>,
+    ids: &[Uuid],
+) -> DbResult<Vec<(Uuid, OffsetDateTime)>> {
+    Ok(sqlx::query_as(
+        "SELECT id, withdrawn_at FROM consents WHERE id = ANY($1) AND withdrawn_at IS NOT NULL",
+    )
+    .bind(ids)
+    .fetch_all(db)
+    .await?)
+}
+
+pub async fn create_consent(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    participant: Uuid,
+    c: &ConsentInput,
+    by: UserId,
+    by_name: &str,
+) -> DbResult<()> {
+    let sections: Vec<&str> = c.sections.iter().map(|s| s.as_str()).collect();
+    sqlx::query(
+        "INSERT INTO consents (id, participant_id, sections, given_on, method, language, interpreter_present,
+                               recorded_by, recorded_by_name)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+    )
+    .bind(id)
+    .bind(participant)
+    .bind(&sections)
+    .bind(c.given_on)
+    .bind(c.method.as_str())
+    .bind(&c.language)
+    .bind(c.interpreter_present)
+    .bind(by.0)
+    .bind(by_name)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Withdraws a consent; `false` when it was already withdrawn.
+pub async fn withdraw_consent(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    by_name: &str,
+    note: Option<&str>,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE consents SET withdrawn_at = now(), withdrawn_by_name = $2, withdrawal_note = $3
+         WHERE id = $1 AND withdrawn_at IS NULL",
+    )
+    .bind(id)
+    .bind(by_name)
+    .bind(note)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+pub async fn get_adaptation(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Option<AdaptationNeeds>> {
+    let row: Option<(Json<AdaptationNeedsInput>, i32, OffsetDateTime)> = sqlx::query_as(
+        "SELECT data, version, updated_at FROM adaptation_needs WHERE participant_id = $1",
+    )
+    .bind(participant)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(d, version, updated_at)| AdaptationNeeds {
+        participant_id: participant,
+        data: d.0,
+        version,
+        updated_at,
+    }))
+}
+
+pub async fn put_adaptation(
+    db: &mut PgConnection,
+    participant: Uuid,
+    if_match: Option<i32>,
+    a: &AdaptationNeedsInput,
+) -> DbResult<Upsert> {
+    let created = sqlx::query(
+        "INSERT INTO adaptation_needs (participant_id, data) SELECT $1, $2 WHERE $3::int IS NULL
+         ON CONFLICT (participant_id) DO NOTHING",
+    )
+    .bind(participant)
+    .bind(Json(a))
+    .bind(if_match)
+    .execute(&mut *db)
+    .await?;
+    if created.rows_affected() == 1 {
+        return Ok(Upsert::Created);
+    }
+    let Some(v) = if_match else {
+        return Ok(Upsert::PreconditionRequired);
+    };
+    let r = sqlx::query(
+        "UPDATE adaptation_needs SET data = $3, version = version + 1, updated_at = now()
+         WHERE participant_id = $1 AND version = $2",
+    )
+    .bind(participant)
+    .bind(v)
+    .bind(Json(a))
+    .execute(&mut *db)
+    .await?;
+    Ok(if r.rows_affected() == 1 {
+        Upsert::Updated
+    } else {
+        Upsert::VersionMismatch
+    })
+}
+
+#[derive(FromRow)]
+struct HandoverRow {
+    id: Uuid,
+    reference: String,
+    participant_id: Uuid,
+    reception_centre_id: Uuid,
+    reception_centre_name: String,
+    municipality_id: Uuid,
+    municipality_name: String,
+    state: String,
+    participant_display_name: Option<String>,
+    settlement_date: Option<Date>,
+    latest_file_version: i32,
+    sent_at: Option<OffsetDateTime>,
+    recipient_opened_version: i32,
+    version: i32,
+    created_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+impl TryFrom<HandoverRow> for Handover {
+    type Error = DbError;
+    fn try_from(r: HandoverRow) -> DbResult<Self> {
+        Ok(Handover {
+            id: r.id,
+            reference: r.reference,
+            participant_id: r.participant_id,
+            reception_centre_id: OrgId(r.reception_centre_id),
+            reception_centre_name: r.reception_centre_name,
+            municipality_id: OrgId(r.municipality_id),
+            municipality_name: r.municipality_name,
+            state: parse(&r.state)?,
+            participant_name: r.participant_display_name,
+            settlement_date: r.settlement_date,
+            latest_file_version: r.latest_file_version,
+            sent_at: r.sent_at,
+            recipient_opened_version: r.recipient_opened_version,
+            unread: r.latest_file_version > r.recipient_opened_version,
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+macro_rules! handover_select {
+    () => {
+        "SELECT h.id, h.reference, h.participant_id, h.reception_centre_id, rc.name AS reception_centre_name,
+                h.municipality_id, m.name AS municipality_name, h.state, h.participant_display_name,
+                h.settlement_date, h.latest_file_version, h.sent_at, h.recipient_opened_version, h.version,
+                h.created_at, h.updated_at"
+    };
+}
+macro_rules! handover_from {
+    () => {
+        " FROM handovers h JOIN organisations rc ON rc.id = h.reception_centre_id
+          JOIN organisations m ON m.id = h.municipality_id"
+    };
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Handover> {
+    let row: HandoverRow = sqlx::query_as(concat!(
+        handover_select!(),
+        handover_from!(),
+        " WHERE h.id = $1"
+    ))
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    row.try_into()
+}
+
+/// Which handovers a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct HandoverFilter {
+    pub reception_centre: Option<OrgId>,
+    /// The municipality's inbox: never drafts.
+    pub municipality: Option<OrgId>,
+    pub participant: Option<Uuid>,
+    pub state: Option<HandoverState>,
+    pub settlement_from: Option<Date>,
+    pub settlement_to: Option<Date>,
+    pub unread: Option<bool>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Page<Handover>> {
+    let rows: Vec<Counted<HandoverRow>> = sqlx::query_as(concat!(
+        handover_select!(),
+        ", count(*) OVER () AS total",
+        handover_from!(),
+        " WHERE ($1::uuid IS NULL OR h.reception_centre_id = $1)
+            AND ($2::uuid IS NULL OR (h.municipality_id = $2 AND h.state <> 'draft'))
+            AND ($3::uuid IS NULL OR h.participant_id = $3)
+            AND ($4::text IS NULL OR h.state = $4)
+            AND ($5::date IS NULL OR h.settlement_date >= $5)
+            AND ($6::date IS NULL OR h.settlement_date <= $6)
+            AND ($7::boolean IS NULL OR (h.latest_file_version > h.recipient_opened_version) = $7)
+          ORDER BY h.sent_at DESC NULLS FIRST, h.created_at DESC, h.id
+          LIMIT $8 OFFSET $9"
+    ))
+    .bind(f.reception_centre.map(|o| o.0))
+    .bind(f.municipality.map(|o| o.0))
+    .bind(f.participant)
+    .bind(f.state.map(HandoverState::as_str))
+    .bind(f.settlement_from)
+    .bind(f.settlement_to)
+    .bind(f.unread)
+    .bind(f.limit)
+    .bind(f.offset)
+    .fetch_all(db)
+    .await?;
+    Page::from_counted(rows)
+}
+
+pub async fn next_reference(db: impl PgExecutor<'_>) -> DbResult<String> {
+    let (n, year): (i64, i32) =
+        sqlx::query_as("SELECT nextval('handover_reference_seq'), extract(year FROM now())::int")
+            .fetch_one(db)
+            .await?;
+    Ok(format!("HO-{year}-{n:06}"))
+}
+
+pub struct NewHandover<'a> {
+    pub id: Uuid,
+    pub reference: &'a str,
+    pub participant: Uuid,
+    pub reception_centre: OrgId,
+    pub municipality: OrgId,
+    pub settlement_date: Option<Date>,
+    pub created_by: UserId,
+}
+
+pub async fn create(db: impl PgExecutor<'_>, n: &NewHandover<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO handovers (id, reference, participant_id, reception_centre_id, municipality_id, state,
+                                settlement_date, created_by)
+         VALUES ($1, $2, $3, $4, $5, 'draft', $6, $7)",
+    )
+    .bind(n.id)
+    .bind(n.reference)
+    .bind(n.participant)
+    .bind(n.reception_centre.0)
+    .bind(n.municipality.0)
+    .bind(n.settlement_date)
+    .bind(n.created_by.0)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Who did something to a handover.
+pub struct Actor<'a> {
+    pub user: UserId,
+    pub name: &'a str,
+    pub org: OrgId,
+}
+
+/// Moves a handover from `from` to `to` if it is still in `from` at `version`, and records the
+/// transition. `false` when it changed meanwhile.
+/// A state change.
+#[derive(Debug, Clone, Copy)]
+pub struct Move {
+    pub from: HandoverState,
+    pub to: HandoverState,
+    pub event: HandoverEvent,
+}
+
+pub async fn apply(
+    db: &mut PgConnection,
+    id: Uuid,
+    version: i32,
+    m: Move,
+    actor: &Actor<'_>,
+    reason: Option<&str>,
+) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE handovers SET state = $4, version = version + 1, updated_at = now(),
+            closed_at = CASE WHEN $4 IN ('completed', 'cancelled', 'declined') THEN now() ELSE closed_at END
+         WHERE id = $1 AND version = $2 AND state = $3",
+    )
+    .bind(id)
+    .bind(version)
+    .bind(m.from.as_str())
+    .bind(m.to.as_str())
+    .execute(&mut *db)
+    .await?;
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO handover_transitions (handover_id, from_state, to_state, event, actor_user_id, actor_name, actor_org_id, reason)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(id)
+    .bind(m.from.as_str())
+    .bind(m.to.as_str())
+    .bind(m.event.as_str())
+    .bind(actor.user.0)
+    .bind(actor.name)
+    .bind(actor.org.0)
+    .bind(reason)
+    .execute(&mut *db)
+    .await?;
+    Ok(true)
+}
+
+/// Records the creation of a draft in the history.
+pub async fn record_created(db: impl PgExecutor<'_>, id: Uuid, actor: &Actor<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO handover_transitions (handover_id, from_state, to_state, event, actor_user_id, actor_name, actor_org_id)
+         VALUES ($1, NULL, 'draft', 'create', $2, $3, $4)",
+    )
+    .bind(id)
+    .bind(actor.user.0)
+    .bind(actor.name)
+    .bind(actor.org.0)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Stores a new frozen file version and the inbox columns derived from it.
+/// A file version to store.
+pub struct NewFile<'a> {
+    pub file_version: i32,
+    pub snapshot: &'a serde_json::Value,
+    pub section_hashes: &'a serde_json::Value,
+    pub sent_by: UserId,
+    pub display_name: Option<&'a str>,
+    pub settlement_date: Option<Date>,
+}
+
+pub async fn add_file(db: &mut PgConnection, id: Uuid, f: &NewFile<'_>) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO handover_files (handover_id, file_version, snapshot, section_hashes, sent_by)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(f.file_version)
+    .bind(Json(f.snapshot))
+    .bind(Json(f.section_hashes))
+    .bind(f.sent_by.0)
+    .execute(&mut *db)
+    .await?;
+    sqlx::query(
+        "UPDATE handovers SET latest_file_version = $2, sent_at = now(), participant_display_name = $3,
+            settlement_date = $4, updated_at = now()
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(f.file_version)
+    .bind(f.display_name)
+    .bind(f.settlement_date)
+    .execute(&mut *db)
+    .await?;
+    Ok(())
+}
+
+/// A stored file version.
+pub struct StoredFile {
+    pub file_version: i32,
+    pub snapshot: serde_json::Value,
+    pub section_hashes: serde_json::Value,
+    pub sent_at: OffsetDateTime,
+}
+
+/// The latest file and the section hashes of `compare_to` (the version last opened), in one query.
+pub async fn latest_file(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    compare_to: i32,
+) -> DbResult<Option<(StoredFile, Option<serde_json::Value>)>> {
+    let row: Option<FileRow> = sqlx::query_as(
+        "SELECT f.file_version, f.snapshot, f.section_hashes, f.sent_at,
+                (SELECT p.section_hashes FROM handover_files p WHERE p.handover_id = f.handover_id AND p.file_version = $2)
+         FROM handover_files f WHERE f.handover_id = $1
+         ORDER BY f.file_version DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(compare_to)
+    .fetch_optional(db)
+    .await?;
+    Ok(row.map(|(file_version, s, h, sent_at, prev)| {
+        (
+            StoredFile {
+                file_version,
+                snapshot: s.0,
+                section_hashes: h.0,
+                sent_at,
+            },
+            prev.map(|p| p.0),
+        )
+    }))
+}
+
+/// Records that the municipality opened a version.
+pub async fn record_open(
+    db: &mut PgConnection,
+    id: Uuid,
+    file_version: i32,
+    actor: &Actor<'_>,
+) -> DbResult<()> {
+    sqlx::query("INSERT INTO handover_opens (handover_id, file_version, user_id, user_name, org_id) VALUES ($1, $2, $3, $4, $5)")
+        .bind(id)
+        .bind(file_version)
+        .bind(actor.user.0)
+        .bind(actor.name)
+        .bind(actor.org.0)
+        .execute(&mut *db)
+        .await?;
+    sqlx::query("UPDATE handovers SET recipient_opened_version = greatest(recipient_opened_version, $2) WHERE id = $1")
+        .bind(id)
+        .bind(file_version)
+        .execute(&mut *db)
+        .await?;
+    Ok(())
+}
+
+pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<Transition>> {
+    let rows: Vec<TransitionRow> = sqlx::query_as(
+        "SELECT from_state, to_state, event, at, actor_name, actor_org_id, reason
+         FROM handover_transitions WHERE handover_id = $1 AND event <> 'create' ORDER BY id",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|(from, to, event, at, actor_name, org, reason)| {
+            Ok(Transition {
+                from_state: from.map(|f| parse(&f)).transpose()?,
+                to_state: parse(&to)?,
+                event: parse(&event)?,
+                at,
+                actor_name,
+                actor_organisation_id: org.map(OrgId),
+                reason,
+            })
+        })
+        .collect()
+}
+
+pub async fn openings(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<Opening>> {
+    let rows: Vec<(i32, OffsetDateTime, String, Option<Uuid>)> =
+        sqlx::query_as("SELECT file_version, at, user_name, org_id FROM handover_opens WHERE handover_id = $1 ORDER BY id")
+            .bind(id)
+            .fetch_all(db)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(file_version, at, user_name, org)| Opening {
+            file_version,
+            at,
+            user_name,
+            organisation_id: org.map(OrgId),
+        })
+        .collect())
+}
+
+/// E-mail addresses of the active users with `role` in `org`.
+pub async fn staff_emails(
+    db: impl PgExecutor<'_>,
+    org: OrgId,
+    role: &str,
+) -> DbResult<Vec<String>> {
+    Ok(sqlx::query_scalar("SELECT email FROM users WHERE organisation_id = $1 AND role = $2 AND active ORDER BY email")
+        .bind(org.0)
+        .bind(role)
+        .fetch_all(db)
+        .await?)
+}
+
+/// Every file version of a handover, oldest first (for a participant's data export).
+pub async fn files(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> DbResult<Vec<(i32, OffsetDateTime, serde_json::Value)>> {
+    let rows: Vec<(i32, OffsetDateTime, Json<serde_json::Value>)> =
+        sqlx::query_as("SELECT file_version, sent_at, snapshot FROM handover_files WHERE handover_id = $1 ORDER BY file_version")
+            .bind(id)
+            .fetch_all(db)
+            .await?;
+    Ok(rows.into_iter().map(|(v, t, s)| (v, t, s.0)).collect())
+}

@@ -1,0 +1,153 @@
+//! The transactional e-mail outbox. Rows are enqueued in the same transaction as the change they
+//! announce; workers claim due rows with a lease (`FOR UPDATE SKIP LOCKED`), commit, send outside
+//! any transaction, then mark them sent, or schedule a retry with backoff, or dead-letter them.
+
+use crate::error::DbResult;
+use sqlx::{FromRow, PgExecutor, PgPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// An e-mail to send.
+#[derive(Debug, Clone, Default)]
+pub struct NewMail<'a> {
+    /// Unique per logical message: enqueueing the same key twice stores it once.
+    pub dedupe_key: String,
+    pub to: &'a str,
+    pub subject: String,
+    pub body_text: String,
+    /// A calendar object (RFC 5545) and its iTIP method (RFC 5546), for invitations.
+    pub ics: Option<String>,
+    pub ics_method: Option<&'static str>,
+    pub participant_id: Option<Uuid>,
+    pub handover_id: Option<Uuid>,
+}
+
+pub async fn enqueue(db: impl PgExecutor<'_>, m: &NewMail<'_>) -> DbResult<bool> {
+    let r = sqlx::query(
+        "INSERT INTO outbox (dedupe_key, to_address, subject, body_text, ics, ics_method, participant_id, handover_id)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(&m.dedupe_key)
+    .bind(m.to)
+    .bind(&m.subject)
+    .bind(&m.body_text)
+    .bind(&m.ics)
+    .bind(m.ics_method)
+    .bind(m.participant_id)
+    .bind(m.handover_id)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+#[derive(Debug, Clone, FromRow)]
+pub struct OutboxMail {
+    pub id: i64,
+    pub dedupe_key: String,
+    pub to_address: String,
+    pub subject: String,
+    pub body_text: String,
+    pub ics: Option<String>,
+    pub ics_method: Option<String>,
+    pub attempts: i32,
+    pub created_at: OffsetDateTime,
+}
+
+/// Claims up to `limit` due messages for `worker` for `lease_secs`. Claimed rows are invisible
+/// to other workers until the lease ends, so a crashed worker's rows are retried later.
+pub async fn claim(
+    pool: &PgPool,
+    worker: &str,
+    limit: i64,
+    lease_secs: f64,
+) -> DbResult<Vec<OutboxMail>> {
+    Ok(sqlx::query_as(
+        "UPDATE outbox o SET locked_until = now() + make_interval(secs => $3), locked_by = $1,
+                             attempts = o.attempts + 1
+         FROM (SELECT id FROM outbox
+               WHERE status = 'pending' AND next_attempt_at <= now()
+                 AND (locked_until IS NULL OR locked_until < now())
+               ORDER BY next_attempt_at, id
+               LIMIT $2
+               FOR UPDATE SKIP LOCKED) due
+         WHERE o.id = due.id
+         RETURNING o.id, o.dedupe_key, o.to_address, o.subject, o.body_text, o.ics, o.ics_method, o.attempts, o.created_at",
+    )
+    .bind(worker)
+    .bind(limit)
+    .bind(lease_secs)
+    .fetch_all(pool)
+    .await?)
+}
+
+/// Marks a message sent, if this worker still holds it.
+pub async fn mark_sent(pool: &PgPool, id: i64, worker: &str) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
+         WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(worker)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
+/// Records a failed attempt: retry after `retry_in_secs`, or dead-letter when `dead`.
+pub async fn mark_failed(
+    pool: &PgPool,
+    id: i64,
+    worker: &str,
+    error: &str,
+    retry_in_secs: f64,
+    dead: bool,
+) -> DbResult<()> {
+    let error: String = error.chars().take(500).collect();
+    sqlx::query(
+        "UPDATE outbox SET status = CASE WHEN $5 THEN 'dead' ELSE 'pending' END,
+            next_attempt_at = now() + make_interval(secs => $4), locked_until = NULL, last_error = $3
+         WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(error)
+    .bind(retry_in_secs)
+    .bind(dead)
+    .execute(pool)
+    .await?;
+    Ok(())
+}
+
+/// Gives back every claim of a worker that is shutting down, without counting the attempt.
+pub async fn release(pool: &PgPool, worker: &str) -> DbResult<u64> {
+    let r = sqlx::query(
+        "UPDATE outbox SET locked_until = NULL, attempts = greatest(attempts - 1, 0)
+         WHERE locked_by = $1 AND status = 'pending' AND locked_until > now()",
+    )
+    .bind(worker)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected())
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+pub struct OutboxStats {
+    pub pending: i64,
+    pub sent: i64,
+    pub dead: i64,
+}
+
+pub async fn stats(db: impl PgExecutor<'_>) -> DbResult<OutboxStats> {
+    let (pending, sent, dead): (i64, i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'sent'),
+                count(*) FILTER (WHERE status = 'dead') FROM outbox",
+    )
+    .fetch_one(db)
+    .await?;
+    Ok(OutboxStats {
+        pending,
+        sent,
+        dead,
+    })
+}

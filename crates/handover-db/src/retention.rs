@@ -1,0 +1,43 @@
+//! Storage limitation: deletes participants whose purpose is fulfilled.
+
+use crate::error::DbResult;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Deletes, with everything that hangs off them (records, guidance, consents, handover files,
+/// queued e-mails), the participants who are settled or left the programme, have no open
+/// handover, and whose last handover closed (or, without one, whose record last changed) more
+/// than `days` ago. Audit rows stay: they hold ids, never the data. Returns the deleted ids.
+pub async fn purge(pool: &PgPool, days: u32) -> DbResult<Vec<Uuid>> {
+    let mut tx = pool.begin().await?;
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "WITH due AS (
+            SELECT p.id FROM participants p
+            LEFT JOIN LATERAL (
+                SELECT count(*) FILTER (WHERE h.state NOT IN ('completed', 'cancelled', 'declined')) AS open,
+                       max(h.closed_at) AS last_closed, count(*) AS total
+                FROM handovers h WHERE h.participant_id = p.id
+            ) hs ON true
+            WHERE p.status IN ('settled', 'left_programme')
+              AND hs.open = 0
+              AND COALESCE(hs.last_closed, CASE WHEN hs.total = 0 THEN p.updated_at END)
+                  < now() - make_interval(days => $1)
+            FOR UPDATE OF p SKIP LOCKED
+         )
+         DELETE FROM participants WHERE id IN (SELECT id FROM due) RETURNING id",
+    )
+    .bind(days as i32)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !ids.is_empty() {
+        sqlx::query(
+            "INSERT INTO audit_log (action, target_type, target_id, outcome, actor_role)
+             SELECT 'participant.retention_delete', 'participant', t, 'success', 'system' FROM unnest($1::uuid[]) t",
+        )
+        .bind(&ids)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(ids)
+}

@@ -1,0 +1,789 @@
+//! Settlement, consent and the handover to the settlement municipality: its sections, legal
+//! bases, readiness check and state machine (after HL7 FHIR Task).
+
+use crate::participant::{
+    MAX_LIST_ITEMS, MAX_LONG_TEXT, MAX_SHORT_TEXT, check_not_future, is_language_code, str_enum,
+};
+use crate::validation::Validator;
+use crate::{FieldError, OrgId};
+use serde::{Deserialize, Serialize};
+use time::{Date, OffsetDateTime};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+str_enum!(
+    /// The parts of a handover file, each shared under its own legal basis.
+    Section {
+        IdentityAndProgramme = "identity_and_programme",
+        CompetenceMapping = "competence_mapping",
+        GuidanceSummary = "guidance_summary",
+        HealthAndAdaptation = "health_and_adaptation",
+    }
+);
+
+/// Why a section may be shared without the participant's consent, if at all. Health and
+/// adaptation needs (GDPR art. 9) are shared only under explicit consent.
+///
+/// These references are the product owner's to confirm with legal counsel (see docs/privacy.md).
+pub fn statutory_basis(s: Section) -> Option<&'static str> {
+    match s {
+        Section::IdentityAndProgramme => Some(
+            "Integreringsloven § 41 og integreringsforskriften kapittel 9: opplysninger kommunen trenger for å planlegge introduksjonsprogrammet (§§ 12-15)",
+        ),
+        Section::CompetenceMapping => Some(
+            "Integreringsloven § 6: kartleggingen i mottaket skal følge deltakeren til bosettingskommunen, jf. § 41",
+        ),
+        Section::GuidanceSummary | Section::HealthAndAdaptation => None,
+    }
+}
+
+/// What the municipality may use a section for.
+pub fn purpose(s: Section) -> &'static str {
+    match s {
+        Section::IdentityAndProgramme => {
+            "Identifisere deltakeren og planlegge introduksjonsprogram og integreringsplan (integreringsloven §§ 12-15)"
+        }
+        Section::CompetenceMapping => {
+            "Bygge videre på kartleggingen i integreringsplanen (integreringsloven § 6 og § 15)"
+        }
+        Section::GuidanceSummary => {
+            "Bygge videre på karriereveiledningen i mottaket i veiledningen etter integreringsloven § 11"
+        }
+        Section::HealthAndAdaptation => {
+            "Tilrettelegge introduksjonsprogrammet etter deltakerens behov"
+        }
+    }
+}
+
+str_enum!(
+    /// How consent was obtained.
+    ConsentMethod {
+        WrittenSigned = "written_signed",
+        OralRecorded = "oral_recorded",
+        Digital = "digital",
+    }
+);
+
+/// A consent decision, as recorded by centre staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ConsentInput {
+    /// Sections the participant agreed to share. Empty: the participant declined.
+    pub sections: Vec<Section>,
+    pub given_on: Date,
+    pub method: ConsentMethod,
+    /// The language the consent conversation was held in (ISO 639 code).
+    #[schema(pattern = "^[a-z]{2,3}$")]
+    pub language: String,
+    pub interpreter_present: bool,
+}
+
+impl ConsentInput {
+    pub fn validate(&self, today: Date) -> Result<(), Vec<FieldError>> {
+        let mut v = Validator::new();
+        let mut seen = std::collections::HashSet::new();
+        for (i, s) in self.sections.iter().enumerate() {
+            v.check(
+                seen.insert(*s),
+                &format!("sections[{i}]"),
+                "duplicate",
+                "each section at most once",
+            );
+        }
+        check_not_future(&mut v, "given_on", self.given_on, today);
+        v.check(
+            is_language_code(&self.language),
+            "language",
+            "invalid_language",
+            "must be an ISO 639 code in lower case",
+        );
+        v.finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Consent {
+    pub id: Uuid,
+    pub participant_id: Uuid,
+    #[serde(flatten)]
+    pub data: ConsentInput,
+    pub recorded_by_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub withdrawn_at: Option<OffsetDateTime>,
+    pub withdrawn_by_name: Option<String>,
+    pub withdrawal_note: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    #[schema(max_length = 200)]
+    pub name: String,
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    #[schema(max_length = 40)]
+    pub phone: Option<String>,
+    /// e.g. "programrådgiver".
+    #[schema(max_length = 200)]
+    pub role: Option<String>,
+}
+
+/// The settlement decision, as registered by centre staff.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettlementInput {
+    /// The settlement municipality (an organisation of kind `municipality`).
+    pub municipality_id: OrgId,
+    pub settlement_date: Date,
+    /// The municipality's contact people, if known.
+    #[serde(default)]
+    pub contacts: Vec<Contact>,
+}
+
+impl SettlementInput {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut v = Validator::new();
+        v.check(
+            self.contacts.len() <= 10,
+            "contacts",
+            "too_many",
+            "at most 10 contacts",
+        );
+        for (i, c) in self.contacts.iter().enumerate() {
+            v.text(&format!("contacts[{i}].name"), &c.name, MAX_SHORT_TEXT);
+            if let Some(e) = &c.email {
+                v.email(&format!("contacts[{i}].email"), e);
+            }
+            if let Some(p) = &c.phone {
+                v.check(
+                    p.len() <= 40 && p.chars().all(|c| c.is_ascii_digit() || " +-()".contains(c)),
+                    &format!("contacts[{i}].phone"),
+                    "invalid_phone",
+                    "digits, spaces and + - ( ) only",
+                );
+            }
+            if let Some(r) = &c.role {
+                v.text(&format!("contacts[{i}].role"), r, MAX_SHORT_TEXT);
+            }
+        }
+        v.check(
+            self.settlement_date.year() >= 2000,
+            "settlement_date",
+            "out_of_range",
+            "must be in 2000 or later",
+        );
+        v.finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Settlement {
+    pub participant_id: Uuid,
+    #[serde(flatten)]
+    pub data: SettlementInput,
+    pub municipality_name: String,
+    pub municipality_number: Option<String>,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+str_enum!(
+    AdaptationCategory {
+        Mobility = "mobility",
+        Hearing = "hearing",
+        Vision = "vision",
+        Learning = "learning",
+        MentalHealth = "mental_health",
+        ChronicCondition = "chronic_condition",
+        CareResponsibilities = "care_responsibilities",
+        Other = "other",
+    }
+);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptationNeed {
+    pub category: AdaptationCategory,
+    /// What the need is and what adaptation helps, in plain words.
+    #[schema(max_length = 2000)]
+    pub description: String,
+}
+
+/// Health and special adaptation needs: shared only under explicit consent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AdaptationNeedsInput {
+    pub needs: Vec<AdaptationNeed>,
+}
+
+impl AdaptationNeedsInput {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut v = Validator::new();
+        v.check(
+            self.needs.len() <= MAX_LIST_ITEMS,
+            "needs",
+            "too_many",
+            "at most 30 entries",
+        );
+        for (i, n) in self.needs.iter().enumerate() {
+            v.text(
+                &format!("needs[{i}].description"),
+                &n.description,
+                MAX_LONG_TEXT,
+            );
+        }
+        v.finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AdaptationNeeds {
+    pub participant_id: Uuid,
+    #[serde(flatten)]
+    pub data: AdaptationNeedsInput,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+str_enum!(
+    /// Where a handover stands (after the HL7 FHIR Task status and the BSeR business states).
+    HandoverState {
+        Draft = "draft",
+        Sent = "sent",
+        Received = "received",
+        Accepted = "accepted",
+        ConversationScheduled = "conversation_scheduled",
+        Completed = "completed",
+        Cancelled = "cancelled",
+        Declined = "declined",
+    }
+);
+
+str_enum!(
+    /// What can happen to a handover.
+    HandoverEvent {
+        /// The centre sends the first version of the file.
+        Send = "send",
+        /// The centre sends an updated version of an already sent file.
+        Update = "update",
+        /// The municipality opens the file for the first time.
+        Receive = "receive",
+        Accept = "accept",
+        Decline = "decline",
+        Cancel = "cancel",
+        /// A transfer conversation is confirmed.
+        ScheduleConversation = "schedule_conversation",
+        /// A confirmed conversation is cancelled, or the participant did not attend.
+        UnscheduleConversation = "unschedule_conversation",
+        Complete = "complete",
+    }
+);
+
+/// Which side of a handover acts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    Centre,
+    Municipality,
+}
+
+impl HandoverState {
+    pub fn is_open(self) -> bool {
+        !matches!(
+            self,
+            HandoverState::Completed | HandoverState::Cancelled | HandoverState::Declined
+        )
+    }
+}
+
+/// The state machine: the state an event leads to, if the event is legal here for this side.
+pub fn transition(from: HandoverState, event: HandoverEvent, side: Side) -> Option<HandoverState> {
+    use HandoverEvent as E;
+    use HandoverState as S;
+    let to = match (from, event, side) {
+        (S::Draft, E::Send, Side::Centre) => S::Sent,
+        (
+            S::Sent | S::Received | S::Accepted | S::ConversationScheduled,
+            E::Update,
+            Side::Centre,
+        ) => from,
+        (S::Sent, E::Receive, Side::Municipality) => S::Received,
+        (S::Received, E::Accept, Side::Municipality) => S::Accepted,
+        (S::Sent | S::Received, E::Decline, Side::Municipality) => S::Declined,
+        (
+            S::Draft | S::Sent | S::Received | S::Accepted | S::ConversationScheduled,
+            E::Cancel,
+            Side::Centre,
+        ) => S::Cancelled,
+        (S::Accepted, E::ScheduleConversation, _) => S::ConversationScheduled,
+        (S::ConversationScheduled, E::UnscheduleConversation, _) => S::Accepted,
+        (S::Accepted | S::ConversationScheduled, E::Complete, _) => S::Completed,
+        _ => return None,
+    };
+    Some(to)
+}
+
+/// Something the readiness check found missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct MissingItem {
+    /// `competence_mapping`, `norwegian_levels`, `guidance_summary`, `consent_decision`, `settlement_date`.
+    pub item: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Readiness {
+    pub ready: bool,
+    pub missing: Vec<MissingItem>,
+}
+
+/// What the readiness check looks at.
+pub struct ReadinessFacts {
+    pub has_mapping: bool,
+    pub skills_assessed: usize,
+    pub has_final_guidance: bool,
+    pub has_consent_decision: bool,
+    pub has_settlement_date: bool,
+}
+
+pub fn readiness(f: &ReadinessFacts) -> Readiness {
+    let mut missing = Vec::new();
+    let mut need = |ok: bool, item: &str, message: &str| {
+        if !ok {
+            missing.push(MissingItem {
+                item: item.into(),
+                message: message.into(),
+            });
+        }
+    };
+    need(
+        f.has_mapping,
+        "competence_mapping",
+        "No competence mapping is recorded.",
+    );
+    need(
+        f.skills_assessed == 4,
+        "norwegian_levels",
+        "Norwegian levels are not recorded for all four skills.",
+    );
+    need(
+        f.has_final_guidance,
+        "guidance_summary",
+        "No finalised career-guidance summary.",
+    );
+    need(
+        f.has_consent_decision,
+        "consent_decision",
+        "The participant's consent decision is not recorded.",
+    );
+    need(
+        f.has_settlement_date,
+        "settlement_date",
+        "No settlement date is registered.",
+    );
+    Readiness {
+        ready: missing.is_empty(),
+        missing,
+    }
+}
+
+/// One section of a sent file as the recipient sees it: shared with its legal basis and purpose,
+/// or withheld with the reason — never a silent gap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct FileSection {
+    pub section: Section,
+    /// `shared` or `withheld`.
+    pub status: String,
+    /// The law reference or "consent (date)" under which it is shared.
+    pub legal_basis: Option<String>,
+    pub purpose: String,
+    /// Why it is withheld.
+    pub withheld_reason: Option<String>,
+    /// The consent the sharing rests on, when it rests on consent.
+    pub consent_id: Option<Uuid>,
+    /// Whether this section changed since the version the municipality last opened.
+    pub changed_since_last_opened: bool,
+    #[schema(value_type = Object)]
+    pub content: Option<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Transition {
+    pub from_state: Option<HandoverState>,
+    pub to_state: HandoverState,
+    pub event: HandoverEvent,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor_name: String,
+    pub actor_organisation_id: Option<OrgId>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Opening {
+    pub file_version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub user_name: String,
+    pub organisation_id: Option<OrgId>,
+}
+
+/// A reason typed by staff (cancel, decline, sending despite missing items).
+pub fn validate_reason(field: &str, reason: &str) -> Result<(), Vec<FieldError>> {
+    let mut v = Validator::new();
+    v.text(field, reason, MAX_LONG_TEXT);
+    v.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use HandoverEvent as E;
+    use HandoverState as S;
+
+    #[test]
+    fn every_legal_and_illegal_transition() {
+        let legal: &[(S, E, Side, S)] = &[
+            (S::Draft, E::Send, Side::Centre, S::Sent),
+            (S::Sent, E::Update, Side::Centre, S::Sent),
+            (S::Received, E::Update, Side::Centre, S::Received),
+            (S::Accepted, E::Update, Side::Centre, S::Accepted),
+            (
+                S::ConversationScheduled,
+                E::Update,
+                Side::Centre,
+                S::ConversationScheduled,
+            ),
+            (S::Sent, E::Receive, Side::Municipality, S::Received),
+            (S::Received, E::Accept, Side::Municipality, S::Accepted),
+            (S::Sent, E::Decline, Side::Municipality, S::Declined),
+            (S::Received, E::Decline, Side::Municipality, S::Declined),
+            (S::Draft, E::Cancel, Side::Centre, S::Cancelled),
+            (S::Sent, E::Cancel, Side::Centre, S::Cancelled),
+            (S::Received, E::Cancel, Side::Centre, S::Cancelled),
+            (S::Accepted, E::Cancel, Side::Centre, S::Cancelled),
+            (
+                S::ConversationScheduled,
+                E::Cancel,
+                Side::Centre,
+                S::Cancelled,
+            ),
+            (
+                S::Accepted,
+                E::ScheduleConversation,
+                Side::Centre,
+                S::ConversationScheduled,
+            ),
+            (
+                S::Accepted,
+                E::ScheduleConversation,
+                Side::Municipality,
+                S::ConversationScheduled,
+            ),
+            (
+                S::ConversationScheduled,
+                E::UnscheduleConversation,
+                Side::Centre,
+                S::Accepted,
+            ),
+            (
+                S::ConversationScheduled,
+                E::UnscheduleConversation,
+                Side::Municipality,
+                S::Accepted,
+            ),
+            (S::Accepted, E::Complete, Side::Centre, S::Completed),
+            (S::Accepted, E::Complete, Side::Municipality, S::Completed),
+            (
+                S::ConversationScheduled,
+                E::Complete,
+                Side::Centre,
+                S::Completed,
+            ),
+            (
+                S::ConversationScheduled,
+                E::Complete,
+                Side::Municipality,
+                S::Completed,
+            ),
+        ];
+        let mut checked = 0;
+        for from in S::ALL {
+            for event in HandoverEvent::ALL {
+                for side in [Side::Centre, Side::Municipality] {
+                    let expected = legal
+                        .iter()
+                        .find(|l| l.0 == *from && l.1 == *event && l.2 == side)
+                        .map(|l| l.3);
+                    assert_eq!(
+                        transition(*from, *event, side),
+                        expected,
+                        "{from:?} {event:?} {side:?}"
+                    );
+                    checked += 1;
+                }
+            }
+        }
+        assert_eq!(checked, 8 * 9 * 2);
+        // Closed states stay closed.
+        for closed in [S::Completed, S::Cancelled, S::Declined] {
+            assert!(!closed.is_open());
+            for event in HandoverEvent::ALL {
+                assert_eq!(transition(closed, *event, Side::Centre), None);
+                assert_eq!(transition(closed, *event, Side::Municipality), None);
+            }
+        }
+    }
+
+    #[test]
+    fn health_needs_explicit_consent() {
+        assert!(statutory_basis(Section::HealthAndAdaptation).is_none());
+        assert!(statutory_basis(Section::GuidanceSummary).is_none());
+        assert!(statutory_basis(Section::IdentityAndProgramme).is_some());
+    }
+
+    #[test]
+    fn readiness_lists_what_is_missing() {
+        let all = ReadinessFacts {
+            has_mapping: true,
+            skills_assessed: 4,
+            has_final_guidance: true,
+            has_consent_decision: true,
+            has_settlement_date: true,
+        };
+        assert!(readiness(&all).ready);
+        let none = ReadinessFacts {
+            has_mapping: false,
+            skills_assessed: 3,
+            has_final_guidance: false,
+            has_consent_decision: false,
+            has_settlement_date: false,
+        };
+        let r = readiness(&none);
+        assert!(!r.ready);
+        let items: Vec<_> = r.missing.iter().map(|m| m.item.as_str()).collect();
+        assert_eq!(
+            items,
+            [
+                "competence_mapping",
+                "norwegian_levels",
+                "guidance_summary",
+                "consent_decision",
+                "settlement_date"
+            ]
+        );
+    }
+}
+
+/// A handover as both sides see it in lists (the file itself is fetched separately).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Handover {
+    pub id: Uuid,
+    /// A human reference for e-mails and phone calls, e.g. `HO-2026-000042`.
+    pub reference: String,
+    pub participant_id: Uuid,
+    pub reception_centre_id: OrgId,
+    pub reception_centre_name: String,
+    pub municipality_id: OrgId,
+    pub municipality_name: String,
+    pub state: HandoverState,
+    /// From the latest sent file (`null` before sending, or when identity is withheld).
+    pub participant_name: Option<String>,
+    pub settlement_date: Option<Date>,
+    /// 0 until sent.
+    pub latest_file_version: i32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub sent_at: Option<OffsetDateTime>,
+    /// The latest version the municipality has opened (0: never opened).
+    pub recipient_opened_version: i32,
+    /// The municipality has not opened the latest version.
+    pub unread: bool,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+/// The data of one section as loaded when the file is sent (`None`: nothing recorded).
+pub struct SectionSource {
+    pub section: Section,
+    pub content: Option<serde_json::Value>,
+}
+
+fn consent_basis(c: &Consent) -> String {
+    format!(
+        "Samtykke / consent {} ({}, {}{})",
+        c.data.given_on,
+        c.data.method.as_str(),
+        c.data.language,
+        if c.data.interpreter_present {
+            ", med tolk / with interpreter"
+        } else {
+            ""
+        }
+    )
+}
+
+/// Decides for each section whether it is shared, and under which legal basis, or withheld and
+/// why. The newest consent decision that is not withdrawn is the participant's current will.
+pub fn compose_sections(sources: Vec<SectionSource>, consents: &[Consent]) -> Vec<FileSection> {
+    let current = consents
+        .iter()
+        .filter(|c| c.withdrawn_at.is_none())
+        .max_by_key(|c| (c.recorded_at, c.id));
+    let any_withdrawn = consents.iter().any(|c| c.withdrawn_at.is_some());
+    sources
+        .into_iter()
+        .map(|src| {
+            let s = src.section;
+            let shared = |legal_basis: String, consent_id: Option<Uuid>| FileSection {
+                section: s,
+                status: if src.content.is_some() { "shared" } else { "not_recorded" }.into(),
+                legal_basis: Some(legal_basis),
+                purpose: purpose(s).into(),
+                withheld_reason: None,
+                consent_id,
+                changed_since_last_opened: false,
+                content: src.content.clone(),
+            };
+            let withheld = |reason: &str| FileSection {
+                section: s,
+                status: "withheld".into(),
+                legal_basis: None,
+                purpose: purpose(s).into(),
+                withheld_reason: Some(reason.into()),
+                consent_id: None,
+                changed_since_last_opened: false,
+                content: None,
+            };
+            if let Some(law) = statutory_basis(s) {
+                return shared(law.into(), None);
+            }
+            match current {
+                Some(c) if c.data.sections.contains(&s) => shared(consent_basis(c), Some(c.id)),
+                Some(_) => withheld("Deltakeren har ikke samtykket til å dele denne delen. / The participant has not consented to sharing this section."),
+                None if any_withdrawn => withheld("Deltakeren har trukket tilbake samtykket. / The participant has withdrawn consent."),
+                None => withheld("Samtykke er ikke registrert, og delen har ikke annet rettsgrunnlag. / No consent is recorded and there is no other legal basis."),
+            }
+        })
+        .collect()
+}
+
+/// Applies consents withdrawn after sending: those sections are withheld from now on.
+pub fn apply_withdrawals(sections: &mut [FileSection], withdrawn: &[(Uuid, OffsetDateTime)]) {
+    for s in sections.iter_mut() {
+        if let Some((_, at)) = s
+            .consent_id
+            .and_then(|id| withdrawn.iter().find(|w| w.0 == id))
+        {
+            s.status = "withheld".into();
+            s.content = None;
+            s.legal_basis = None;
+            s.withheld_reason = Some(format!(
+                "Deltakeren trakk tilbake samtykket {} / The participant withdrew consent on {}.",
+                at.date(),
+                at.date()
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod section_tests {
+    use super::*;
+
+    fn consent(sections: &[Section], recorded_at: OffsetDateTime, withdrawn: bool) -> Consent {
+        Consent {
+            id: Uuid::new_v4(),
+            participant_id: Uuid::nil(),
+            data: ConsentInput {
+                sections: sections.to_vec(),
+                given_on: recorded_at.date(),
+                method: ConsentMethod::WrittenSigned,
+                language: "ti".into(),
+                interpreter_present: true,
+            },
+            recorded_by_name: "x".into(),
+            recorded_at,
+            withdrawn_at: withdrawn.then_some(recorded_at),
+            withdrawn_by_name: None,
+            withdrawal_note: None,
+        }
+    }
+
+    fn sources() -> Vec<SectionSource> {
+        Section::ALL
+            .iter()
+            .map(|s| SectionSource {
+                section: *s,
+                content: Some(serde_json::json!({"x": 1})),
+            })
+            .collect()
+    }
+
+    fn statuses(f: &[FileSection]) -> Vec<&str> {
+        f.iter().map(|s| s.status.as_str()).collect()
+    }
+
+    #[test]
+    fn without_consent_only_statutory_sections_are_shared() {
+        let f = compose_sections(sources(), &[]);
+        assert_eq!(statuses(&f), ["shared", "shared", "withheld", "withheld"]);
+        assert!(
+            f[2].withheld_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("No consent"))
+        );
+        assert!(f.iter().all(|s| !s.purpose.is_empty()));
+    }
+
+    #[test]
+    fn the_newest_consent_decides_and_withdrawal_withholds() {
+        let t0 = OffsetDateTime::UNIX_EPOCH;
+        let old = consent(
+            &[Section::GuidanceSummary, Section::HealthAndAdaptation],
+            t0,
+            false,
+        );
+        let new = consent(
+            &[Section::GuidanceSummary],
+            t0 + time::Duration::days(1),
+            false,
+        );
+        let mut f = compose_sections(sources(), &[old.clone(), new.clone()]);
+        assert_eq!(statuses(&f), ["shared", "shared", "shared", "withheld"]);
+        assert_eq!(f[2].consent_id, Some(new.id));
+        assert!(
+            f[2].legal_basis
+                .as_deref()
+                .is_some_and(|b| b.contains("consent"))
+        );
+        apply_withdrawals(&mut f, &[(new.id, t0)]);
+        assert_eq!(statuses(&f), ["shared", "shared", "withheld", "withheld"]);
+        assert!(f[2].content.is_none());
+        let only_withdrawn =
+            compose_sections(sources(), &[consent(&[Section::GuidanceSummary], t0, true)]);
+        assert!(
+            only_withdrawn[2]
+                .withheld_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("withdrawn"))
+        );
+    }
+
+    #[test]
+    fn nothing_recorded_is_said_not_hidden() {
+        let f = compose_sections(
+            vec![SectionSource {
+                section: Section::CompetenceMapping,
+                content: None,
+            }],
+            &[],
+        );
+        assert_eq!(f[0].status, "not_recorded");
+    }
+}

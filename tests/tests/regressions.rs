@@ -1,0 +1,169 @@
+//! Rules added after review findings; each test failed before its fix.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use handover_tests::{spawn_app, who};
+use reqwest::Method;
+use serde_json::json;
+use uuid::Uuid;
+
+async fn first_participant(app: &handover_tests::TestApp, token: &str) -> (String, String) {
+    let r = app.get("/api/v1/participants?limit=1", token).await;
+    let id = r.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let etag = format!("\"{}\"", r.body["items"][0]["version"]);
+    (id, etag)
+}
+
+#[tokio::test]
+async fn a_patch_that_changes_nothing_writes_nothing() {
+    let app = spawn_app().await;
+    let t = app.token(who::KRS_STAFF).await;
+    let (id, etag) = first_participant(&app, &t).await;
+    let before: i64 = sqlx::query_scalar("SELECT count(*) FROM record_changes")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let r = app
+        .patch(
+            &format!("/api/v1/participants/{id}"),
+            &t,
+            &json!({}),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("etag"), Some(etag.as_str()), "no new version");
+    let after: i64 = sqlx::query_scalar("SELECT count(*) FROM record_changes")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(before, after);
+}
+
+#[tokio::test]
+async fn mapping_updates_name_the_changed_fields_in_the_history() {
+    let app = spawn_app().await;
+    let t = app.token(who::KRS_STAFF).await;
+    let (id, _) = first_participant(&app, &t).await;
+    let path = format!("/api/v1/participants/{id}/competence-mapping");
+    let r = app.get(&path, &t).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let etag = r.header("etag").unwrap().to_owned();
+    let mut body = r.body.clone();
+    let obj = body.as_object_mut().unwrap();
+    for k in ["participant_id", "mapped_by_name", "version", "updated_at"] {
+        obj.remove(k);
+    }
+    obj.insert("own_goals".into(), json!("Jeg vil bli lærer."));
+    let r = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&t),
+            Some(&body),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let h = app
+        .get(&format!("/api/v1/participants/{id}/history"), &t)
+        .await;
+    assert_eq!(h.body["items"][0]["section"], "competence_mapping");
+    assert_eq!(h.body["items"][0]["fields"], json!(["own_goals"]));
+}
+
+#[tokio::test]
+async fn attended_hours_cannot_exceed_planned() {
+    let app = spawn_app().await;
+    let t = app.token(who::KRS_STAFF).await;
+    let (id, _) = first_participant(&app, &t).await;
+    let r = app
+        .post(
+            &format!("/api/v1/participants/{id}/programme-elements"),
+            Some(&t),
+            &json!({"kind": "norwegian", "start_date": "2026-01-05", "end_date": "2026-03-01", "hours_planned": 10, "hours_attended": 50}),
+        )
+        .await;
+    r.assert_problem(422);
+    assert_eq!(r.body["errors"][0]["code"], "more_than_planned");
+}
+
+#[tokio::test]
+async fn final_summaries_cannot_be_edited_in_the_database_either() {
+    let app = spawn_app().await;
+    let final_id: Uuid = sqlx::query_scalar("SELECT id FROM guidance_summaries WHERE status = 'final' AND superseded_by IS NULL LIMIT 1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    for sql in [
+        "UPDATE guidance_summaries SET author_name = 'x' WHERE id = $1",
+        "UPDATE guidance_summaries SET career_centre_id = (SELECT id FROM organisations WHERE kind = 'operator') WHERE id = $1",
+        "UPDATE guidance_summaries SET superseded_by = id WHERE id = $1",
+        "DELETE FROM guidance_pathway_steps WHERE summary_id = $1",
+    ] {
+        let r = sqlx::query(sql).bind(final_id).execute(&app.pool).await;
+        assert!(r.is_err(), "{sql} succeeded");
+    }
+}
+
+#[tokio::test]
+async fn a_deleted_shipped_offering_stays_deleted_after_a_restart() {
+    let app = spawn_app().await;
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    let list = app
+        .get("/api/v1/catalogue/offerings?q=nasjonalt-tolkeregister", &op)
+        .await;
+    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/catalogue/offerings/{id}");
+    let etag = app.get(&path, &op).await.header("etag").unwrap().to_owned();
+    let r = app
+        .request(
+            Method::DELETE,
+            &path,
+            Some(&op),
+            None,
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, 204, "{}", r.text);
+    handover_db::guidance::load_catalogue(&app.pool)
+        .await
+        .unwrap();
+    app.get(&path, &op).await.assert_problem(404);
+}
+
+#[tokio::test]
+async fn retiring_twice_is_a_conflict_not_a_new_version() {
+    let app = spawn_app().await;
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    let list = app
+        .get("/api/v1/catalogue/offerings?q=jobbsjansen", &op)
+        .await;
+    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/catalogue/offerings/{id}");
+    let etag = app.get(&path, &op).await.header("etag").unwrap().to_owned();
+    let r = app
+        .request(
+            Method::POST,
+            &format!("{path}/retire"),
+            Some(&op),
+            None,
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    let etag = r.header("etag").unwrap().to_owned();
+    let r = app
+        .request(
+            Method::POST,
+            &format!("{path}/retire"),
+            Some(&op),
+            None,
+            &[("if-match", &etag)],
+        )
+        .await;
+    r.assert_problem(409);
+    assert_eq!(
+        app.get(&path, &op).await.header("etag"),
+        Some(etag.as_str())
+    );
+}
