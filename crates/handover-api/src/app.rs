@@ -2,8 +2,8 @@
 
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
-    audit_log, auth, catalogue, consent, export, guidance, handovers, health, me, orgs,
-    participants, programme, users,
+    audit_log, auth, catalogue, consent, conversations, export, guidance, handovers, health, me,
+    orgs, participants, programme, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -48,6 +48,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "guidance", description = "Career-guidance summaries (guidance in the reception centre, not § 11 guidance)"),
         (name = "settlement and consent", description = "Settlement decision, consent, health and adaptation needs"),
         (name = "handovers", description = "The handover file, the municipality's inbox, the handover's states"),
+        (name = "conversations", description = "Transfer conversations (overføringssamtaler) and calendar invitations"),
         (name = "programme record", description = "Competence mapping, Norwegian training, programme elements, placements"),
     )
 )]
@@ -186,6 +187,16 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(consent::withdraw_consent))
         .routes(routes!(consent::get_adaptation, consent::put_adaptation))
         .routes(routes!(export::export))
+        .routes(routes!(conversations::propose, conversations::for_handover))
+        .routes(routes!(conversations::get))
+        .routes(routes!(conversations::accept))
+        .routes(routes!(conversations::counter_propose))
+        .routes(routes!(conversations::reschedule))
+        .routes(routes!(conversations::cancel))
+        .routes(routes!(conversations::minutes))
+        .routes(routes!(conversations::calendar))
+        .routes(routes!(conversations::mine))
+        .routes(routes!(conversations::for_org))
         .routes(routes!(handovers::list))
         .routes(routes!(handovers::create))
         .routes(routes!(handovers::get))

@@ -24,6 +24,10 @@ pub struct ApiConfig {
     pub max_concurrent_hashes: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
+    /// ORGANIZER of calendar invitations: the service's own address, so every update and
+    /// cancellation comes from the same organiser.
+    pub organizer_name: String,
+    pub organizer_email: String,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -57,6 +61,8 @@ impl Default for ApiConfig {
             max_concurrent_hashes: 2,
             max_body_bytes: 1024 * 1024,
             request_timeout: Duration::from_secs(30),
+            organizer_name: "Overføringstjenesten".into(),
+            organizer_email: "ikke-svar@overforing.example".into(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! PostgreSQL persistence. Knows the domain, not HTTP. One module per aggregate.
 
 pub mod audit;
+pub mod conversations;
 pub mod error;
 pub mod guidance;
 pub mod handovers;

@@ -1,9 +1,11 @@
 //! The rules of the handover service, free of I/O: who may do what, and what valid input is.
 
+pub mod conversation;
 pub mod guidance;
 pub mod handover;
 pub mod ids;
 pub mod org;
+pub mod oslo;
 pub mod participant;
 pub mod password;
 pub mod policy;

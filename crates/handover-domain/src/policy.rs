@@ -53,10 +53,14 @@ pub enum Action {
     HandoverRespond,
     /// Export everything held about a participant (their right of access).
     ParticipantExport,
+    /// Read transfer conversations (and download their calendar files).
+    ConversationRead,
+    /// Propose, accept, reschedule, cancel transfer conversations and record minutes.
+    ConversationManage,
 }
 
 impl Action {
-    pub const ALL: [Action; 20] = [
+    pub const ALL: [Action; 22] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OrgRead,
@@ -77,6 +81,8 @@ impl Action {
         Action::HandoverRead,
         Action::HandoverRespond,
         Action::ParticipantExport,
+        Action::ConversationRead,
+        Action::ConversationManage,
     ];
 }
 
@@ -189,6 +195,21 @@ pub const POLICY: &[Rule] = &[
         &[g(MunicipalityStaff, Scope::Recipient)],
     ),
     r(Action::ParticipantExport, &[g(CentreStaff, Scope::Own)]),
+    r(
+        Action::ConversationRead,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(CareerCounsellor, Scope::Serving),
+            g(MunicipalityStaff, Scope::Recipient),
+        ],
+    ),
+    r(
+        Action::ConversationManage,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(MunicipalityStaff, Scope::Recipient),
+        ],
+    ),
 ];
 
 /// The outcome of a policy decision.

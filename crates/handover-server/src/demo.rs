@@ -246,5 +246,22 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         )
         .await?;
     }
+    use crate::demo_handovers::load_conversations;
+    load_conversations(
+        state,
+        "krs",
+        krs_staff,
+        kommune_krs_staff,
+        &[(3, "confirmed"), (1, "cancelled")],
+    )
+    .await?;
+    load_conversations(
+        state,
+        "stj",
+        stj_staff,
+        kommune_trd_staff,
+        &[(0, "held"), (3, "proposed")],
+    )
+    .await?;
     Ok(logins)
 }

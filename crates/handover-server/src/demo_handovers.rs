@@ -294,6 +294,122 @@ pub async fn load(
     Ok(())
 }
 
+/// Demo conversations on accepted handovers: (participant index, what to end with).
+pub async fn load_conversations(
+    state: &AppState,
+    centre_slug: &str,
+    staff: UserId,
+    municipality_staff: UserId,
+    plan: &[(usize, &str)],
+) -> anyhow::Result<()> {
+    let centre = Client::new(state, staff).await?;
+    let muni = Client::new(state, municipality_staff).await?;
+    let now = OffsetDateTime::now_utc();
+    for (k, (i, outcome)) in plan.iter().enumerate() {
+        let pid = demo_participant(centre_slug, *i);
+        let (_, list) = centre
+            .ok(
+                Method::GET,
+                &format!("/api/v1/handovers?participant_id={pid}&state=accepted"),
+                None,
+                None,
+            )
+            .await?;
+        let Some(hid) = list["items"][0]["id"].as_str().map(str::to_owned) else {
+            continue;
+        };
+        let (_, existing) = centre
+            .ok(
+                Method::GET,
+                &format!("/api/v1/handovers/{hid}/conversations"),
+                None,
+                None,
+            )
+            .await?;
+        if existing.as_array().is_some_and(|a| !a.is_empty()) {
+            continue;
+        }
+        let day = |d: i64, h: u8| {
+            let t = (now + Duration::days(d))
+                .date()
+                .with_hms(h, 0, 0)
+                .map(|t| t.assume_utc())
+                .unwrap_or(now);
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        };
+        let staff_id = staff.0;
+        let muni_id = municipality_staff.0;
+        let proposal = json!({
+            "slots": [{"start": day(3 + k as i64, 8), "duration_minutes": 60}, {"start": day(4 + k as i64, 12), "duration_minutes": 60}],
+            "mode": "video",
+            "video_link": "https://video.example.no/overforing",
+            "internal_attendees": [staff_id, muni_id],
+            "external_attendees": [
+                {"kind": "participant", "name": "Deltaker", "email": null},
+                {"kind": "interpreter", "name": "Tolketjenesten", "email": "tolk@tolk.example", "language": "ti"}
+            ],
+        });
+        let (etag, c) = muni
+            .ok(
+                Method::POST,
+                &format!("/api/v1/handovers/{hid}/conversations"),
+                Some(proposal),
+                None,
+            )
+            .await?;
+        if *outcome == "proposed" {
+            continue;
+        }
+        let cid = c["id"].as_str().unwrap_or_default().to_owned();
+        let (etag, _) = centre
+            .ok(
+                Method::POST,
+                &format!("/api/v1/conversations/{cid}/accept"),
+                Some(json!({"slot": 0})),
+                etag.as_deref(),
+            )
+            .await?;
+        match *outcome {
+            "cancelled" => {
+                centre
+                    .ok(
+                        Method::POST,
+                        &format!("/api/v1/conversations/{cid}/cancel"),
+                        Some(json!({"reason": "Tolken ble syk; ny tid avtales."})),
+                        etag.as_deref(),
+                    )
+                    .await?;
+            }
+            "held" => {
+                // A conversation in the past cannot be booked through the API; move it back.
+                sqlx::query("UPDATE conversations SET confirmed_start = now() - interval '7 days' WHERE id = $1").bind(Uuid::parse_str(&cid)?).execute(&state.pool).await?;
+                sqlx::query("UPDATE conversation_bookings SET during = tstzrange(now() - interval '7 days', now() - interval '7 days' + interval '1 hour') WHERE conversation_id = $1").bind(Uuid::parse_str(&cid)?).execute(&state.pool).await?;
+                let centre_org = orgs::get(
+                    &state.pool,
+                    participants::get(&state.pool, pid)
+                        .await?
+                        .reception_centre_id,
+                )
+                .await?
+                .id;
+                muni.ok(
+                    Method::POST,
+                    &format!("/api/v1/conversations/{cid}/minutes"),
+                    Some(json!({"outcome": "held", "notes": "Gjennomgang av mappen; deltakeren ønsker helsefag.", "actions": [
+                        {"description": "Melde opp til § 11-veiledning hos karrieresenteret", "responsible_organisation_id": list["items"][0]["municipality_id"], "due_date": null},
+                        {"description": "Sende oppdatert norskprøveresultat", "responsible_organisation_id": centre_org, "due_date": null}
+                    ]})),
+                    etag.as_deref(),
+                )
+                .await?;
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// The demo plan: (participant index, municipality number, target state).
 pub fn plan(centre_slug: &str) -> Vec<(usize, &'static str, Target)> {
     if centre_slug == "krs" {
@@ -310,7 +426,8 @@ pub fn plan(centre_slug: &str) -> Vec<(usize, &'static str, Target)> {
     } else {
         vec![
             (0, "5001", Target::Accepted),
-            (3, "5001", Target::Received),
+            (3, "5001", Target::Accepted),
+            (1, "5001", Target::Received),
             (7, "5006", Target::Sent),
             (10, "5001", Target::Completed),
             (14, "4204", Target::Declined),

@@ -73,6 +73,12 @@ pub async fn serve(
             Duration::from_secs(settings.retention_interval_secs.max(1)),
             stop_rx.clone(),
         )),
+        tokio::spawn(workers::reminders(
+            state.clone(),
+            Duration::from_secs(settings.reminder_before_secs),
+            Duration::from_secs(settings.reminder_interval_secs.max(1)),
+            stop_rx.clone(),
+        )),
         tokio::spawn(workers::housekeeping(pool.clone(), stop_rx)),
     ];
     let app = handover_api::router(state);

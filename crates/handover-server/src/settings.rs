@@ -84,6 +84,10 @@ pub struct Settings {
     /// programme) before the participant's personal data is deleted.
     pub retention_days: u32,
     pub retention_interval_secs: u64,
+    /// How long before a transfer conversation its reminder goes out.
+    pub reminder_before_secs: u64,
+    /// How often instances look for due reminders.
+    pub reminder_interval_secs: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -148,6 +152,8 @@ impl Default for Settings {
             mail_retry_max_secs: 3600,
             retention_days: 180,
             retention_interval_secs: 3600,
+            reminder_before_secs: 24 * 3600,
+            reminder_interval_secs: 60,
         }
     }
 }
@@ -185,6 +191,20 @@ impl Settings {
             bail!("HANDOVER_RETENTION_DAYS must be at least 1");
         }
         Ok(())
+    }
+
+    /// `Name <address>` split; a bare address has the service's name.
+    pub fn mail_from_parts(&self) -> (String, String) {
+        match self.mail_from.rsplit_once('<') {
+            Some((name, rest)) => (
+                name.trim().trim_matches('"').to_owned(),
+                rest.trim_end_matches('>').trim().to_owned(),
+            ),
+            None => (
+                "Overføringstjenesten".into(),
+                self.mail_from.trim().to_owned(),
+            ),
+        }
     }
 
     pub fn mail_config(&self) -> anyhow::Result<handover_mail::MailConfig> {
@@ -268,6 +288,8 @@ impl Settings {
             max_concurrent_hashes: self.max_concurrent_hashes,
             max_body_bytes: self.max_body_bytes,
             request_timeout: Duration::from_secs(self.request_timeout_secs),
+            organizer_name: self.mail_from_parts().0,
+            organizer_email: self.mail_from_parts().1,
         })
     }
 

@@ -168,6 +168,28 @@ pub async fn housekeeping(pool: PgPool, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Queues reminders for conversations starting within `before`, every `interval`. Each reminder
+/// is claimed by one instance (a conditional update) and enqueued under a unique key.
+pub async fn reminders(
+    state: handover_api::AppState,
+    before: Duration,
+    interval: Duration,
+    mut stop: watch::Receiver<bool>,
+) {
+    let before = time::Duration::try_from(before).unwrap_or(time::Duration::DAY);
+    loop {
+        match handover_api::routes::conversations::send_due_reminders(&state, before).await {
+            Ok(n) if n > 0 => tracing::info!(reminders = n, "conversation reminders queued"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "reminder run failed"),
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -782,6 +782,24 @@ pub async fn cancel(
         Some(req.reason.trim()),
     )
     .await?;
+    // A conversation planned for this handover is called off too, in every calendar.
+    if let Some(cid) = handover_db::conversations::live_for_handover(&mut *tx, id).await? {
+        let c = handover_db::conversations::get(&mut tx, cid).await?;
+        if handover_db::conversations::cancel(&mut tx, cid, c.version, c.state, req.reason.trim())
+            .await?
+            && c.state == handover_domain::conversation::ConversationState::Confirmed
+        {
+            let c = handover_db::conversations::get(&mut tx, cid).await?;
+            crate::invitations::send(
+                &mut tx,
+                &state,
+                &c,
+                h.participant_id,
+                handover_mail::calendar::Method::Cancel,
+            )
+            .await?;
+        }
+    }
     if h.state != HandoverState::Draft {
         let to = municipality_addresses(&mut tx, &h).await?;
         notify(

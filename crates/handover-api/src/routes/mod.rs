@@ -2,6 +2,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod catalogue;
 pub mod consent;
+pub mod conversations;
 pub mod export;
 pub mod guidance;
 pub mod handovers;

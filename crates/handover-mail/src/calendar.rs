@@ -1,0 +1,214 @@
+//! iCalendar (RFC 5545) objects for transfer conversations, with iTIP methods (RFC 5546):
+//! a stable UID per conversation, SEQUENCE raised on every change, REQUEST for invitations and
+//! updates, CANCEL for cancellations, times in Europe/Oslo with a VTIMEZONE.
+
+use handover_domain::oslo::to_oslo;
+use time::OffsetDateTime;
+use time::macros::format_description;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Request,
+    Cancel,
+    /// For a downloaded file.
+    Publish,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Request => "REQUEST",
+            Method::Cancel => "CANCEL",
+            Method::Publish => "PUBLISH",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Attendee {
+    pub name: String,
+    pub email: String,
+    /// `REQ-PARTICIPANT` or `OPT-PARTICIPANT`.
+    pub role: &'static str,
+}
+
+#[derive(Debug, Clone)]
+pub struct CalendarEvent {
+    pub uid: String,
+    pub sequence: i32,
+    pub method: Method,
+    pub start: OffsetDateTime,
+    pub end: OffsetDateTime,
+    pub stamp: OffsetDateTime,
+    pub summary: String,
+    pub description: String,
+    pub location: Option<String>,
+    pub url: Option<String>,
+    pub organizer_name: String,
+    pub organizer_email: String,
+    pub attendees: Vec<Attendee>,
+}
+
+const VTIMEZONE: &str = "BEGIN:VTIMEZONE\r\nTZID:Europe/Oslo\r\nBEGIN:DAYLIGHT\r\nTZOFFSETFROM:+0100\r\nTZOFFSETTO:+0200\r\nTZNAME:CEST\r\nDTSTART:19700329T020000\r\nRRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU\r\nEND:DAYLIGHT\r\nBEGIN:STANDARD\r\nTZOFFSETFROM:+0200\r\nTZOFFSETTO:+0100\r\nTZNAME:CET\r\nDTSTART:19701025T030000\r\nRRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU\r\nEND:STANDARD\r\nEND:VTIMEZONE\r\n";
+
+/// Escapes a TEXT value (RFC 5545 3.3.11).
+pub fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            ';' => out.push_str("\\;"),
+            ',' => out.push_str("\\,"),
+            '\n' => out.push_str("\\n"),
+            '\r' => {}
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A parameter value: quoted, without characters a quoted value cannot hold.
+fn param(s: &str) -> String {
+    let clean: String = s
+        .chars()
+        .filter(|c| !matches!(c, '"' | '\r' | '\n') && !c.is_control())
+        .collect();
+    format!("\"{clean}\"")
+}
+
+/// Folds a content line at 75 octets (RFC 5545 3.1), never inside a UTF-8 character.
+pub fn fold(line: &str) -> String {
+    let mut out = String::with_capacity(line.len() + 8);
+    let mut len = 0;
+    for c in line.chars() {
+        let n = c.len_utf8();
+        if len + n > 75 {
+            out.push_str("\r\n ");
+            len = 1;
+        }
+        out.push(c);
+        len += n;
+    }
+    out.push_str("\r\n");
+    out
+}
+
+fn local(t: OffsetDateTime) -> String {
+    let f = format_description!("[year][month][day]T[hour][minute][second]");
+    to_oslo(t).format(&f).unwrap_or_default()
+}
+
+fn utc(t: OffsetDateTime) -> String {
+    let f = format_description!("[year][month][day]T[hour][minute][second]Z");
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&f)
+        .unwrap_or_default()
+}
+
+pub fn ics(e: &CalendarEvent) -> String {
+    let mut s = String::from(
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Handover service//Overforingssamtale//NB\r\nCALSCALE:GREGORIAN\r\n",
+    );
+    s.push_str(&fold(&format!("METHOD:{}", e.method.as_str())));
+    s.push_str(VTIMEZONE);
+    s.push_str("BEGIN:VEVENT\r\n");
+    s.push_str(&fold(&format!("UID:{}", e.uid)));
+    s.push_str(&fold(&format!("SEQUENCE:{}", e.sequence)));
+    s.push_str(&fold(&format!("DTSTAMP:{}", utc(e.stamp))));
+    s.push_str(&fold(&format!(
+        "DTSTART;TZID=Europe/Oslo:{}",
+        local(e.start)
+    )));
+    s.push_str(&fold(&format!("DTEND;TZID=Europe/Oslo:{}", local(e.end))));
+    s.push_str(&fold(&format!("SUMMARY:{}", escape(&e.summary))));
+    s.push_str(&fold(&format!("DESCRIPTION:{}", escape(&e.description))));
+    if let Some(l) = &e.location {
+        s.push_str(&fold(&format!("LOCATION:{}", escape(l))));
+    }
+    if let Some(u) = &e.url {
+        s.push_str(&fold(&format!("URL:{u}")));
+    }
+    s.push_str(&fold(&format!(
+        "ORGANIZER;CN={}:mailto:{}",
+        param(&e.organizer_name),
+        e.organizer_email
+    )));
+    for a in &e.attendees {
+        let partstat = if e.method == Method::Cancel {
+            ""
+        } else {
+            ";PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
+        };
+        s.push_str(&fold(&format!(
+            "ATTENDEE;CN={};ROLE={}{partstat}:mailto:{}",
+            param(&a.name),
+            a.role,
+            a.email
+        )));
+    }
+    let status = if e.method == Method::Cancel {
+        "CANCELLED"
+    } else {
+        "CONFIRMED"
+    };
+    s.push_str(&fold(&format!("STATUS:{status}")));
+    s.push_str("TRANSP:OPAQUE\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n");
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn event(method: Method) -> CalendarEvent {
+        CalendarEvent {
+            uid: "conversation-1@handover".into(),
+            sequence: 2,
+            method,
+            start: datetime!(2026-03-29 01:30 UTC),
+            end: datetime!(2026-03-29 02:30 UTC),
+            stamp: datetime!(2026-03-01 12:00 UTC),
+            summary: "Overføringssamtale HO-2026-000001".into(),
+            description: "Linje 1\nLinje 2; med, tegn".into(),
+            location: Some("Rådhuset, Kristiansand".into()),
+            url: None,
+            organizer_name: "Overføringstjenesten".into(),
+            organizer_email: "ikke-svar@overforing.example".into(),
+            attendees: vec![Attendee {
+                name: "Kari \"K\" Nordmann".into(),
+                email: "kari@x.no".into(),
+                role: "REQ-PARTICIPANT",
+            }],
+        }
+    }
+
+    #[test]
+    fn request_and_cancel() {
+        let folded = ics(&event(Method::Request));
+        assert!(folded.lines().all(|l| l.len() <= 75));
+        let r = folded.replace("\r\n ", "");
+        assert!(r.contains("METHOD:REQUEST\r\n"));
+        assert!(r.contains("UID:conversation-1@handover\r\n"));
+        assert!(r.contains("SEQUENCE:2\r\n"));
+        // 01:30 UTC on the spring-forward day is 03:30 summer time in Oslo.
+        assert!(r.contains("DTSTART;TZID=Europe/Oslo:20260329T033000\r\n"));
+        assert!(r.contains("BEGIN:VTIMEZONE\r\nTZID:Europe/Oslo"));
+        assert!(r.contains("DESCRIPTION:Linje 1\\nLinje 2\\; med\\, tegn"));
+        assert!(r.contains("ATTENDEE;CN=\"Kari K Nordmann\";ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=TRUE:mailto:kari@x.no"));
+        assert!(r.contains("STATUS:CONFIRMED"));
+        let c = ics(&event(Method::Cancel));
+        assert!(c.contains("METHOD:CANCEL\r\n") && c.contains("STATUS:CANCELLED"));
+    }
+
+    #[test]
+    fn folding_keeps_characters_whole() {
+        let long = format!("DESCRIPTION:{}", "æ".repeat(100));
+        let folded = fold(&long);
+        for l in folded.split("\r\n") {
+            assert!(l.len() <= 75);
+        }
+        assert_eq!(folded.replace("\r\n ", "").trim_end(), long);
+    }
+}
