@@ -167,3 +167,20 @@ async fn retiring_twice_is_a_conflict_not_a_new_version() {
         Some(etag.as_str())
     );
 }
+
+#[tokio::test]
+async fn a_municipality_that_declined_loses_the_file_but_keeps_the_history() {
+    let app = spawn_app().await;
+    let t = app.token(who::KOMMUNE_TRD_STAFF).await;
+    let r = app.get("/api/v1/handovers?state=declined", &t).await;
+    let id = r.body["items"][0]["id"]
+        .as_str()
+        .expect("a declined demo handover")
+        .to_owned();
+    let r = app.get(&format!("/api/v1/handovers/{id}/file"), &t).await;
+    assert_eq!(r.assert_problem(410), "urn:handover:problem:gone");
+    assert_eq!(
+        app.get(&format!("/api/v1/handovers/{id}"), &t).await.status,
+        200
+    );
+}

@@ -42,6 +42,7 @@ pub mod types {
     pub const NOT_FOUND: &str = "urn:handover:problem:not-found";
     pub const METHOD_NOT_ALLOWED: &str = "urn:handover:problem:method-not-allowed";
     pub const CONFLICT: &str = "urn:handover:problem:conflict";
+    pub const GONE: &str = "urn:handover:problem:gone";
     pub const PRECONDITION_FAILED: &str = "urn:handover:problem:precondition-failed";
     pub const PRECONDITION_REQUIRED: &str = "urn:handover:problem:precondition-required";
     pub const PAYLOAD_TOO_LARGE: &str = "urn:handover:problem:payload-too-large";
@@ -70,6 +71,8 @@ pub enum ApiError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    #[error("gone: {0}")]
+    Gone(String),
     #[error("precondition failed")]
     PreconditionFailed,
     #[error("precondition required")]
@@ -145,6 +148,12 @@ impl ApiError {
                 StatusCode::CONFLICT,
                 types::CONFLICT,
                 "Conflict",
+                Some(d.clone()),
+            ),
+            Gone(d) => (
+                StatusCode::GONE,
+                types::GONE,
+                "No longer available",
                 Some(d.clone()),
             ),
             PreconditionFailed => (

@@ -222,7 +222,7 @@ pub async fn for_org(
 ) -> DbResult<Vec<Conversation>> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         conversation_select!(),
-        " WHERE (h.reception_centre_id = $1 OR (h.municipality_id = $1 AND h.state <> 'draft')
+        " WHERE (h.reception_centre_id = $1 OR (h.municipality_id = $1 AND h.latest_file_version > 0)
                  OR EXISTS (SELECT 1 FROM conversation_attendees a JOIN users u ON u.id = a.user_id
                             WHERE a.conversation_id = c.id AND u.organisation_id = $1))
             AND ($2::timestamptz IS NULL OR COALESCE(c.confirmed_start, c.created_at) >= $2)

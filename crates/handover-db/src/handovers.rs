@@ -386,7 +386,7 @@ pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Page<
         ", count(*) OVER () AS total",
         handover_from!(),
         " WHERE ($1::uuid IS NULL OR h.reception_centre_id = $1)
-            AND ($2::uuid IS NULL OR (h.municipality_id = $2 AND h.state <> 'draft'))
+            AND ($2::uuid IS NULL OR (h.municipality_id = $2 AND h.latest_file_version > 0))
             AND ($3::uuid IS NULL OR h.participant_id = $3)
             AND ($4::text IS NULL OR h.state = $4)
             AND ($5::date IS NULL OR h.settlement_date >= $5)

@@ -81,6 +81,21 @@ pub async fn claim(
     .await?)
 }
 
+/// Extends this worker's lease on a message just before sending it. `false` when the lease was
+/// lost (another worker took the message over): then this worker must not send it.
+pub async fn renew(pool: &PgPool, id: i64, worker: &str, lease_secs: f64) -> DbResult<bool> {
+    let r = sqlx::query(
+        "UPDATE outbox SET locked_until = now() + make_interval(secs => $3)
+         WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
+    )
+    .bind(id)
+    .bind(worker)
+    .bind(lease_secs)
+    .execute(pool)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// Marks a message sent, if this worker still holds it.
 pub async fn mark_sent(pool: &PgPool, id: i64, worker: &str) -> DbResult<bool> {
     let r = sqlx::query(

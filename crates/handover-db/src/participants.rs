@@ -736,7 +736,10 @@ pub async fn record(db: &mut PgConnection, participant: Uuid) -> DbResult<Progra
     let programme_elements = list_elements(&mut *db, participant).await?;
     let placements = list_placements(&mut *db, participant).await?;
     let last: Option<(OffsetDateTime, String)> = sqlx::query_as(
-        "SELECT at, actor_name FROM record_changes WHERE participant_id = $1 ORDER BY at DESC, id DESC LIMIT 1",
+        "SELECT at, actor_name FROM record_changes
+         WHERE participant_id = $1
+           AND section IN ('participant', 'competence_mapping', 'norwegian_training', 'programme_element', 'placement')
+         ORDER BY at DESC, id DESC LIMIT 1",
     )
     .bind(participant)
     .fetch_optional(&mut *db)

@@ -25,6 +25,8 @@ enum Command {
     },
     /// Apply migrations and load reference data, then exit.
     Migrate,
+    /// Load the demo data into the database and exit (development mode only).
+    SeedDemo,
     /// Create an administrator of the operator organisation; prints a one-time password-setup link.
     CreateAdmin {
         #[arg(long)]
@@ -55,6 +57,18 @@ async fn main() -> anyhow::Result<()> {
             handover_server::init_tracing(settings.log_format);
             handover_server::prepare_database(&settings).await?;
             tracing::info!("database is up to date");
+            Ok(())
+        }
+        Command::SeedDemo => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            handover_server::init_tracing(settings.log_format);
+            if settings.mode == Mode::Production {
+                anyhow::bail!("demo data is never loaded in production mode");
+            }
+            let pool = handover_server::prepare_database(&settings).await?;
+            let state = handover_server::app_state(&settings, pool)?;
+            let logins = handover_server::demo::load(&state).await?;
+            println!("Demo data loaded ({} demo logins).", logins.len());
             Ok(())
         }
         Command::CreateAdmin { email, name } => {

@@ -94,6 +94,14 @@ impl MailWorker {
                 // Not sent: released on the way out.
                 break;
             }
+            // A batch can take longer than its lease; take each message only while still ours.
+            if !outbox::renew(pool, m.id, &self.id, self.lease.as_secs_f64()).await? {
+                tracing::warn!(
+                    outbox_id = m.id,
+                    "lease lost before sending; another worker has it"
+                );
+                continue;
+            }
             let ics = m.ics.as_deref().zip(m.ics_method.as_deref());
             let out = Outgoing {
                 message_id: &m.dedupe_key.replace([':', '@', ' '], "."),

@@ -47,7 +47,7 @@ pub(crate) async fn load(
 pub(crate) fn relation(auth: &Auth, h: &Handover) -> Relation {
     if h.reception_centre_id == auth.0.org_id {
         Relation::Own
-    } else if h.municipality_id == auth.0.org_id && h.state != HandoverState::Draft {
+    } else if h.municipality_id == auth.0.org_id && h.latest_file_version > 0 {
         Relation::Recipient
     } else {
         Relation::Unrelated
@@ -519,6 +519,14 @@ pub async fn send(
         )));
     }
     let mut tx = state.pool.begin().await?;
+    let settled_to = handovers::get_settlement(&mut *tx, h.participant_id)
+        .await?
+        .map(|s| s.data.municipality_id);
+    if settled_to != Some(h.municipality_id) {
+        return Err(ApiError::Conflict(
+            "The settlement decision now names another municipality; cancel this handover and start a new one.".into(),
+        ));
+    }
     let ready = readiness_of(&mut tx, h.participant_id).await?;
     let missing_reason = req
         .missing_reason
@@ -660,6 +668,14 @@ pub async fn file(
 ) -> ApiResult<Json<HandoverFile>> {
     let h = load(&state, &auth, Action::HandoverRead, id).await?;
     let recipient = relation(&auth, &h) == Relation::Recipient;
+    if recipient && matches!(h.state, HandoverState::Cancelled | HandoverState::Declined) {
+        // A municipality that declined the handover, or whose handover was cancelled, keeps the
+        // history but no longer the personal data.
+        return Err(ApiError::Gone(format!(
+            "The handover was {}; its file is no longer available to the municipality.",
+            h.state.as_str()
+        )));
+    }
     let previously = h.recipient_opened_version;
     let (stored, previous_hashes) = handovers::latest_file(&state.pool, id, previously)
         .await?
@@ -800,7 +816,7 @@ pub async fn cancel(
             .await?;
         }
     }
-    if h.state != HandoverState::Draft {
+    if h.latest_file_version > 0 {
         let to = municipality_addresses(&mut tx, &h).await?;
         notify(
             &mut tx,
