@@ -104,7 +104,7 @@ run_wrk() { # $1=name $2=script $3=seconds $4=conns [args...]
 field() { sed -E "s/.*$1=([^ ]+).*/\1/"; }
 
 echo "bench: reference (perfbase run-all.sh, RUNS=1, DURATION=$DURATION)"
-REF=$(RUNS=1 DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS KEEP_PG=1 SKIP_SEED=1 "$PERF/run-all.sh" 2>&1 | tee "$OUT/reference.out" | tail -1)
+REF=$(env -u CARGO_TARGET_DIR RUNS=1 DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS KEEP_PG=1 SKIP_SEED=1 "$PERF/run-all.sh" 2>&1 | tee "$OUT/reference.out" | tail -1)
 REF_RPS=$(echo "$REF" | field minapi_jwt_rps)
 REF_P50=$(echo "$REF" | field minapi_jwt_p50_ms)
 REF_P99=$(echo "$REF" | field minapi_jwt_p99_ms)

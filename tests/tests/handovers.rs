@@ -1902,7 +1902,7 @@ async fn retention_deletes_everything_about_a_settled_participant_but_the_audit_
 // ---------------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn bug_a_draft_cancelled_unsent_never_reaches_the_municipality() {
+async fn regression_a_draft_cancelled_unsent_never_reaches_the_municipality() {
     let app = spawn_app().await;
     let staff = app.token(who::KRS_STAFF).await;
     let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
@@ -1927,7 +1927,7 @@ async fn bug_a_draft_cancelled_unsent_never_reaches_the_municipality() {
 }
 
 #[tokio::test]
-async fn bug_send_refuses_when_the_settlement_moved_to_another_municipality() {
+async fn regression_send_refuses_when_the_settlement_moved_to_another_municipality() {
     let app = spawn_app().await;
     let staff = app.token(who::KRS_STAFF).await;
     let pid = krs5();
@@ -1956,7 +1956,7 @@ async fn bug_send_refuses_when_the_settlement_moved_to_another_municipality() {
 }
 
 #[tokio::test]
-async fn bug_a_consent_decision_does_not_change_the_identity_section() {
+async fn regression_a_consent_decision_does_not_change_the_identity_section() {
     let app = spawn_app().await;
     let staff = app.token(who::KRS_STAFF).await;
     let muni = app.token(who::KOMMUNE_KRS_STAFF).await;

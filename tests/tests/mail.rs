@@ -692,7 +692,7 @@ async fn an_invalid_address_is_dead_after_its_first_attempt() {
     assert!(
         error
             .as_deref()
-            .is_some_and(|e| e.contains("invalid address")),
+            .is_some_and(|e| e.contains("invalid recipient address")),
         "{error:?}"
     );
     // The worker goes on with the others.
@@ -784,7 +784,7 @@ async fn wait_zero_pending(app: &TestApp) -> i64 {
 }
 
 #[tokio::test]
-async fn bug_a_slow_smtp_server_does_not_make_workers_send_twice() {
+async fn regression_a_slow_smtp_server_does_not_make_workers_send_twice() {
     use std::sync::Arc;
     use std::sync::atomic::AtomicBool;
     let target = Arc::new(std::sync::OnceLock::new());

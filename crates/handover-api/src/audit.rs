@@ -33,3 +33,30 @@ pub async fn audit(
     )
     .await
 }
+
+/// One row per participant shown in a list answer, in one statement.
+pub async fn audit_list(
+    db: impl PgExecutor<'_>,
+    auth: &Auth,
+    meta: &RequestMeta,
+    action: &str,
+    participants: &[Uuid],
+) -> DbResult<()> {
+    let client = meta.client();
+    handover_db::audit::record_many(
+        db,
+        &AuditEvent {
+            actor_user_id: Some(auth.0.user_id),
+            actor_org_id: Some(auth.0.org_id),
+            actor_role: Some(auth.0.role.as_str()),
+            action,
+            target_type: Some("participant"),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+            ..Default::default()
+        },
+        participants,
+    )
+    .await
+}

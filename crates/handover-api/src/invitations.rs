@@ -47,8 +47,11 @@ pub async fn recipients(db: &mut PgConnection, c: &Conversation) -> ApiResult<Ve
     Ok(out)
 }
 
+/// Oslo time with its offset, so the repeated autumn hour is never ambiguous.
 pub fn when(t: OffsetDateTime) -> String {
-    let f = format_description!("[day].[month].[year] kl. [hour]:[minute]");
+    let f = format_description!(
+        "[day].[month].[year] kl. [hour]:[minute] (UTC[offset_hour sign:mandatory])"
+    );
     to_oslo(t).format(&f).unwrap_or_default()
 }
 

@@ -7,7 +7,7 @@ use handover_domain::conversation::*;
 use handover_domain::oslo::to_oslo;
 use handover_domain::{OrgId, UserId};
 use sqlx::types::Json;
-use sqlx::{Acquire, FromRow, PgConnection, PgExecutor, PgPool};
+use sqlx::{Acquire, FromRow, PgConnection, PgExecutor};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -441,7 +441,17 @@ pub async fn record_minutes(
     .bind(by_name)
     .execute(&mut *db)
     .await?;
-    Ok(r.rows_affected() == 1)
+    if r.rows_affected() != 1 {
+        return Ok(false);
+    }
+    if m.outcome == Outcome::NoShow {
+        // Nobody needs the rest of the slot.
+        sqlx::query("DELETE FROM conversation_bookings WHERE conversation_id = $1")
+            .bind(id)
+            .execute(&mut *db)
+            .await?;
+    }
+    Ok(true)
 }
 
 /// The handover of a conversation.
@@ -495,7 +505,7 @@ pub async fn attendee_emails(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<
 
 /// Claims the confirmed conversations starting within `before` whose reminder is not sent for
 /// their current start time. Each is claimed by exactly one caller, however many run at once.
-pub async fn claim_reminders(pool: &PgPool, before: Duration) -> DbResult<Vec<Uuid>> {
+pub async fn claim_reminders(db: impl PgExecutor<'_>, before: Duration) -> DbResult<Vec<Uuid>> {
     Ok(sqlx::query_scalar(
         "UPDATE conversations SET reminded_for = confirmed_start
          WHERE state = 'confirmed' AND confirmed_start > now()
@@ -504,6 +514,6 @@ pub async fn claim_reminders(pool: &PgPool, before: Duration) -> DbResult<Vec<Uu
          RETURNING id",
     )
     .bind(before.as_seconds_f64())
-    .fetch_all(pool)
+    .fetch_all(db)
     .await?)
 }

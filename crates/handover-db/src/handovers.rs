@@ -238,6 +238,30 @@ pub async fn withdraw_consent(
     Ok(r.rows_affected() == 1)
 }
 
+/// Removes, from every stored file version of the participant, the content of sections shared
+/// under this consent: after a withdrawal it is not kept, not only not shown.
+pub async fn purge_consented_content(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    consent: Uuid,
+) -> DbResult<u64> {
+    let r = sqlx::query(
+        "UPDATE handover_files f
+         SET snapshot = jsonb_set(f.snapshot, '{sections}', (
+             SELECT jsonb_agg(CASE WHEN s->>'consent_id' = $2::text
+                                   THEN s || '{\"content\": null}'::jsonb ELSE s END ORDER BY ord)
+             FROM jsonb_array_elements(f.snapshot->'sections') WITH ORDINALITY AS x(s, ord)))
+         FROM handovers h
+         WHERE h.id = f.handover_id AND h.participant_id = $1
+           AND f.snapshot->'sections' @> jsonb_build_array(jsonb_build_object('consent_id', $2::text))",
+    )
+    .bind(participant)
+    .bind(consent)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}
+
 pub async fn get_adaptation(
     db: impl PgExecutor<'_>,
     participant: Uuid,
@@ -677,4 +701,14 @@ pub async fn files(
             .fetch_all(db)
             .await?;
     Ok(rows.into_iter().map(|(v, t, s)| (v, t, s.0)).collect())
+}
+
+/// The participants of some handovers (for auditing list answers).
+pub async fn participants_of(db: impl PgExecutor<'_>, handovers: &[Uuid]) -> DbResult<Vec<Uuid>> {
+    Ok(
+        sqlx::query_scalar("SELECT participant_id FROM handovers WHERE id = ANY($1)")
+            .bind(handovers)
+            .fetch_all(db)
+            .await?,
+    )
 }

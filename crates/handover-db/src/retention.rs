@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 /// Deletes, with everything that hangs off them (records, guidance, consents, handover files,
 /// queued e-mails), the participants who are settled or left the programme, have no open
-/// handover, and whose last handover closed (or, without one, whose record last changed) more
-/// than `days` ago. Audit rows stay: they hold ids, never the data. Returns the deleted ids.
+/// handover, and whose last handover closed (or, without one, whose participant row last changed)
+/// more than `days` ago. Audit rows stay: they hold ids, never the data. Returns the deleted ids.
 pub async fn purge(pool: &PgPool, days: u32) -> DbResult<Vec<Uuid>> {
     let mut tx = pool.begin().await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(

@@ -93,25 +93,30 @@ pub fn validate_slots(v: &mut Validator, field: &str, slots: &[SlotInput], now: 
         "give one to five time slots",
     );
     for (i, s) in slots.iter().enumerate() {
-        v.check(
-            s.start > now,
-            &format!("{field}[{i}].start"),
-            "in_past",
-            "must be in the future",
-        );
-        v.check(
-            s.start < now + time::Duration::days(366),
-            &format!("{field}[{i}].start"),
-            "too_far",
-            "must be within a year",
-        );
-        v.check(
-            (MIN_MINUTES..=MAX_MINUTES).contains(&s.duration_minutes),
-            &format!("{field}[{i}].duration_minutes"),
-            "out_of_range",
-            "must be 15 to 480 minutes",
-        );
+        validate_slot(v, &format!("{field}[{i}]."), s, now);
     }
+}
+
+/// One slot; `prefix` goes before the field names (empty for a request that is one slot).
+pub fn validate_slot(v: &mut Validator, prefix: &str, s: &SlotInput, now: OffsetDateTime) {
+    v.check(
+        s.start > now,
+        &format!("{prefix}start"),
+        "in_past",
+        "must be in the future",
+    );
+    v.check(
+        s.start < now + time::Duration::days(366),
+        &format!("{prefix}start"),
+        "too_far",
+        "must be within a year",
+    );
+    v.check(
+        (MIN_MINUTES..=MAX_MINUTES).contains(&s.duration_minutes),
+        &format!("{prefix}duration_minutes"),
+        "out_of_range",
+        "must be 15 to 480 minutes",
+    );
 }
 
 impl ProposalInput {

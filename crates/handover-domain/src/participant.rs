@@ -173,7 +173,8 @@ impl TestKind {
         let pass_fail = matches!(r, TestResult::Passed | TestResult::Failed);
         match self {
             TestKind::C1Test | TestKind::SocialStudiesTest => pass_fail,
-            _ => !pass_fail,
+            // Norskprøven measures up to B2; C1 has its own test.
+            _ => !pass_fail && r != TestResult::C1,
         }
     }
 }
@@ -1028,7 +1029,8 @@ pub struct RecordChange {
     #[serde(with = "time::serde::rfc3339")]
     pub at: time::OffsetDateTime,
     pub actor_name: String,
-    /// `participant`, `competence_mapping`, `norwegian_training`, `programme_element`, `placement`.
+    /// `participant`, `competence_mapping`, `norwegian_training`, `programme_element`, `placement`,
+    /// `settlement`, `consent`, `adaptation_needs`.
     pub section: String,
     pub record_id: uuid::Uuid,
     /// `create`, `update` or `delete`.

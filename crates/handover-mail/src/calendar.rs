@@ -2,7 +2,7 @@
 //! a stable UID per conversation, SEQUENCE raised on every change, REQUEST for invitations and
 //! updates, CANCEL for cancellations, times in Europe/Oslo with a VTIMEZONE.
 
-use handover_domain::oslo::to_oslo;
+use handover_domain::oslo::{offset_at, to_oslo};
 use time::OffsetDateTime;
 use time::macros::format_description;
 
@@ -94,9 +94,30 @@ pub fn fold(line: &str) -> String {
     out
 }
 
-fn local(t: OffsetDateTime) -> String {
-    let f = format_description!("[year][month][day]T[hour][minute][second]");
-    to_oslo(t).format(&f).unwrap_or_default()
+/// Whether the Oslo wall-clock time of `t` happens twice (the hour after summer time ends).
+fn ambiguous(t: OffsetDateTime) -> bool {
+    let hour = time::Duration::HOUR;
+    match offset_at(t).whole_hours() {
+        // Winter time: the same wall-clock time an hour earlier was summer time.
+        1 => offset_at(t - hour).whole_hours() == 2,
+        // Summer time: the same wall-clock time an hour later is winter time.
+        2 => offset_at(t + hour).whole_hours() == 1,
+        _ => false,
+    }
+}
+
+/// `DTSTART;TZID=Europe/Oslo:local` normally; a UTC value when the local time is ambiguous, since
+/// RFC 5545 3.3.5 reads an ambiguous local time as its first occurrence.
+fn time_property(name: &str, t: OffsetDateTime) -> String {
+    if ambiguous(t) {
+        format!("{name}:{}", utc(t))
+    } else {
+        let f = format_description!("[year][month][day]T[hour][minute][second]");
+        format!(
+            "{name};TZID=Europe/Oslo:{}",
+            to_oslo(t).format(&f).unwrap_or_default()
+        )
+    }
 }
 
 fn utc(t: OffsetDateTime) -> String {
@@ -116,11 +137,8 @@ pub fn ics(e: &CalendarEvent) -> String {
     s.push_str(&fold(&format!("UID:{}", e.uid)));
     s.push_str(&fold(&format!("SEQUENCE:{}", e.sequence)));
     s.push_str(&fold(&format!("DTSTAMP:{}", utc(e.stamp))));
-    s.push_str(&fold(&format!(
-        "DTSTART;TZID=Europe/Oslo:{}",
-        local(e.start)
-    )));
-    s.push_str(&fold(&format!("DTEND;TZID=Europe/Oslo:{}", local(e.end))));
+    s.push_str(&fold(&time_property("DTSTART", e.start)));
+    s.push_str(&fold(&time_property("DTEND", e.end)));
     s.push_str(&fold(&format!("SUMMARY:{}", escape(&e.summary))));
     s.push_str(&fold(&format!("DESCRIPTION:{}", escape(&e.description))));
     if let Some(l) = &e.location {
@@ -200,6 +218,21 @@ mod tests {
         assert!(r.contains("STATUS:CONFIRMED"));
         let c = ics(&event(Method::Cancel));
         assert!(c.contains("METHOD:CANCEL\r\n") && c.contains("STATUS:CANCELLED"));
+    }
+
+    #[test]
+    fn the_repeated_autumn_hour_is_written_in_utc() {
+        let mut e = event(Method::Request);
+        e.start = datetime!(2027-10-31 01:30 UTC);
+        e.end = datetime!(2027-10-31 02:30 UTC);
+        let r = ics(&e);
+        assert!(r.contains("DTSTART:20271031T013000Z\r\n"), "{r}");
+        assert!(
+            r.contains("DTEND;TZID=Europe/Oslo:20271031T033000\r\n"),
+            "{r}"
+        );
+        e.start = datetime!(2027-10-30 22:00 UTC);
+        assert!(ics(&e).contains("DTSTART;TZID=Europe/Oslo:20271031T000000\r\n"));
     }
 
     #[test]

@@ -56,8 +56,9 @@ pub struct MailConfig {
 
 #[derive(Debug, thiserror::Error)]
 pub enum MailError {
-    #[error("invalid address {0:?}")]
-    Address(String),
+    /// The address itself is kept out of the message: errors end up in logs.
+    #[error("invalid {0} address")]
+    Address(&'static str),
     #[error("could not build the message: {0}")]
     Build(String),
     #[error("transport: {0}")]
@@ -88,10 +89,7 @@ pub struct Outgoing<'a> {
 
 impl Mailer {
     pub fn new(cfg: &MailConfig) -> Result<Self, MailError> {
-        let from: Mailbox = cfg
-            .from
-            .parse()
-            .map_err(|_| MailError::Address(cfg.from.clone()))?;
+        let from: Mailbox = cfg.from.parse().map_err(|_| MailError::Address("sender"))?;
         let inner = match &cfg.transport {
             TransportConfig::Smtp {
                 host,
@@ -127,9 +125,7 @@ impl Mailer {
     }
 
     pub fn build(&self, m: &Outgoing<'_>) -> Result<Message, MailError> {
-        let to: Mailbox =
-            m.to.parse()
-                .map_err(|_| MailError::Address(m.to.to_owned()))?;
+        let to: Mailbox = m.to.parse().map_err(|_| MailError::Address("recipient"))?;
         let builder = Message::builder()
             .from(self.from.clone())
             .to(to)

@@ -124,7 +124,8 @@ pub async fn list_consents(
 }
 
 /// Record a consent decision: which sections may be shared (empty: none), when, how, in which
-/// language, with or without an interpreter. The newest decision covering a section applies.
+/// language, with or without an interpreter. The newest decision that is not withdrawn is the
+/// participant's current will, for every section.
 #[utoipa::path(post, path = "/api/v1/participants/{id}/consents", tag = "settlement and consent",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
@@ -145,7 +146,7 @@ pub async fn create_consent(
     log_write(&mut tx, &auth, &meta, id, "consent", cid, "create", &[]).await?;
     let c = handovers::get_consent(&mut *tx, cid).await?;
     tx.commit().await?;
-    Ok(created(format!("/api/v1/consents/{cid}"), 1, c))
+    Ok(created(format!("/api/v1/participants/{id}/consents"), 1, c))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -196,6 +197,7 @@ pub async fn withdraw_consent(
             "The consent is already withdrawn.".into(),
         ));
     }
+    handovers::purge_consented_content(&mut *tx, consent.participant_id, cid).await?;
     log_write(
         &mut tx,
         &auth,

@@ -175,11 +175,23 @@ pub async fn propose(
 pub async fn for_handover(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiPath(hid): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<Conversation>>> {
-    authorize_handover(&state, &auth, Action::ConversationRead, hid).await?;
+    let h = authorize_handover(&state, &auth, Action::ConversationRead, hid).await?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(conversations::for_handover(&mut conn, hid).await?))
+    let list = conversations::for_handover(&mut conn, hid).await?;
+    drop(conn);
+    audit(
+        &state.pool,
+        &auth,
+        &meta,
+        "conversation.read",
+        Some(("participant", h.participant_id)),
+        "success",
+    )
+    .await?;
+    Ok(Json(list))
 }
 
 /// Read a conversation (times in UTC and Europe/Oslo).
@@ -190,9 +202,19 @@ pub async fn for_handover(
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let (c, _) = authorize_conversation(&state, &auth, Action::ConversationRead, id).await?;
+    let (c, h) = authorize_conversation(&state, &auth, Action::ConversationRead, id).await?;
+    audit(
+        &state.pool,
+        &auth,
+        &meta,
+        "conversation.read",
+        Some(("participant", h.participant_id)),
+        "success",
+    )
+    .await?;
     Ok(with_etag(c.version, Json(c)))
 }
 
@@ -355,7 +377,7 @@ pub async fn reschedule(
     let (c, h) = authorize_conversation(&state, &auth, Action::ConversationManage, id).await?;
     let version = if_match.check(c.version)?;
     let mut v = Validator::new();
-    validate_slots(&mut v, "slot", std::slice::from_ref(&slot), now());
+    validate_slot(&mut v, "", &slot, now());
     v.finish().map_err(ApiError::Validation)?;
     if c.state != ConversationState::Confirmed {
         return Err(ApiError::Conflict(format!(
@@ -560,9 +582,19 @@ pub async fn minutes(
 pub async fn calendar(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let (c, _) = authorize_conversation(&state, &auth, Action::ConversationRead, id).await?;
+    let (c, h) = authorize_conversation(&state, &auth, Action::ConversationRead, id).await?;
+    audit(
+        &state.pool,
+        &auth,
+        &meta,
+        "conversation.calendar_read",
+        Some(("participant", h.participant_id)),
+        "success",
+    )
+    .await?;
     let mut conn = state.pool.acquire().await?;
     let to = invitations::recipients(&mut conn, &c).await?;
     drop(conn);
@@ -591,12 +623,29 @@ pub async fn calendar(
 #[utoipa::path(get, path = "/api/v1/me/conversations", tag = "conversations",
     security(("bearer" = [])),
     responses((status = 200, body = Vec<Conversation>)))]
-pub async fn mine(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Vec<Conversation>>> {
+pub async fn mine(
+    State(state): State<AppState>,
+    auth: Auth,
+    meta: RequestMeta,
+) -> ApiResult<Json<Vec<Conversation>>> {
     auth.require(Action::ConversationRead)?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(
-        conversations::upcoming_for_user(&mut conn, auth.0.user_id).await?,
-    ))
+    let list = conversations::upcoming_for_user(&mut conn, auth.0.user_id).await?;
+    audit_shown(&mut conn, &auth, &meta, &list).await?;
+    Ok(Json(list))
+}
+
+/// One audit row per participant whose conversation a list shows.
+async fn audit_shown(
+    conn: &mut PgConnection,
+    auth: &Auth,
+    meta: &RequestMeta,
+    list: &[Conversation],
+) -> ApiResult<()> {
+    let handover_ids: Vec<Uuid> = list.iter().map(|c| c.handover_id).collect();
+    let shown = handovers::participants_of(&mut *conn, &handover_ids).await?;
+    crate::audit::audit_list(&mut *conn, auth, meta, "conversation.list", &shown).await?;
+    Ok(())
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -623,6 +672,7 @@ pub struct ConversationQuery {
 pub async fn for_org(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiQuery(q): ApiQuery<ConversationQuery>,
 ) -> ApiResult<Json<Vec<Conversation>>> {
     auth.require(Action::ConversationRead)?;
@@ -632,20 +682,22 @@ pub async fn for_org(
     }
     .resolve()?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(
-        conversations::for_org(&mut conn, auth.0.org_id, q.from, q.to, limit, offset).await?,
-    ))
+    let list =
+        conversations::for_org(&mut conn, auth.0.org_id, q.from, q.to, limit, offset).await?;
+    audit_shown(&mut conn, &auth, &meta, &list).await?;
+    Ok(Json(list))
 }
 
-/// Sends due reminders. Every instance may call this; each reminder is claimed once.
+/// Sends due reminders. Every instance may call this; each reminder is claimed once, and the
+/// claim commits together with the queued e-mails, so a failure loses nothing.
 pub async fn send_due_reminders(state: &AppState, before: time::Duration) -> ApiResult<usize> {
-    let ids = conversations::claim_reminders(&state.pool, before).await?;
+    let mut tx = state.pool.begin().await?;
+    let ids = conversations::claim_reminders(&mut *tx, before).await?;
     for id in &ids {
-        let mut tx = state.pool.begin().await?;
         let c = reload(&mut tx, *id).await?;
         let h = handovers::get(&mut *tx, c.handover_id).await?;
         invitations::remind(&mut tx, state, &c, h.participant_id).await?;
-        tx.commit().await?;
     }
+    tx.commit().await?;
     Ok(ids.len())
 }

@@ -190,6 +190,7 @@ pub struct HandoverQuery {
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiQuery(q): ApiQuery<HandoverQuery>,
 ) -> ApiResult<Json<HandoverList>> {
     auth.require(Action::HandoverRead)?;
@@ -234,6 +235,8 @@ pub async fn list(
         _ => return Err(ApiError::Forbidden),
     }
     let page = handovers::list(&state.pool, &f).await?;
+    let shown: Vec<Uuid> = page.items.iter().map(|h| h.participant_id).collect();
+    crate::audit::audit_list(&state.pool, &auth, &meta, "handover.list", &shown).await?;
     Ok(Json(HandoverList {
         items: page.items,
         total: page.total,
@@ -310,11 +313,21 @@ pub struct HandoverDetail {
 pub async fn get(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     let h = load(&state, &auth, Action::HandoverRead, id).await?;
     let history = handovers::transitions(&state.pool, id).await?;
     let openings = handovers::openings(&state.pool, id).await?;
+    audit(
+        &state.pool,
+        &auth,
+        &meta,
+        "handover.read",
+        Some(("participant", h.participant_id)),
+        "success",
+    )
+    .await?;
     Ok(with_etag(
         h.version,
         Json(HandoverDetail {
@@ -364,11 +377,23 @@ async fn readiness_of(conn: &mut PgConnection, participant: Uuid) -> ApiResult<R
 pub async fn get_readiness(
     State(state): State<AppState>,
     auth: Auth,
+    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Readiness>> {
     let h = load(&state, &auth, Action::HandoverPrepare, id).await?;
     let mut conn = state.pool.acquire().await?;
-    Ok(Json(readiness_of(&mut conn, h.participant_id).await?))
+    let r = readiness_of(&mut conn, h.participant_id).await?;
+    drop(conn);
+    audit(
+        &state.pool,
+        &auth,
+        &meta,
+        "handover.readiness_read",
+        Some(("participant", h.participant_id)),
+        "success",
+    )
+    .await?;
+    Ok(Json(r))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -798,24 +823,7 @@ pub async fn cancel(
         Some(req.reason.trim()),
     )
     .await?;
-    // A conversation planned for this handover is called off too, in every calendar.
-    if let Some(cid) = handover_db::conversations::live_for_handover(&mut *tx, id).await? {
-        let c = handover_db::conversations::get(&mut tx, cid).await?;
-        if handover_db::conversations::cancel(&mut tx, cid, c.version, c.state, req.reason.trim())
-            .await?
-            && c.state == handover_domain::conversation::ConversationState::Confirmed
-        {
-            let c = handover_db::conversations::get(&mut tx, cid).await?;
-            crate::invitations::send(
-                &mut tx,
-                &state,
-                &c,
-                h.participant_id,
-                handover_mail::calendar::Method::Cancel,
-            )
-            .await?;
-        }
-    }
+    close_live_conversation(&mut tx, &state, &h, req.reason.trim()).await?;
     if h.latest_file_version > 0 {
         let to = municipality_addresses(&mut tx, &h).await?;
         notify(
@@ -841,6 +849,36 @@ pub async fn cancel(
     let h = handovers::get(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(with_etag(h.version, Json(h)))
+}
+
+/// Calls off a proposed or confirmed conversation of a handover that is being closed (cancelled,
+/// declined or completed): it is cancelled in every calendar (METHOD:CANCEL).
+async fn close_live_conversation(
+    tx: &mut PgConnection,
+    state: &AppState,
+    h: &Handover,
+    reason: &str,
+) -> ApiResult<()> {
+    use handover_db::conversations;
+    use handover_domain::conversation::ConversationState;
+    let Some(cid) = conversations::live_for_handover(&mut *tx, h.id).await? else {
+        return Ok(());
+    };
+    let c = conversations::get(tx, cid).await?;
+    if conversations::cancel(tx, cid, c.version, c.state, reason).await?
+        && c.state == ConversationState::Confirmed
+    {
+        let c = conversations::get(tx, cid).await?;
+        crate::invitations::send(
+            tx,
+            state,
+            &c,
+            h.participant_id,
+            handover_mail::calendar::Method::Cancel,
+        )
+        .await?;
+    }
+    Ok(())
 }
 
 /// Accept the handover (the municipality, after opening the file). Requires `If-Match`.
@@ -911,6 +949,7 @@ pub async fn decline(
         Some(req.reason.trim()),
     )
     .await?;
+    close_live_conversation(&mut tx, &state, &h, req.reason.trim()).await?;
     let to = handovers::staff_emails(&mut *tx, h.reception_centre_id, "centre_staff").await?;
     notify(
         &mut tx,
@@ -974,6 +1013,13 @@ pub async fn complete(
         version,
         HandoverEvent::Complete,
         req.note.as_deref().map(str::trim),
+    )
+    .await?;
+    close_live_conversation(
+        &mut tx,
+        &state,
+        &h,
+        "Overføringen er fullført / the handover is completed",
     )
     .await?;
     audit(

@@ -11,7 +11,6 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use handover_db::audit::{AuditEvent, record_many};
 use handover_db::participants::{self, Change, Owner, ParticipantFilter};
 use handover_db::{DbError, orgs};
 use handover_domain::participant::{
@@ -226,23 +225,7 @@ pub async fn list(
     )
     .await?;
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
-    let client = meta.client();
-    record_many(
-        &state.pool,
-        &AuditEvent {
-            actor_user_id: Some(auth.0.user_id),
-            actor_org_id: Some(auth.0.org_id),
-            actor_role: Some(auth.0.role.as_str()),
-            action: "participant.list",
-            target_type: Some("participant"),
-            outcome: "success",
-            request_id: meta.request_id.as_deref(),
-            client_addr: client.as_deref(),
-            ..Default::default()
-        },
-        &ids,
-    )
-    .await?;
+    crate::audit::audit_list(&state.pool, &auth, &meta, "participant.list", &ids).await?;
     Ok(Json(ParticipantList {
         items: page.items,
         total: page.total,
