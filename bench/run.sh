@@ -86,13 +86,18 @@ while read -r hid email; do echo "$hid ${TOKEN[$email]}" >>"$OUT/file.txt"; done
   "SELECT h.id, u.email FROM handovers h JOIN users u ON u.organisation_id = h.municipality_id
    WHERE u.email LIKE 'bench.kommune-%' ORDER BY random() LIMIT 20000")
 for email in "${!TOKEN[@]}"; do echo "${TOKEN[$email]}" >>"$OUT/inbox.txt"; done
-while read -r pid eid centre; do
-  if [ "$centre" = krs ]; then echo "$pid $eid $KRS"; else echo "$pid $eid $STJ"; fi
-done < <("${PSQL[@]}" -d "$DB" -tA -F' ' -c \
-  "SELECT e.participant_id, e.id, CASE WHEN o.name LIKE '%Kristiansand' THEN 'krs' ELSE 'stj' END
-   FROM programme_elements e JOIN participants p ON p.id = e.participant_id
-   JOIN organisations o ON o.id = p.reception_centre_id
-   WHERE p.given_name LIKE 'Bench%' ORDER BY random() LIMIT 20000") >"$OUT/write.txt"
+# Elements with their current version, so every PATCH's If-Match is right (rebuilt after the
+# warm-up, which changes versions).
+write_targets() {
+  while read -r pid eid version centre; do
+    if [ "$centre" = krs ]; then echo "$pid $eid $version $KRS"; else echo "$pid $eid $version $STJ"; fi
+  done < <("${PSQL[@]}" -d "$DB" -tA -F' ' -c \
+    "SELECT e.participant_id, e.id, e.version, CASE WHEN o.name LIKE '%Kristiansand' THEN 'krs' ELSE 'stj' END
+     FROM programme_elements e JOIN participants p ON p.id = e.participant_id
+     JOIN organisations o ON o.id = p.reception_centre_id
+     WHERE p.given_name LIKE 'Bench%' ORDER BY e.id LIMIT 20000") >"$OUT/write.txt"
+}
+write_targets
 
 for s in file inbox write login; do cat "bench/$s.lua" bench/result.lua >"$OUT/$s.lua"; done
 
@@ -115,6 +120,7 @@ run_wrk warm-inbox inbox "$WARMUP" "$CONNS" "$OUT/inbox.txt" >/dev/null
 run_wrk warm-write write "$WARMUP" "$CONNS" "$OUT/write.txt" >/dev/null
 
 echo "bench: loads, ${DURATION}s each at $CONNS connections"
+write_targets
 FILE=$(run_wrk file file "$DURATION" "$CONNS" "$OUT/file.txt")
 INBOX=$(run_wrk inbox inbox "$DURATION" "$CONNS" "$OUT/inbox.txt")
 WRITE=$(run_wrk write write "$DURATION" "$CONNS" "$OUT/write.txt")

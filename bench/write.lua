@@ -1,4 +1,5 @@
--- PATCH a programme element with If-Match, as centre staff. Lines: "<participant> <element> <token>".
+-- PATCH a programme element with If-Match, as centre staff.
+-- Lines: "<participant> <element> <current version> <token>".
 -- Elements are taken round-robin, so with thousands of them no element is in flight twice; each
 -- answer's body gives the element's new version for its next If-Match. The value alternates, so
 -- every PATCH really writes.
@@ -6,8 +7,11 @@ local rows, version = {}, {}
 local n = 0
 function init(args)
   for line in io.lines(args[1]) do
-    local p, e, tok = line:match("^(%S+)%s+(%S+)%s+(%S+)$")
-    if p then rows[#rows + 1] = { p, e, tok } end
+    local p, e, v, tok = line:match("^(%S+)%s+(%S+)%s+(%d+)%s+(%S+)$")
+    if p then
+      rows[#rows + 1] = { p, e, tok }
+      version[e] = tonumber(v)
+    end
   end
 end
 function request()

@@ -56,6 +56,8 @@ pub struct AuditEntry {
     pub action: String,
     pub target_type: Option<String>,
     pub target_id: Option<Uuid>,
+    /// For list answers: every target shown.
+    pub target_ids: Option<Vec<Uuid>>,
     pub outcome: String,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
@@ -73,12 +75,12 @@ pub struct AuditFilter {
 
 pub async fn list(db: impl PgExecutor<'_>, f: &AuditFilter) -> DbResult<Page<AuditEntry>> {
     let rows: Vec<Counted<AuditEntry>> = sqlx::query_as(
-        "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id,
+        "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id, target_ids,
                 outcome, request_id, client_addr, count(*) OVER () AS total
          FROM audit_log
          WHERE ($1::uuid IS NULL OR actor_org_id = $1)
            AND ($2::text IS NULL OR action = $2)
-           AND ($3::uuid IS NULL OR target_id = $3)
+           AND ($3::uuid IS NULL OR target_id = $3 OR target_ids @> ARRAY[$3::uuid])
          ORDER BY id DESC
          LIMIT $4 OFFSET $5",
     )
@@ -92,7 +94,7 @@ pub async fn list(db: impl PgExecutor<'_>, f: &AuditFilter) -> DbResult<Page<Aud
     Page::from_counted(rows)
 }
 
-/// One audit row per participant of a list answer, in a single statement.
+/// One audit row for a list answer, naming every target shown (`target_ids`).
 pub async fn record_many(
     db: impl PgExecutor<'_>,
     e: &AuditEvent<'_>,
@@ -103,18 +105,18 @@ pub async fn record_many(
     }
     sqlx::query(
         "INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type,
-                                target_id, outcome, request_id, client_addr)
-         SELECT $1, $2, $3, $4, $5, t, $6, $7, $8 FROM unnest($9::uuid[]) AS t",
+                                target_ids, outcome, request_id, client_addr)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(e.actor_user_id.map(|u| u.0))
     .bind(e.actor_org_id.map(|o| o.0))
     .bind(e.actor_role)
     .bind(e.action)
     .bind(e.target_type)
+    .bind(target_ids)
     .bind(e.outcome)
     .bind(e.request_id)
     .bind(e.client_addr)
-    .bind(target_ids)
     .execute(db)
     .await?;
     Ok(())
@@ -123,9 +125,9 @@ pub async fn record_many(
 /// Every audit row about one target (for a participant's data export).
 pub async fn about(db: impl PgExecutor<'_>, target: Uuid) -> DbResult<Vec<AuditEntry>> {
     Ok(sqlx::query_as(
-        "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id, outcome,
-                request_id, client_addr
-         FROM audit_log WHERE target_id = $1 ORDER BY id",
+        "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id, target_ids,
+                outcome, request_id, client_addr
+         FROM audit_log WHERE target_id = $1 OR target_ids @> ARRAY[$1] ORDER BY id",
     )
     .bind(target)
     .fetch_all(db)

@@ -20,13 +20,6 @@ type SettlementRow = (
     String,
     Option<String>,
 );
-type FileRow = (
-    i32,
-    Json<serde_json::Value>,
-    Json<serde_json::Value>,
-    OffsetDateTime,
-    Option<Json<serde_json::Value>>,
-);
 type TransitionRow = (
     Option<String>,
     String,
@@ -577,21 +570,29 @@ pub async fn add_file(db: &mut PgConnection, id: Uuid, f: &NewFile<'_>) -> DbRes
     Ok(())
 }
 
-/// A stored file version.
-pub struct StoredFile {
+/// A stored file version, its snapshot decoded straight into the caller's type.
+pub struct StoredFile<T> {
     pub file_version: i32,
-    pub snapshot: serde_json::Value,
+    pub snapshot: T,
     pub section_hashes: serde_json::Value,
     pub sent_at: OffsetDateTime,
 }
 
+type TypedFileRow<T> = (
+    i32,
+    Json<T>,
+    Json<serde_json::Value>,
+    OffsetDateTime,
+    Option<Json<serde_json::Value>>,
+);
+
 /// The latest file and the section hashes of `compare_to` (the version last opened), in one query.
-pub async fn latest_file(
+pub async fn latest_file<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
     db: impl PgExecutor<'_>,
     id: Uuid,
     compare_to: i32,
-) -> DbResult<Option<(StoredFile, Option<serde_json::Value>)>> {
-    let row: Option<FileRow> = sqlx::query_as(
+) -> DbResult<Option<(StoredFile<T>, Option<serde_json::Value>)>> {
+    let row: Option<TypedFileRow<T>> = sqlx::query_as(
         "SELECT f.file_version, f.snapshot, f.section_hashes, f.sent_at,
                 (SELECT p.section_hashes FROM handover_files p WHERE p.handover_id = f.handover_id AND p.file_version = $2)
          FROM handover_files f WHERE f.handover_id = $1
@@ -614,26 +615,44 @@ pub async fn latest_file(
     }))
 }
 
-/// Records that the municipality opened a version.
-pub async fn record_open(
-    db: &mut PgConnection,
+/// Records a reading of a file in one statement (one round trip, atomic): the audit row, and for
+/// the municipality the opening and its latest opened version.
+pub async fn record_file_read(
+    db: impl PgExecutor<'_>,
     id: Uuid,
     file_version: i32,
-    actor: &Actor<'_>,
+    opener: Option<&Actor<'_>>,
+    audit: &crate::audit::AuditEvent<'_>,
 ) -> DbResult<()> {
-    sqlx::query("INSERT INTO handover_opens (handover_id, file_version, user_id, user_name, org_id) VALUES ($1, $2, $3, $4, $5)")
-        .bind(id)
-        .bind(file_version)
-        .bind(actor.user.0)
-        .bind(actor.name)
-        .bind(actor.org.0)
-        .execute(&mut *db)
-        .await?;
-    sqlx::query("UPDATE handovers SET recipient_opened_version = greatest(recipient_opened_version, $2) WHERE id = $1")
-        .bind(id)
-        .bind(file_version)
-        .execute(&mut *db)
-        .await?;
+    sqlx::query(
+        "WITH o AS (
+            INSERT INTO handover_opens (handover_id, file_version, user_id, user_name, org_id)
+            SELECT $1, $2, $3, $4, $5 WHERE $6
+         ), u AS (
+            UPDATE handovers SET recipient_opened_version = $2
+            WHERE id = $1 AND $6 AND recipient_opened_version < $2
+         )
+         INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type, target_id,
+                                outcome, request_id, client_addr)
+         VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15)",
+    )
+    .bind(id)
+    .bind(file_version)
+    .bind(opener.map(|a| a.user.0))
+    .bind(opener.map(|a| a.name))
+    .bind(opener.map(|a| a.org.0))
+    .bind(opener.is_some())
+    .bind(audit.actor_user_id.map(|u| u.0))
+    .bind(audit.actor_org_id.map(|o| o.0))
+    .bind(audit.actor_role)
+    .bind(audit.action)
+    .bind(audit.target_type)
+    .bind(audit.target_id)
+    .bind(audit.outcome)
+    .bind(audit.request_id)
+    .bind(audit.client_addr)
+    .execute(db)
+    .await?;
     Ok(())
 }
 

@@ -702,13 +702,13 @@ pub async fn file(
         )));
     }
     let previously = h.recipient_opened_version;
-    let (stored, previous_hashes) = handovers::latest_file(&state.pool, id, previously)
-        .await?
-        .ok_or_else(|| {
-            ApiError::Conflict("The handover has not been sent yet; there is no file.".into())
-        })?;
-    let mut snapshot: FileSnapshot =
-        serde_json::from_value(stored.snapshot).map_err(ApiError::internal)?;
+    let (stored, previous_hashes) =
+        handovers::latest_file::<FileSnapshot>(&state.pool, id, previously)
+            .await?
+            .ok_or_else(|| {
+                ApiError::Conflict("The handover has not been sent yet; there is no file.".into())
+            })?;
+    let mut snapshot = stored.snapshot;
     let consent_ids: Vec<Uuid> = snapshot
         .sections
         .iter()
@@ -730,37 +730,51 @@ pub async fn file(
             }
         }
     }
-    let mut tx = state.pool.begin().await?;
-    if recipient {
-        handovers::record_open(&mut tx, id, stored.file_version, &actor(&auth)).await?;
-        if h.state == HandoverState::Sent {
-            // The first opening marks it received; a concurrent opening may have done so already.
-            let _ = handovers::apply(
-                &mut tx,
-                id,
-                h.version,
-                Move {
-                    from: h.state,
-                    to: HandoverState::Received,
-                    event: HandoverEvent::Receive,
-                },
-                &actor(&auth),
-                None,
-            )
+    let client = meta.client();
+    let event = handover_db::audit::AuditEvent {
+        actor_user_id: Some(auth.0.user_id),
+        actor_org_id: Some(auth.0.org_id),
+        actor_role: Some(auth.0.role.as_str()),
+        action: "handover.file_read",
+        target_type: Some("participant"),
+        target_id: Some(h.participant_id),
+        outcome: "success",
+        request_id: meta.request_id.as_deref(),
+        client_addr: client.as_deref(),
+    };
+    let opener = actor(&auth);
+    let h = if recipient && h.state == HandoverState::Sent {
+        // The first opening also marks it received: a transaction, once per handover.
+        let mut tx = state.pool.begin().await?;
+        handovers::record_file_read(&mut *tx, id, stored.file_version, Some(&opener), &event)
             .await?;
+        // A concurrent first opening may have done so already.
+        let received = Move {
+            from: h.state,
+            to: HandoverState::Received,
+            event: HandoverEvent::Receive,
+        };
+        let _ = handovers::apply(&mut tx, id, h.version, received, &opener, None).await?;
+        let h = handovers::get(&mut *tx, id).await?;
+        tx.commit().await?;
+        h
+    } else {
+        // Every later reading: one statement, no transaction round trips.
+        handovers::record_file_read(
+            &state.pool,
+            id,
+            stored.file_version,
+            recipient.then_some(&opener),
+            &event,
+        )
+        .await?;
+        let mut h = h;
+        if recipient {
+            h.recipient_opened_version = h.recipient_opened_version.max(stored.file_version);
+            h.unread = h.latest_file_version > h.recipient_opened_version;
         }
-    }
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "handover.file_read",
-        Some(("participant", h.participant_id)),
-        "success",
-    )
-    .await?;
-    let h = handovers::get(&mut *tx, id).await?;
-    tx.commit().await?;
+        h
+    };
     Ok(Json(HandoverFile {
         handover: h,
         file_version: stored.file_version,
