@@ -2716,6 +2716,7 @@ async fn audit_events_operator_sees_all_local_admins_their_own() {
         "action",
         "target_type",
         "target_id",
+        "target_ids",
         "outcome",
         "request_id",
         "client_addr",

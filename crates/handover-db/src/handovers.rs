@@ -397,32 +397,48 @@ pub struct HandoverFilter {
     pub offset: i64,
 }
 
+macro_rules! handover_list {
+    ($scope:literal) => {
+        concat!(
+            handover_select!(),
+            ", count(*) OVER () AS total",
+            handover_from!(),
+            " WHERE ",
+            $scope,
+            " AND ($2::text IS NULL OR h.state = $2)
+              AND ($3::date IS NULL OR h.settlement_date >= $3)
+              AND ($4::date IS NULL OR h.settlement_date <= $4)
+              AND ($5::boolean IS NULL OR (h.latest_file_version > h.recipient_opened_version) = $5)
+              AND ($6::uuid IS NULL OR h.participant_id = $6)
+            ORDER BY h.sent_at DESC NULLS FIRST, h.created_at DESC, h.id
+            LIMIT $7 OFFSET $8"
+        )
+    };
+}
+
+/// Handovers of a municipality's inbox (sent ones only), of a reception centre, or of one
+/// participant. The scope is a plain condition on an indexed column in each query, so the
+/// prepared statement's generic plan uses the index.
 pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Page<Handover>> {
-    let rows: Vec<Counted<HandoverRow>> = sqlx::query_as(concat!(
-        handover_select!(),
-        ", count(*) OVER () AS total",
-        handover_from!(),
-        " WHERE ($1::uuid IS NULL OR h.reception_centre_id = $1)
-            AND ($2::uuid IS NULL OR (h.municipality_id = $2 AND h.latest_file_version > 0))
-            AND ($3::uuid IS NULL OR h.participant_id = $3)
-            AND ($4::text IS NULL OR h.state = $4)
-            AND ($5::date IS NULL OR h.settlement_date >= $5)
-            AND ($6::date IS NULL OR h.settlement_date <= $6)
-            AND ($7::boolean IS NULL OR (h.latest_file_version > h.recipient_opened_version) = $7)
-          ORDER BY h.sent_at DESC NULLS FIRST, h.created_at DESC, h.id
-          LIMIT $8 OFFSET $9"
-    ))
-    .bind(f.reception_centre.map(|o| o.0))
-    .bind(f.municipality.map(|o| o.0))
-    .bind(f.participant)
-    .bind(f.state.map(HandoverState::as_str))
-    .bind(f.settlement_from)
-    .bind(f.settlement_to)
-    .bind(f.unread)
-    .bind(f.limit)
-    .bind(f.offset)
-    .fetch_all(db)
-    .await?;
+    let (sql, scope): (&'static str, Option<Uuid>) = match (f.municipality, f.reception_centre) {
+        (Some(m), _) => (
+            handover_list!("h.municipality_id = $1 AND h.latest_file_version > 0"),
+            Some(m.0),
+        ),
+        (None, Some(c)) => (handover_list!("h.reception_centre_id = $1"), Some(c.0)),
+        (None, None) => (handover_list!("h.participant_id = $1"), f.participant),
+    };
+    let rows: Vec<Counted<HandoverRow>> = sqlx::query_as(sql)
+        .bind(scope)
+        .bind(f.state.map(HandoverState::as_str))
+        .bind(f.settlement_from)
+        .bind(f.settlement_to)
+        .bind(f.unread)
+        .bind(f.participant)
+        .bind(f.limit)
+        .bind(f.offset)
+        .fetch_all(db)
+        .await?;
     Page::from_counted(rows)
 }
 

@@ -62,7 +62,13 @@ pub async fn connect(url: &str, s: &PoolSettings) -> Result<PgPool, sqlx::Error>
     let ms = s.statement_timeout.as_millis().to_string();
     let opts = PgConnectOptions::from_str(url)?
         .application_name("handover")
-        .options([("statement_timeout", ms.as_str()), ("lock_timeout", "5000")]);
+        // Generic plans: our statements are prepared once per connection and their parameters
+        // do not change the best plan; re-planning every execution cost more than the query.
+        .options([
+            ("statement_timeout", ms.as_str()),
+            ("lock_timeout", "5000"),
+            ("plan_cache_mode", "force_generic_plan"),
+        ]);
     PgPoolOptions::new()
         .max_connections(s.max_connections)
         .acquire_timeout(s.acquire_timeout)
