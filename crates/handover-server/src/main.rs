@@ -4,6 +4,11 @@ use handover_server::settings::{Mode, Settings, generate_key_spec};
 use std::path::PathBuf;
 use std::time::Duration;
 
+// Argon2 needs 19 MiB per hash; glibc keeps such blocks in per-thread arenas after use, and a
+// login burst grew the process by 200 MiB. mimalloc returns large blocks to the system.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Handover service between Norway's integration reception centres and settlement municipalities.
 #[derive(Parser)]
 #[command(version, about)]
