@@ -11,7 +11,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use handover_db::handovers;
-use handover_db::participants::Upsert;
 use handover_domain::handover::{
     AdaptationNeeds, AdaptationNeedsInput, Consent, ConsentInput, Settlement, SettlementInput,
 };
@@ -20,15 +19,6 @@ use handover_domain::{Action, OrgKind};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
-
-fn upsert_status(u: Upsert) -> ApiResult<StatusCode> {
-    match u {
-        Upsert::Created => Ok(StatusCode::CREATED),
-        Upsert::Updated => Ok(StatusCode::OK),
-        Upsert::VersionMismatch => Err(ApiError::PreconditionFailed),
-        Upsert::PreconditionRequired => Err(ApiError::PreconditionRequired),
-    }
-}
 
 /// The registered settlement decision (404 until registered).
 #[utoipa::path(get, path = "/api/v1/participants/{id}/settlement", tag = "settlement and consent",
@@ -90,7 +80,7 @@ pub async fn put_settlement(
         .unwrap_or_default();
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     let mut tx = state.pool.begin().await?;
-    let status = upsert_status(
+    let status = crate::routes::programme::upsert_answer(
         handovers::put_settlement(&mut tx, id, expected, &input, auth.0.user_id).await?,
     )?;
     let op = if status == StatusCode::CREATED {
@@ -257,7 +247,9 @@ pub async fn put_adaptation(
     let expected = if_match.check_optional(current.as_ref().map(|a| a.version))?;
     input.validate().map_err(ApiError::Validation)?;
     let mut tx = state.pool.begin().await?;
-    let status = upsert_status(handovers::put_adaptation(&mut tx, id, expected, &input).await?)?;
+    let status = crate::routes::programme::upsert_answer(
+        handovers::put_adaptation(&mut tx, id, expected, &input).await?,
+    )?;
     let op = if status == StatusCode::CREATED {
         "create"
     } else {

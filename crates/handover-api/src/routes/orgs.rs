@@ -62,21 +62,20 @@ pub struct UpdateOrganisation {
     #[schema(max_length = 200)]
     pub name: Option<String>,
     /// `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "handover_domain::participant::double_option"
+    )]
     #[schema(value_type = Option<String>, max_length = 100)]
     pub county: Option<Option<String>>,
     pub active: Option<bool>,
     /// For a career centre: the reception centre it serves; `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(
+        default,
+        deserialize_with = "handover_domain::participant::double_option"
+    )]
     #[schema(value_type = Option<OrgId>)]
     pub serves_reception_centre_id: Option<Option<OrgId>>,
-}
-
-/// Tells an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, T: Deserialize<'de>, D: serde::Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<Organisation> {

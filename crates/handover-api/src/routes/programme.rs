@@ -18,7 +18,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-fn upsert_answer(outcome: Upsert) -> ApiResult<StatusCode> {
+pub(crate) fn upsert_answer(outcome: Upsert) -> ApiResult<StatusCode> {
     match outcome {
         Upsert::Created => Ok(StatusCode::CREATED),
         Upsert::Updated => Ok(StatusCode::OK),
