@@ -357,16 +357,20 @@ impl TryFrom<HandoverRow> for Handover {
 
 macro_rules! handover_select {
     () => {
-        "SELECT h.id, h.reference, h.participant_id, h.reception_centre_id, rc.name AS reception_centre_name,
-                h.municipality_id, m.name AS municipality_name, h.state, h.participant_display_name,
+        "SELECT h.id, h.reference, h.participant_id, h.reception_centre_id,
+                (SELECT o.name FROM organisations o WHERE o.id = h.reception_centre_id) AS reception_centre_name,
+                h.municipality_id,
+                (SELECT o.name FROM organisations o WHERE o.id = h.municipality_id) AS municipality_name,
+                h.state, h.participant_display_name,
                 h.settlement_date, h.latest_file_version, h.sent_at, h.recipient_opened_version, h.version,
                 h.created_at, h.updated_at"
     };
 }
+// Names come from primary-key subqueries, not joins: with generic plans the planner guessed one
+// row and joined by scanning organisations once per handover (20 ms for an inbox at 10x volume).
 macro_rules! handover_from {
     () => {
-        " FROM handovers h JOIN organisations rc ON rc.id = h.reception_centre_id
-          JOIN organisations m ON m.id = h.municipality_id"
+        " FROM handovers h"
     };
 }
 
