@@ -36,6 +36,7 @@ pub mod types {
     pub const BAD_REQUEST: &str = "urn:handover:problem:bad-request";
     pub const MALFORMED_JSON: &str = "urn:handover:problem:malformed-json";
     pub const VALIDATION: &str = "urn:handover:problem:validation";
+    pub const IDEMPOTENCY_KEY_REUSED: &str = "urn:handover:problem:idempotency-key-reused";
     pub const UNAUTHENTICATED: &str = "urn:handover:problem:unauthenticated";
     pub const INVALID_CREDENTIALS: &str = "urn:handover:problem:invalid-credentials";
     pub const FORBIDDEN: &str = "urn:handover:problem:forbidden";
@@ -61,6 +62,9 @@ pub enum ApiError {
     MalformedJson(String),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
+    /// The `Idempotency-Key` was used before for a different request.
+    #[error("idempotency key reused")]
+    IdempotencyKeyReused,
     #[error("unauthenticated")]
     Unauthenticated,
     #[error("invalid credentials")]
@@ -122,6 +126,14 @@ impl ApiError {
                 types::VALIDATION,
                 "The request has invalid fields",
                 None,
+            ),
+            IdempotencyKeyReused => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                types::IDEMPOTENCY_KEY_REUSED,
+                "The Idempotency-Key was used for a different request",
+                Some(
+                    "Use a new key for a new request; a retry must repeat the same request.".into(),
+                ),
             ),
             Unauthenticated => (
                 StatusCode::UNAUTHORIZED,

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod invitations;
 pub mod paging;
 pub mod password;

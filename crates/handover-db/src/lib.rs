@@ -5,6 +5,7 @@ pub mod conversations;
 pub mod error;
 pub mod guidance;
 pub mod handovers;
+pub mod idempotency;
 pub mod orgs;
 pub mod outbox;
 pub mod page;

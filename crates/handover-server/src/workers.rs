@@ -160,7 +160,7 @@ pub async fn retention(
     }
 }
 
-/// Expired sessions and old login counters.
+/// Expired sessions, old login counters and expired idempotency keys.
 pub async fn housekeeping(pool: PgPool, mut stop: watch::Receiver<bool>) {
     loop {
         tokio::select! {
@@ -172,6 +172,9 @@ pub async fn housekeeping(pool: PgPool, mut stop: watch::Receiver<bool>) {
         }
         if let Err(e) = handover_db::throttle::purge(&pool).await {
             tracing::warn!(error = %e, "purging login counters failed");
+        }
+        if let Err(e) = handover_db::idempotency::purge_expired(&pool).await {
+            tracing::warn!(error = %e, "purging expired idempotency keys failed");
         }
     }
 }

@@ -5,6 +5,7 @@
 use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::idempotency::{IdempotencyKey, replayed};
 use crate::invitations;
 use crate::paging::Paging;
 use crate::routes::handovers::step;
@@ -119,22 +120,34 @@ async fn reload(db: &mut PgConnection, id: Uuid) -> ApiResult<Conversation> {
 }
 
 /// Propose a transfer conversation for a handover (either side), with one to five slots.
+/// With an `Idempotency-Key`, a retry gets the first answer again (`Idempotent-Replayed: true`).
 #[utoipa::path(post, path = "/api/v1/handovers/{id}/conversations", tag = "conversations",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            description = "Makes a retry safe: the first answer to this key (per user, 24 hours) is replayed to the same request")),
     request_body = ProposalInput,
     responses(
-        (status = 201, body = Conversation, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, body = Conversation, headers(("ETag" = String), ("Location" = String),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"))),
+        (status = 400, description = "Malformed JSON or Idempotency-Key", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "A conversation is already proposed or confirmed, or the handover is not open for one", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields (`errors` names them), or the Idempotency-Key was used for a different request (`idempotency-key-reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn propose(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(hid): ApiPath<Uuid>,
+    key: IdempotencyKey,
     ApiJson(p): ApiJson<ProposalInput>,
 ) -> ApiResult<Response> {
     let h = authorize_handover(&state, &auth, Action::ConversationManage, hid).await?;
+    let idem = key.bind(&auth, Some(&p))?;
+    let target = Some(("participant", h.participant_id));
+    if let Some(r) = idem.replay(&state.pool).await? {
+        return replayed(&state.pool, &auth, &meta, "conversation.propose", target, r).await;
+    }
     p.validate(now()).map_err(ApiError::Validation)?;
     if !matches!(h.state, HandoverState::Received | HandoverState::Accepted) {
         return Err(ApiError::Conflict(format!(
@@ -145,6 +158,10 @@ pub async fn propose(
     check_attendees(&state, &h, &p.internal_attendees).await?;
     let id = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
+    if let Some(r) = idem.claim(&mut tx, Some(h.participant_id)).await? {
+        drop(tx);
+        return replayed(&state.pool, &auth, &meta, "conversation.propose", target, r).await;
+    }
     conversations::create(&mut tx, id, hid, auth.0.org_id, &p)
         .await
         .map_err(|e| match e {
@@ -163,8 +180,10 @@ pub async fn propose(
     )
     .await?;
     let c = reload(&mut tx, id).await?;
+    let res = created(format!("/api/v1/conversations/{id}"), c.version, c);
+    let res = idem.store(&mut tx, res).await?;
     tx.commit().await?;
-    Ok(created(format!("/api/v1/conversations/{id}"), c.version, c))
+    Ok(res)
 }
 
 /// A handover's conversations, oldest first.

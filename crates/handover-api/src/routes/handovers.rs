@@ -5,6 +5,7 @@
 use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::idempotency::{IdempotencyKey, replayed};
 use crate::paging::Paging;
 use crate::routes::participants::{authorize, created};
 use crate::routes::users::with_etag;
@@ -246,25 +247,41 @@ pub async fn list(
 }
 
 /// Start a handover of a participant to the municipality in their registered settlement decision.
+/// With an `Idempotency-Key`, a retry gets the first answer again (`Idempotent-Replayed: true`).
 #[utoipa::path(post, path = "/api/v1/participants/{id}/handovers", tag = "handovers",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path),
+        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
+            description = "Makes a retry safe: the first answer to this key (per user, 24 hours) is replayed to the same request")),
     responses(
-        (status = 201, body = Handover, headers(("ETag" = String), ("Location" = String))),
+        (status = 201, body = Handover, headers(("ETag" = String), ("Location" = String),
+            ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"))),
+        (status = 400, description = "Malformed Idempotency-Key", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "An open handover exists, or no settlement is registered", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The Idempotency-Key was used for a different request (`idempotency-key-reused`)", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(participant): ApiPath<Uuid>,
+    key: IdempotencyKey,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::HandoverPrepare, participant).await?;
+    let idem = key.bind(&auth, None::<&()>)?;
+    let target = Some(("participant", participant));
+    if let Some(r) = idem.replay(&state.pool).await? {
+        return replayed(&state.pool, &auth, &meta, "handover.create", target, r).await;
+    }
     let settlement = handovers::get_settlement(&state.pool, participant).await?.ok_or_else(|| {
         ApiError::Conflict("Register the settlement decision (municipality and date) before starting a handover.".into())
     })?;
     let id = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
+    if let Some(r) = idem.claim(&mut tx, Some(participant)).await? {
+        drop(tx);
+        return replayed(&state.pool, &auth, &meta, "handover.create", target, r).await;
+    }
     let reference = handovers::next_reference(&mut *tx).await?;
     let n = NewHandover {
         id,
@@ -292,8 +309,10 @@ pub async fn create(
     )
     .await?;
     let h = handovers::get(&mut *tx, id).await?;
+    let res = created(format!("/api/v1/handovers/{id}"), h.version, h);
+    let res = idem.store(&mut tx, res).await?;
     tx.commit().await?;
-    Ok(created(format!("/api/v1/handovers/{id}"), h.version, h))
+    Ok(res)
 }
 
 #[derive(Debug, Serialize, ToSchema)]
