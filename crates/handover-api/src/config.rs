@@ -18,8 +18,13 @@ pub struct ApiConfig {
     pub public_url: String,
     /// Peers whose `X-Forwarded-For` is believed. Empty: the header is ignored.
     pub trusted_proxies: Vec<IpAddr>,
+    /// Failures of one account from one client address.
     pub account_throttle: ThrottleConfig,
+    /// Failures from one client address, whatever the account.
     pub address_throttle: ThrottleConfig,
+    /// Failures of one account from all addresses together; when reached, only addresses the
+    /// account has logged in from before may still try (see docs/security.md).
+    pub account_ceiling: ThrottleConfig,
     /// Concurrent Argon2 computations; more wait, so a login burst cannot starve the CPU.
     pub max_concurrent_hashes: usize,
     pub max_body_bytes: usize,
@@ -55,6 +60,11 @@ impl Default for ApiConfig {
             },
             address_throttle: ThrottleConfig {
                 max_failures: 30,
+                window: Duration::from_secs(15 * 60),
+                lock: Duration::from_secs(15 * 60),
+            },
+            account_ceiling: ThrottleConfig {
+                max_failures: 50,
                 window: Duration::from_secs(15 * 60),
                 lock: Duration::from_secs(15 * 60),
             },

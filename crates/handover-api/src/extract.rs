@@ -169,8 +169,17 @@ fn is_json(headers: &HeaderMap) -> bool {
 
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let de = &mut serde_json::Deserializer::from_slice(bytes);
-    match serde_path_to_error::deserialize::<_, T>(de) {
-        Ok(v) => Ok(v),
+    match serde_path_to_error::deserialize::<_, T>(&mut *de) {
+        // Trailing data (a second document, garbage) is refused: another parser in front of
+        // the service might read the body differently.
+        Ok(v) => match de.end() {
+            Ok(()) => Ok(v),
+            Err(e) => Err(ApiError::MalformedJson(format!(
+                "trailing characters at line {} column {}",
+                e.line(),
+                e.column()
+            ))),
+        },
         Err(e) => {
             let path = e.path().to_string();
             let inner = e.into_inner();
@@ -387,6 +396,11 @@ mod tests {
             ),
             other => panic!("{other:?}"),
         }
+        assert!(matches!(
+            parse_json::<T>(br#"{"a": 1} {"a": 2}"#),
+            Err(ApiError::MalformedJson(_))
+        ));
+        assert!(parse_json::<T>(b" {\"a\": 1}\n ").is_ok());
         let deep = "[".repeat(10_000);
         assert!(matches!(
             parse_json::<serde_json::Value>(deep.as_bytes()),

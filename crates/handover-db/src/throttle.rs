@@ -68,6 +68,35 @@ pub async fn record_failure(
     .await?)
 }
 
+/// How long an address stays known for an account after its last successful login there.
+pub const KNOWN_ADDRESS_DAYS: i32 = 30;
+
+/// Remembers that the account logged in successfully from this address (`known:` key), so a
+/// lock of the whole account does not keep its user out from there.
+pub async fn mark_known(db: impl PgExecutor<'_>, key: &str) -> DbResult<()> {
+    sqlx::query(
+        "INSERT INTO login_throttle (key, failures, window_started_at) VALUES ($1, 0, now())
+         ON CONFLICT (key) DO UPDATE SET window_started_at = now()",
+    )
+    .bind(key)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+/// Whether the account logged in successfully from this address within the last
+/// [`KNOWN_ADDRESS_DAYS`] days.
+pub async fn is_known(db: impl PgExecutor<'_>, key: &str) -> DbResult<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM login_throttle
+                        WHERE key = $1 AND window_started_at > now() - make_interval(days => $2))",
+    )
+    .bind(key)
+    .bind(KNOWN_ADDRESS_DAYS)
+    .fetch_one(db)
+    .await?)
+}
+
 pub async fn reset(db: impl PgExecutor<'_>, key: &str) -> DbResult<()> {
     sqlx::query("DELETE FROM login_throttle WHERE key = $1")
         .bind(key)
@@ -76,13 +105,17 @@ pub async fn reset(db: impl PgExecutor<'_>, key: &str) -> DbResult<()> {
     Ok(())
 }
 
-/// Forgets counters whose window and lock are long over.
+/// Forgets counters whose window and lock are long over, and known addresses not used for
+/// [`KNOWN_ADDRESS_DAYS`] days.
 pub async fn purge(db: impl PgExecutor<'_>) -> DbResult<u64> {
     let r = sqlx::query(
         "DELETE FROM login_throttle
-         WHERE window_started_at < now() - interval '1 day'
-           AND (locked_until IS NULL OR locked_until < now())",
+         WHERE CASE WHEN key LIKE 'known:%'
+                    THEN window_started_at < now() - make_interval(days => $1)
+                    ELSE window_started_at < now() - interval '1 day'
+                         AND (locked_until IS NULL OR locked_until < now()) END",
     )
+    .bind(KNOWN_ADDRESS_DAYS)
     .execute(db)
     .await?;
     Ok(r.rows_affected())

@@ -8,14 +8,19 @@ pub mod settings;
 pub mod workers;
 
 use anyhow::Context;
+use axum::extract::ConnectInfo;
+use axum::http::Request;
 use handover_api::AppState;
 use handover_api::password::Hasher;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use settings::Settings;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
+use tokio::sync::OwnedSemaphorePermit;
 
 /// Creates the database if missing, applies migrations and loads reference data.
 pub async fn prepare_database(settings: &Settings) -> anyhow::Result<handover_db::PgPool> {
@@ -50,6 +55,12 @@ pub fn app_state(settings: &Settings, pool: handover_db::PgPool) -> anyhow::Resu
 
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most the grace
 /// period, stops the background workers and lets the mail worker release its claims.
+///
+/// Connections are served by hyper directly rather than `axum::serve`, which sets no timer and
+/// so no header read timeout: a client sending its headers slowly (slowloris) or idling on a
+/// keep-alive connection would hold a connection forever. Here every connection has a header
+/// read timeout (also the idle keep-alive limit), bounded header size and count, and the number
+/// of open connections is capped.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
@@ -82,25 +93,51 @@ pub async fn serve(
         tokio::spawn(workers::housekeeping(pool.clone(), stop_rx)),
     ];
     let app = handover_api::router(state);
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        shutdown.await;
-        let _ = tx.send(());
-    });
-    let deadline = async move {
-        if rx.await.is_ok() {
-            tokio::time::sleep(grace).await;
-        } else {
-            std::future::pending::<()>().await;
-        }
-    };
-    tokio::select! {
-        r = server.into_future() => r.context("server failed")?,
-        () = deadline => tracing::warn!("shutdown deadline passed; dropping remaining connections"),
+    let http = http1_builder(settings);
+    let limit = Arc::new(tokio::sync::Semaphore::new(settings.max_connections.max(1)));
+    let (close_tx, close_rx) = tokio::sync::watch::channel(false);
+    let mut conns = tokio::task::JoinSet::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer, permit) = tokio::select! {
+            biased;
+            () = &mut shutdown => break,
+            Some(_) = conns.join_next(), if !conns.is_empty() => continue,
+            r = accept(&listener, &limit) => match r {
+                Some(a) => a,
+                None => continue,
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let router = app.clone();
+        let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
+            req.extensions_mut().insert(ConnectInfo(peer));
+            tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
+        });
+        let conn = http.serve_connection(TokioIo::new(stream), service);
+        let mut close = close_rx.clone();
+        conns.spawn(async move {
+            let _permit = permit;
+            let mut conn = std::pin::pin!(conn);
+            let result = tokio::select! {
+                r = conn.as_mut() => r,
+                _ = close.changed() => {
+                    // Finishes the request in flight, if any, then closes.
+                    conn.as_mut().graceful_shutdown();
+                    conn.await
+                }
+            };
+            if let Err(e) = result {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    let _ = close_tx.send(true);
+    let drain = async { while conns.join_next().await.is_some() {} };
+    if tokio::time::timeout(grace, drain).await.is_err() {
+        tracing::warn!("shutdown deadline passed; dropping remaining connections");
+        conns.abort_all();
     }
     let _ = stop_tx.send(true);
     for w in workers {
@@ -112,6 +149,36 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// HTTP/1.1 connection settings: the header read timeout needs hyper's timer to take effect.
+fn http1_builder(settings: &Settings) -> hyper::server::conn::http1::Builder {
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.timer(TokioTimer::new())
+        .header_read_timeout(Duration::from_secs(
+            settings.header_read_timeout_secs.max(1),
+        ))
+        .keep_alive(true)
+        .max_headers(settings.max_headers)
+        .max_header_size(settings.max_header_bytes);
+    b
+}
+
+/// Waits for a free connection slot, then for a connection. `None` on an accept error (e.g. out
+/// of file descriptors), after a short pause so the loop does not spin.
+async fn accept(
+    listener: &TcpListener,
+    limit: &Arc<tokio::sync::Semaphore>,
+) -> Option<(tokio::net::TcpStream, SocketAddr, OwnedSemaphorePermit)> {
+    let permit = limit.clone().acquire_owned().await.ok()?;
+    match listener.accept().await {
+        Ok((stream, peer)) => Some((stream, peer, permit)),
+        Err(e) => {
+            tracing::warn!(error = %e, "accept failed");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            None
+        }
+    }
 }
 
 /// Resolves on SIGINT or SIGTERM.

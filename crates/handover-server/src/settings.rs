@@ -51,7 +51,11 @@ pub struct Settings {
     pub password_setup_ttl_secs: u64,
     /// Proxies whose X-Forwarded-For is believed, comma-separated IP addresses.
     pub trusted_proxies: String,
+    /// Failures allowed for one account from one client address before that pair is locked.
     pub login_max_failures_per_account: i32,
+    /// Failures allowed for one account from all addresses together (a distributed attack)
+    /// before the account is locked for addresses it has not logged in from before.
+    pub login_max_failures_per_account_total: i32,
     pub login_max_failures_per_address: i32,
     pub login_window_secs: u64,
     pub login_lock_secs: u64,
@@ -61,6 +65,15 @@ pub struct Settings {
     pub db_statement_timeout_secs: u64,
     pub max_body_bytes: usize,
     pub request_timeout_secs: u64,
+    /// A client must send a request's headers within this time; also how long an idle
+    /// keep-alive connection stays open.
+    pub header_read_timeout_secs: u64,
+    /// Largest request head (request line and headers), in bytes; more is 431.
+    pub max_header_bytes: usize,
+    /// Most header fields in one request; more is 431.
+    pub max_headers: usize,
+    /// Open connections at most; further clients wait in the listen backlog.
+    pub max_connections: usize,
     pub shutdown_grace_secs: u64,
     pub log_format: LogFormat,
     /// SMTP server for e-mail; without it, development mode writes messages to `mail_dir`.
@@ -125,6 +138,7 @@ impl Default for Settings {
             password_setup_ttl_secs: api.password_setup_ttl.as_secs(),
             trusted_proxies: String::new(),
             login_max_failures_per_account: api.account_throttle.max_failures,
+            login_max_failures_per_account_total: api.account_ceiling.max_failures,
             login_max_failures_per_address: api.address_throttle.max_failures,
             login_window_secs: api.account_throttle.window.as_secs(),
             login_lock_secs: api.account_throttle.lock.as_secs(),
@@ -134,6 +148,10 @@ impl Default for Settings {
             db_statement_timeout_secs: 10,
             max_body_bytes: api.max_body_bytes,
             request_timeout_secs: api.request_timeout.as_secs(),
+            header_read_timeout_secs: 10,
+            max_header_bytes: 32 * 1024,
+            max_headers: 64,
+            max_connections: 1024,
             shutdown_grace_secs: 20,
             log_format: LogFormat::Text,
             smtp_host: None,
@@ -183,6 +201,27 @@ impl Settings {
             bail!("HANDOVER_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
         }
         self.trusted_proxy_list()?;
+        if self.header_read_timeout_secs == 0 || self.header_read_timeout_secs > 300 {
+            bail!("HANDOVER_HEADER_READ_TIMEOUT_SECS must be between 1 and 300");
+        }
+        if !(1024..=1024 * 1024).contains(&self.max_header_bytes) {
+            bail!("HANDOVER_MAX_HEADER_BYTES must be between 1024 and 1048576");
+        }
+        if !(16..=1000).contains(&self.max_headers) {
+            bail!("HANDOVER_MAX_HEADERS must be between 16 and 1000");
+        }
+        if self.max_connections == 0 {
+            bail!("HANDOVER_MAX_CONNECTIONS must be at least 1");
+        }
+        if self.login_max_failures_per_account < 1
+            || self.login_max_failures_per_address < 1
+            || self.login_max_failures_per_account_total < self.login_max_failures_per_account
+        {
+            bail!(
+                "login limits must be at least 1, and HANDOVER_LOGIN_MAX_FAILURES_PER_ACCOUNT_TOTAL \
+                 at least HANDOVER_LOGIN_MAX_FAILURES_PER_ACCOUNT"
+            );
+        }
         if self.mode == Mode::Production && self.smtp_host.is_none() {
             bail!("HANDOVER_SMTP_HOST is required in production mode");
         }
@@ -282,6 +321,11 @@ impl Settings {
             },
             address_throttle: ThrottleConfig {
                 max_failures: self.login_max_failures_per_address,
+                window,
+                lock,
+            },
+            account_ceiling: ThrottleConfig {
+                max_failures: self.login_max_failures_per_account_total,
                 window,
                 lock,
             },

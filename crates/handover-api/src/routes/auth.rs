@@ -126,12 +126,30 @@ pub async fn login(
     if email.len() > MAX_EMAIL_CHARS || req.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::InvalidCredentials);
     }
+    // Throttling (docs/security.md, "Login throttling"): failures count per (account, address),
+    // per address and per account. The first two lock only the address that failed; the
+    // account-wide ceiling, reached by a distributed attack, locks the account only for
+    // addresses it has not logged in from within the last days, so an attacker can never keep
+    // the user out from their usual address.
+    let addr = meta
+        .client_addr
+        .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+    let pair_key = format!("pair:{email}|{addr}");
+    let known_key = format!("known:{email}|{addr}");
     let account_key = format!("account:{email}");
     let address_key = meta.client_addr.map(|a| format!("address:{a}"));
-    let keys: Vec<String> = std::iter::once(account_key.clone())
+    let keys: Vec<String> = std::iter::once(pair_key.clone())
         .chain(address_key.clone())
         .collect();
-    if let Some(until) = throttle::locked_until(&state.pool, &keys).await? {
+    let mut locked = throttle::locked_until(&state.pool, &keys).await?;
+    if locked.is_none()
+        && let Some(until) =
+            throttle::locked_until(&state.pool, std::slice::from_ref(&account_key)).await?
+        && !throttle::is_known(&state.pool, &known_key).await?
+    {
+        locked = Some(until);
+    }
+    if let Some(until) = locked {
         audit_anonymous(&state, &meta, "auth.login", None, "throttled").await?;
         return Err(retry_after(until));
     }
@@ -142,21 +160,25 @@ pub async fn login(
     let user = found.filter(|r| password_ok && r.active && r.org_active);
 
     let Some(user) = user else {
-        throttle::record_failure(
-            &state.pool,
-            &account_key,
-            state.config.account_throttle.limit(),
-        )
-        .await?;
-        if let Some(k) = &address_key {
-            throttle::record_failure(&state.pool, k, state.config.address_throttle.limit()).await?;
+        let limits = [
+            (Some(&pair_key), state.config.account_throttle),
+            (Some(&account_key), state.config.account_ceiling),
+            (address_key.as_ref(), state.config.address_throttle),
+        ];
+        for (key, limit) in limits {
+            if let Some(k) = key {
+                throttle::record_failure(&state.pool, k, limit.limit()).await?;
+            }
         }
         audit_anonymous(&state, &meta, "auth.login", None, "bad_credentials").await?;
         return Err(ApiError::InvalidCredentials);
     };
 
     let user_id = UserId(user.id);
-    throttle::reset(&state.pool, &account_key).await?;
+    // The account-wide counter is not reset: the user's success must not refill an attacker's
+    // budget elsewhere. It decays with its window.
+    throttle::reset(&state.pool, &pair_key).await?;
+    throttle::mark_known(&state.pool, &known_key).await?;
     let (refresh, refresh_hash) = new_opaque_token();
     let mut tx = state.pool.begin().await?;
     let session = sessions::create(
