@@ -2137,6 +2137,20 @@ async fn every_route_every_role_every_relation_matches_the_policy() {
     let fx = Arc::new(fixture(&app).await);
     let ops = Arc::new(table());
     let before = fingerprint(&app).await;
+    // The fingerprint sees the demo data (an empty one would prove nothing).
+    for table in [
+        "participants",
+        "handovers",
+        "conversations",
+        "users",
+        "consents",
+    ] {
+        assert!(
+            !before[table].starts_with("0:"),
+            "{table}: {}",
+            before[table]
+        );
+    }
     let h = http(&app);
 
     // Build the cells.
@@ -2338,6 +2352,16 @@ async fn every_route_every_role_every_relation_matches_the_policy() {
         }
     }
     let field_checks = check_fields(&fields, &mut failures);
+    assert_eq!(
+        fields.seen.keys().map(String::as_str).collect::<Vec<_>>(),
+        [
+            "admin",
+            "career_counsellor",
+            "centre_staff",
+            "municipality_staff"
+        ],
+        "every role's answers were checked"
+    );
 
     let total = outcomes.len();
     println!(
