@@ -106,6 +106,9 @@ impl TokenKeys {
         validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
         validation.leeway = 30;
+        // A token that is not yet valid is refused (RFC 7519 4.1.5); we never set `nbf`, so one
+        // that carries it was not made here.
+        validation.validate_nbf = true;
         Ok(Self {
             active_kid: active.kid.clone(),
             signing: EncodingKey::from_secret(&active.secret),
@@ -133,7 +136,7 @@ impl TokenKeys {
         encode(&header, &claims, &self.signing).map_err(ApiError::internal)
     }
 
-    /// Verifies signature, algorithm, `typ`, `kid`, `exp`, `iss` and `aud`.
+    /// Verifies signature, algorithm, `typ`, `kid`, `exp`, `nbf`, `iat`, `iss` and `aud`.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let header = decode_header(token).ok()?;
         if header.alg != ALGORITHM || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
@@ -143,9 +146,11 @@ impl TokenKeys {
         if vk.verify_until.is_some_and(|until| now_secs() > until) {
             return None;
         }
-        decode::<Claims>(token, &vk.key, &self.validation)
-            .ok()
-            .map(|d| d.claims)
+        let claims = decode::<Claims>(token, &vk.key, &self.validation)
+            .ok()?
+            .claims;
+        // Issued in the future (beyond the clock leeway): not one of ours.
+        (claims.iat <= now_secs() + self.validation.leeway).then_some(claims)
     }
 }
 
