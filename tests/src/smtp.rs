@@ -2,6 +2,7 @@
 //! that the tests start, so e-mail goes over a real TCP connection through lettre.
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -45,6 +46,8 @@ pub struct SmtpServer {
     pub addr: SocketAddr,
     messages: Arc<Mutex<Vec<Received>>>,
     task: Mutex<Option<JoinHandle<()>>>,
+    /// Milliseconds to wait before acknowledging a message's data (a slow server).
+    delay_ms: Arc<AtomicU64>,
 }
 
 impl SmtpServer {
@@ -52,12 +55,29 @@ impl SmtpServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind smtp");
         let addr = listener.local_addr().expect("addr");
         let messages: Arc<Mutex<Vec<Received>>> = Arc::default();
-        let task = Mutex::new(Some(accept_loop(listener, messages.clone())));
+        let delay_ms: Arc<AtomicU64> = Arc::default();
+        let task = Mutex::new(Some(accept_loop(
+            listener,
+            messages.clone(),
+            delay_ms.clone(),
+        )));
         SmtpServer {
             addr,
             messages,
             task,
+            delay_ms,
         }
+    }
+
+    /// Makes the server wait this long before accepting each message (zero: no wait).
+    pub fn set_delay(&self, delay: Duration) {
+        let ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX);
+        self.delay_ms.store(ms, Ordering::Relaxed);
+    }
+
+    /// Is the server accepting connections?
+    pub fn is_running(&self) -> bool {
+        self.task.lock().is_ok_and(|t| t.is_some())
     }
 
     /// Stops the server: connections are refused until [`SmtpServer::restart`].
@@ -76,7 +96,11 @@ impl SmtpServer {
             }
         };
         if let Ok(mut t) = self.task.lock() {
-            *t = Some(accept_loop(listener, self.messages.clone()));
+            *t = Some(accept_loop(
+                listener,
+                self.messages.clone(),
+                self.delay_ms.clone(),
+            ));
         }
     }
 
@@ -103,7 +127,11 @@ impl Drop for SmtpServer {
     }
 }
 
-fn accept_loop(listener: TcpListener, store: Arc<Mutex<Vec<Received>>>) -> JoinHandle<()> {
+fn accept_loop(
+    listener: TcpListener,
+    store: Arc<Mutex<Vec<Received>>>,
+    delay_ms: Arc<AtomicU64>,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         // Sessions are owned by this task, so aborting it also drops open connections.
         let mut sessions = tokio::task::JoinSet::new();
@@ -112,8 +140,9 @@ fn accept_loop(listener: TcpListener, store: Arc<Mutex<Vec<Received>>>) -> JoinH
                 accepted = listener.accept() => {
                     let Ok((sock, _)) = accepted else { break };
                     let store = store.clone();
+                    let delay_ms = delay_ms.clone();
                     sessions.spawn(async move {
-                        let _ = session(sock, store).await;
+                        let _ = session(sock, store, delay_ms).await;
                     });
                 }
                 Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
@@ -125,6 +154,7 @@ fn accept_loop(listener: TcpListener, store: Arc<Mutex<Vec<Received>>>) -> JoinH
 async fn session(
     sock: tokio::net::TcpStream,
     store: Arc<Mutex<Vec<Received>>>,
+    delay_ms: Arc<AtomicU64>,
 ) -> std::io::Result<()> {
     let (r, mut w) = sock.into_split();
     let mut r = BufReader::new(r);
@@ -167,6 +197,10 @@ async fn session(
                     .filter(|_| line.starts_with(".."))
                     .unwrap_or(&line);
                 data.push_str(l);
+            }
+            let delay = delay_ms.load(Ordering::Relaxed);
+            if delay > 0 {
+                tokio::time::sleep(Duration::from_millis(delay)).await;
             }
             if let Ok(mut m) = store.lock() {
                 m.push(Received {
