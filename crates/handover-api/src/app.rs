@@ -34,7 +34,7 @@ use utoipa_swagger_ui::SwaggerUi;
         version = "0.1.0",
         license(name = "UNLICENSED")
     ),
-    modifiers(&Security, &StandardProblems),
+    modifiers(&Security),
     components(schemas(Problem)),
     tags(
         (name = "health", description = "Liveness and readiness"),
@@ -211,7 +211,86 @@ fn api_router() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document, as served and as committed under `openapi/`.
 pub fn openapi() -> OpenApiDoc {
-    api_router().into_openapi()
+    let mut doc = api_router().into_openapi();
+    finish(&mut doc);
+    doc
+}
+
+/// Modifiers that need the routes' paths and schemas, so they run after the routes are merged
+/// (as `#[openapi(modifiers)]` they saw no paths at all).
+fn finish(doc: &mut OpenApiDoc) {
+    StandardProblems.modify(doc);
+    FlattenedInputs.modify(doc);
+    IfMatchFormat.modify(doc);
+}
+
+/// `If-Match` takes our strong entity tags only (`"3"`, or a list): `*` is answered 428 and a
+/// weak or foreign tag 412 (see `extract::IfMatch`), so the document says so.
+struct IfMatchFormat;
+
+impl Modify for IfMatchFormat {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::path::ParameterIn;
+        use utoipa::openapi::schema::Schema;
+        for item in openapi.paths.paths.values_mut() {
+            let ops = [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ];
+            for op in ops.into_iter().flatten() {
+                for param in op.parameters.iter_mut().flatten() {
+                    if let RefOr::T(param) = param
+                        && param.parameter_in == ParameterIn::Header
+                        && param.name.eq_ignore_ascii_case("if-match")
+                        && let Some(RefOr::T(Schema::Object(obj))) = param.schema.as_mut()
+                    {
+                        obj.pattern = Some(IF_MATCH_PATTERN.into());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One or more strong ETags as the API issues them: positive version numbers in quotes.
+pub const IF_MATCH_PATTERN: &str = r#"^"[1-9][0-9]{0,8}"( *, *"[1-9][0-9]{0,8}")*$"#;
+
+/// `#[serde(flatten)]` of an input type gives `allOf: [$ref Input, {id, version, ...}]`; the
+/// input's `additionalProperties: false` (from `deny_unknown_fields`) would then refuse the
+/// stored type's own fields. The stored type gets an open copy of the input inlined instead;
+/// request bodies keep the closed input schema.
+struct FlattenedInputs;
+
+impl Modify for FlattenedInputs {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::schema::{AdditionalProperties, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let originals = components.schemas.clone();
+        for schema in components.schemas.values_mut() {
+            let RefOr::T(Schema::AllOf(all)) = schema else {
+                continue;
+            };
+            for item in &mut all.items {
+                let RefOr::Ref(r) = item else { continue };
+                let name = r.ref_location.rsplit('/').next().unwrap_or_default();
+                if let Some(RefOr::T(Schema::Object(obj))) = originals.get(name)
+                    && matches!(
+                        obj.additional_properties.as_deref(),
+                        Some(AdditionalProperties::FreeForm(false))
+                    )
+                {
+                    let mut open = obj.clone();
+                    open.additional_properties = None;
+                    *item = RefOr::T(Schema::Object(open));
+                }
+            }
+        }
+    }
 }
 
 pub fn openapi_json() -> String {
@@ -220,7 +299,8 @@ pub fn openapi_json() -> String {
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {
-    let (api, doc) = api_router().split_for_parts();
+    let (api, mut doc) = api_router().split_for_parts();
+    finish(&mut doc);
     let doc = Arc::new(doc);
     let max_body = state.config.max_body_bytes;
     let timeout = state.config.request_timeout;

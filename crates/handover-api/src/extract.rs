@@ -180,27 +180,108 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 e.column()
             ))),
         },
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            match inner.classify() {
-                serde_json::error::Category::Data => {
-                    let field = if path == "." { String::new() } else { path };
-                    let (code, message) = describe_data_error(&inner.to_string());
-                    Err(ApiError::Validation(vec![handover_domain::FieldError {
-                        field,
-                        code: code.into(),
-                        message,
-                    }]))
-                }
-                _ => Err(ApiError::MalformedJson(format!(
-                    "{} at line {} column {}",
-                    short_syntax(&inner),
-                    inner.line(),
-                    inner.column()
-                ))),
-            }
+        // JSON has one kind of number: `3.0` is the integer 3, and valid against an `integer`
+        // schema. serde refuses it for integer fields, so parse again with such numbers as
+        // integers (keeping the refusal of duplicate keys the typed parse has).
+        Err(e)
+            if e.inner()
+                .to_string()
+                .starts_with("invalid type: floating point") =>
+        {
+            let value = match serde_json::from_slice::<StrictValue>(bytes) {
+                Ok(StrictValue(v)) => v,
+                Err(e) => return Err(json_error(String::new(), e)),
+            };
+            serde_path_to_error::deserialize::<_, T>(value)
+                .map_err(|e| json_error(e.path().to_string(), e.into_inner()))
         }
+        Err(e) => Err(json_error(e.path().to_string(), e.into_inner())),
+    }
+}
+
+/// A JSON value with integral numbers (`3.0`) as integers; refuses duplicate object keys.
+struct StrictValue(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for StrictValue {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(StrictVisitor).map(StrictValue)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        // Within 2^53 every integral f64 is exact.
+        if v.fract() == 0.0 && v.abs() < 9_007_199_254_740_992.0 {
+            return Ok((v as i64).into());
+        }
+        serde_json::Number::from_f64(v)
+            .map(serde_json::Value::Number)
+            .ok_or_else(|| E::custom("not a finite number"))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(StrictValue(v)) = seq.next_element()? {
+            out.push(v);
+        }
+        Ok(serde_json::Value::Array(out))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = serde_json::Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate field `{key}`"
+                )));
+            }
+            let StrictValue(v) = map.next_value()?;
+            out.insert(key, v);
+        }
+        Ok(serde_json::Value::Object(out))
+    }
+}
+
+fn json_error(path: String, inner: serde_json::Error) -> ApiError {
+    match inner.classify() {
+        serde_json::error::Category::Data => {
+            let field = if path == "." { String::new() } else { path };
+            let (code, message) = describe_data_error(&inner.to_string());
+            ApiError::Validation(vec![handover_domain::FieldError {
+                field,
+                code: code.into(),
+                message,
+            }])
+        }
+        _ => ApiError::MalformedJson(format!(
+            "{} at line {} column {}",
+            short_syntax(&inner),
+            inner.line(),
+            inner.column()
+        )),
     }
 }
 
@@ -401,6 +482,16 @@ mod tests {
             Err(ApiError::MalformedJson(_))
         ));
         assert!(parse_json::<T>(b" {\"a\": 1}\n ").is_ok());
+        // `3.0` is the integer 3 in JSON; `3.5` is not, and duplicate keys stay refused.
+        assert!(matches!(parse_json::<T>(br#"{"a": 3.0}"#), Ok(T { a: 3 })));
+        match parse_json::<T>(br#"{"a": 3.5}"#) {
+            Err(ApiError::Validation(e)) => assert_eq!(e[0].code, "invalid_type"),
+            other => panic!("{other:?}"),
+        }
+        match parse_json::<T>(br#"{"a": 3.0, "a": 4}"#) {
+            Err(ApiError::Validation(e)) => assert!(e[0].message.contains("duplicate")),
+            other => panic!("{other:?}"),
+        }
         let deep = "[".repeat(10_000);
         assert!(matches!(
             parse_json::<serde_json::Value>(deep.as_bytes()),

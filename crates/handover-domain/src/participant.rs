@@ -15,12 +15,14 @@ pub const MAX_LIST_ITEMS: usize = 30;
 /// Upper bound for hours of one programme element or placement: a full year of full-time days.
 pub const MAX_HOURS: f64 = 2000.0;
 
+// utoipa does not see a `#[serde(rename)]` that a macro generates and documented the variant
+// names instead of the wire values; `#[schema(rename)]` tells it.
 macro_rules! str_enum {
     ($(#[$m:meta])* $name:ident { $($(#[$vm:meta])* $variant:ident = $s:literal),+ $(,)? }) => {
         $(#[$m])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
         pub enum $name {
-            $($(#[$vm])* #[serde(rename = $s)] $variant),+
+            $($(#[$vm])* #[serde(rename = $s)] #[schema(rename = $s)] $variant),+
         }
         impl $name {
             pub const ALL: &'static [$name] = &[$($name::$variant),+];

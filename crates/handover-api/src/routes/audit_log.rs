@@ -29,7 +29,11 @@ pub struct AuditQuery {
     #[param(max_length = 64)]
     pub action: Option<String>,
     pub target_id: Option<Uuid>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
 }
 

@@ -178,7 +178,11 @@ pub struct HandoverQuery {
     pub unread: Option<bool>,
     /// Only this participant's handovers (centre staff).
     pub participant_id: Option<Uuid>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
 }
 

@@ -173,7 +173,11 @@ pub struct ParticipantQuery {
     /// Part of the name.
     #[param(max_length = 100)]
     pub name: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
 }
 

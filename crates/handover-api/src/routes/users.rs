@@ -40,7 +40,11 @@ pub struct UserQuery {
     /// Part of the name or e-mail address.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
     pub offset: Option<i64>,
 }
 
@@ -155,6 +159,7 @@ pub async fn list(
     request_body = CreateUser,
     responses(
         (status = 201, body = User, headers(("ETag" = String), ("Location" = String))),
+        (status = 404, description = "No such organisation (or not the caller's)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "E-mail address taken", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
