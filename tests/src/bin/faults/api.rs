@@ -4,7 +4,7 @@ use anyhow::{Context, bail};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
@@ -27,7 +27,6 @@ pub struct Answer {
     pub etag: Option<String>,
     pub body: Value,
     pub text: String,
-    pub elapsed: Duration,
 }
 
 impl Answer {
@@ -80,7 +79,6 @@ impl Api {
         body: Option<&Value>,
         if_match: Option<&str>,
     ) -> Result<Answer, reqwest::Error> {
-        let start = Instant::now();
         let mut req = self.http.request(method, format!("{}{path}", self.base));
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -109,7 +107,6 @@ impl Api {
             etag,
             body: serde_json::from_str(&text).unwrap_or(Value::Null),
             text,
-            elapsed: start.elapsed(),
         })
     }
 

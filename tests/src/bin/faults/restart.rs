@@ -90,9 +90,9 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     let stop = Arc::new(AtomicBool::new(false));
     let t0 = Instant::now();
     let mut clients = Vec::new();
-    for c in 0..CREATORS {
+    for (c, pid) in pids.iter().take(CREATORS).enumerate() {
         let (api, token, log, stop) = (api.clone(), token.clone(), log.clone(), stop.clone());
-        let path = format!("/api/v1/participants/{}/programme-elements", pids[c]);
+        let path = format!("/api/v1/participants/{pid}/programme-elements");
         clients.push(tokio::spawn(async move {
             let mut n = 0;
             while !stop.load(Ordering::Relaxed) {
@@ -167,11 +167,14 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     phases.push(("pg_ctl restart -m fast", begin, t0.elapsed(), took?));
     tokio::time::sleep(Duration::from_secs(6)).await;
     let begin = t0.elapsed();
-    let took = tokio::task::block_in_place(|| {
-        ctx.cluster
-            .stop_start(Duration::from_secs(DOWN_SECS))
-    });
-    phases.push(("pg_ctl stop -m fast, down, start", begin, t0.elapsed(), took?));
+    let took =
+        tokio::task::block_in_place(|| ctx.cluster.stop_start(Duration::from_secs(DOWN_SECS)));
+    phases.push((
+        "pg_ctl stop -m fast, down, start",
+        begin,
+        t0.elapsed(),
+        took?,
+    ));
     // Load goes on: the service must recover by itself.
     tokio::time::sleep(Duration::from_secs(8)).await;
     stop.store(true, Ordering::Relaxed);
@@ -193,7 +196,13 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         .iter()
         .filter_map(|a| a.answer.as_ref())
         .filter(|x| !x.ok() && x.status != 503 && x.status != 412)
-        .map(|x| format!("{} {}", x.status, x.text.chars().take(200).collect::<String>()))
+        .map(|x| {
+            format!(
+                "{} {}",
+                x.status,
+                x.text.chars().take(200).collect::<String>()
+            )
+        })
         .collect();
     let not_problem = attempts
         .iter()
@@ -203,18 +212,34 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     rep.fig("writes attempted (16 clients)", attempts.len());
     rep.fig("2xx", ok);
     rep.fig("503 problem answers", status(503));
-    rep.fig("412 (version moved by a write whose answer was lost)", status(412));
+    rep.fig(
+        "412 (version moved by a write whose answer was lost)",
+        status(412),
+    );
     rep.fig("no HTTP answer", no_answer);
     rep.fig(
         "max latency of any 2xx",
-        secs(attempts.iter().filter(|a| a.ok()).map(|a| a.elapsed).max().unwrap_or_default()),
+        secs(
+            attempts
+                .iter()
+                .filter(|a| a.ok())
+                .map(|a| a.elapsed)
+                .max()
+                .unwrap_or_default(),
+        ),
     );
     rep.check(
         other.is_empty(),
         format!("answers other than 2xx/503/412: {other:?}"),
     );
-    rep.check(no_answer == 0, format!("{no_answer} requests got no HTTP answer"));
-    rep.check(not_problem == 0, format!("{not_problem} 503s were not problem+json"));
+    rep.check(
+        no_answer == 0,
+        format!("{no_answer} requests got no HTTP answer"),
+    );
+    rep.check(
+        not_problem == 0,
+        format!("{not_problem} 503s were not problem+json"),
+    );
     let limit = Duration::from_secs(ACQUIRE_TIMEOUT_SECS) + Duration::from_millis(1500);
     for (i, (label, begin, end, took)) in phases.iter().enumerate() {
         let next = phases.get(i + 1).map_or(Duration::MAX, |p| p.1);
@@ -231,7 +256,10 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             .map(|a| a.end())
             .min();
         let settle = *end + Duration::from_secs(ACQUIRE_TIMEOUT_SECS + 1);
-        let late_failures = window.iter().filter(|a| a.start > settle && !a.ok()).count();
+        let late_failures = window
+            .iter()
+            .filter(|a| a.start > settle && !a.ok())
+            .count();
         let late_ok = window.iter().filter(|a| a.start > settle && a.ok()).count();
         let overlapping = window.iter().filter(|a| a.start < *end).count();
         rep.fig(&format!("{label}: took"), secs(*took));
@@ -239,14 +267,20 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             &format!("{label}: requests overlapping / failed"),
             format!("{overlapping} / {}", failed.len()),
         );
-        rep.fig(&format!("{label}: max latency of a failed request"), secs(max_failed));
+        rep.fig(
+            &format!("{label}: max latency of a failed request"),
+            secs(max_failed),
+        );
         rep.fig(
             &format!("{label}: recovery, PostgreSQL up -> first 2xx"),
             first_ok_after
                 .map(|t| secs(t.saturating_sub(*end)))
                 .unwrap_or_else(|| "never".into()),
         );
-        rep.check(overlapping > 0, format!("{label}: no request overlapped the outage"));
+        rep.check(
+            overlapping > 0,
+            format!("{label}: no request overlapped the outage"),
+        );
         rep.check(
             max_failed <= limit,
             format!(

@@ -57,10 +57,8 @@ impl Spec {
 }
 
 pub struct Service {
-    pub name: String,
     pub base: String,
     pub pid: u32,
-    pub log: PathBuf,
     child: Child,
 }
 
@@ -136,13 +134,7 @@ impl Service {
         };
         // Keep reading so the pipe never fills.
         tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
-        Ok(Service {
-            name: spec.name.clone(),
-            base,
-            pid,
-            log,
-            child,
-        })
+        Ok(Service { base, pid, child })
     }
 
     /// Sends SIGTERM, as an orchestrator stopping the instance does.

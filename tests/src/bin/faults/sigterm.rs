@@ -24,8 +24,6 @@ struct Call {
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     let mut rep = Report::new("sigterm");
     let smtp = SmtpServer::start().await;
-    // A slow SMTP server keeps the worker busy with claimed messages when the signal comes.
-    smtp.set_delay(Duration::from_millis(1000));
     let spec = ctx
         .spec("sigterm", "faults_sigterm", &smtp)
         .set("HANDOVER_SHUTDOWN_GRACE_SECS", GRACE_SECS)
@@ -35,6 +33,8 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     let pool = ctx.pool("faults_sigterm").await?;
     wait_outbox_drained(&pool, Duration::from_secs(60)).await?;
     let mark = outbox_mark(&pool).await?;
+    // A slow SMTP server keeps the worker busy with claimed messages when the signal comes.
+    smtp.set_delay(Duration::from_millis(1000));
     let api = Api::new(&svc.base)?;
     let centre = api.login(api::CENTRE_STAFF).await?;
     let pids = api.participants(&centre).await?;

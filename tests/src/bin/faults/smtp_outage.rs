@@ -31,6 +31,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             .fetch_one(&pool)
             .await?;
 
+    let received_before = smtp.messages().len();
     smtp.stop();
     let down_at = Instant::now();
     for i in 0..HANDOVERS {
@@ -55,7 +56,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         .bind(mark)
         .fetch_one(&pool)
         .await?;
-    let received_while_down = smtp.messages().len();
+    let received_while_down = smtp.messages().len() - received_before;
     smtp.restart().await;
     let back_at = Instant::now();
     let pending = wait_outbox_drained(&pool, Duration::from_secs(60)).await?;
