@@ -28,9 +28,10 @@ pub fn offset_at(t: OffsetDateTime) -> UtcOffset {
     UtcOffset::from_hms(hours, 0, 0).unwrap_or(UtcOffset::UTC)
 }
 
-/// The instant shown in Oslo time.
+/// The instant shown in Oslo time. In the last hours of year 9999 the Oslo date would be out of
+/// range (found by fuzzing: `to_offset` panics there); such an instant stays as it is.
 pub fn to_oslo(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(offset_at(t))
+    t.checked_to_offset(offset_at(t)).unwrap_or(t)
 }
 
 #[cfg(test)]
