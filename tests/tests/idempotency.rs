@@ -421,11 +421,10 @@ async fn handover_malformed_key_is_400_and_a_failed_request_stores_nothing() {
     let long = "k".repeat(256);
     for bad in [
         "",
-        "\"\"",
         "two words",
+        "\"two words\"",
+        "tab\there",
         "blåbær",
-        "\"a\"b\"",
-        "\"a\\nb\"",
         long.as_str(),
     ] {
         let r = post(&app, &handovers_path(&pid), &staff, None, Some(bad)).await;

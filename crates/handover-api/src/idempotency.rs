@@ -59,8 +59,7 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
         }
         let key = parse_key(value.as_bytes()).ok_or_else(|| {
             ApiError::BadRequest(format!(
-                "The Idempotency-Key must be 1 to {MAX_LEN} visible ASCII characters, \
-                 optionally as a quoted string."
+                "The Idempotency-Key must be 1 to {MAX_LEN} visible ASCII characters."
             ))
         })?;
         let template = parts
@@ -76,16 +75,21 @@ impl<S: Send + Sync> FromRequestParts<S> for IdempotencyKey {
     }
 }
 
-/// The key: a structured-field string (`"…"`, RFC 9651) as the draft asks, or the bare characters
-/// as many clients send them. Either way 1..=255 visible ASCII characters.
+/// The key: 1..=255 visible ASCII characters (exactly what the OpenAPI pattern says). The draft
+/// sends it as a structured-field string (`"…"`, RFC 9651); one names the same key as its
+/// content, so `"abc"` and `abc` are one key.
 fn parse_key(raw: &[u8]) -> Option<String> {
-    let s = std::str::from_utf8(raw).ok()?.trim_matches([' ', '\t']);
-    let key = match s.strip_prefix('"').and_then(|r| r.strip_suffix('"')) {
-        Some(inner) => unescape(inner)?,
-        None => s.to_owned(),
-    };
-    let visible = key.bytes().all(|b| (0x21..=0x7e).contains(&b));
-    (!key.is_empty() && key.len() <= MAX_LEN && visible).then_some(key)
+    let s = std::str::from_utf8(raw).ok()?;
+    let visible = s.bytes().all(|b| (0x21..=0x7e).contains(&b));
+    if s.is_empty() || s.len() > MAX_LEN || !visible {
+        return None;
+    }
+    let inner = s
+        .strip_prefix('"')
+        .and_then(|r| r.strip_suffix('"'))
+        .and_then(unescape)
+        .filter(|k| !k.is_empty());
+    Some(inner.unwrap_or_else(|| s.to_owned()))
 }
 
 /// The content of an sf-string: `\"` and `\\` are the only escapes, a bare `"` ends it early.
@@ -267,11 +271,14 @@ mod tests {
         assert_eq!(parse_key(b"abc-123").as_deref(), Some("abc-123"));
         assert_eq!(parse_key(b"\"abc-123\"").as_deref(), Some("abc-123"));
         assert_eq!(parse_key(b"\"a\\\"b\"").as_deref(), Some("a\"b"));
-        assert_eq!(parse_key(b"\"a\\nb\""), None);
-        assert_eq!(parse_key(b"\"a\"b\""), None);
+        // Not a valid sf-string: the characters themselves are the key.
+        assert_eq!(parse_key(b"\"a\\nb\"").as_deref(), Some("\"a\\nb\""));
+        assert_eq!(parse_key(b"\"a\"b\"").as_deref(), Some("\"a\"b\""));
+        assert_eq!(parse_key(b"\"\"").as_deref(), Some("\"\""));
         assert_eq!(parse_key(b""), None);
-        assert_eq!(parse_key(b"\"\""), None);
         assert_eq!(parse_key(b"a b"), None);
+        assert_eq!(parse_key(b"\"a b\""), None);
+        assert_eq!(parse_key(b" a"), None);
         assert_eq!(parse_key("blåbær".as_bytes()), None);
         assert_eq!(parse_key(&[b'k'; 255]).map(|k| k.len()), Some(255));
         assert_eq!(parse_key(&[b'k'; 256]), None);

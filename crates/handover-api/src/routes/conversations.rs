@@ -124,8 +124,9 @@ async fn reload(db: &mut PgConnection, id: Uuid) -> ApiResult<Conversation> {
 #[utoipa::path(post, path = "/api/v1/handovers/{id}/conversations", tag = "conversations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path),
-        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
-            description = "Makes a retry safe: the first answer to this key (per user, 24 hours) is replayed to the same request")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255,
+            pattern = "^[!-~]{1,255}$",
+            description = "Makes a retry safe: the first answer to this key (per user, 24 hours) is replayed to the same request. 1 to 255 visible ASCII characters; `\"abc\"` (a structured-field string) and `abc` are the same key.")),
     request_body = ProposalInput,
     responses(
         (status = 201, body = Conversation, headers(("ETag" = String), ("Location" = String),

@@ -255,8 +255,9 @@ pub async fn list(
 #[utoipa::path(post, path = "/api/v1/participants/{id}/handovers", tag = "handovers",
     security(("bearer" = [])),
     params(("id" = Uuid, Path),
-        ("Idempotency-Key" = Option<String>, Header, min_length = 1, max_length = 255,
-            description = "Makes a retry safe: the first answer to this key (per user, 24 hours) is replayed to the same request")),
+        ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255,
+            pattern = "^[!-~]{1,255}$",
+            description = "Makes a retry safe: the first answer to this key (per user, 24 hours) is replayed to the same request. 1 to 255 visible ASCII characters; `\"abc\"` (a structured-field string) and `abc` are the same key.")),
     responses(
         (status = 201, body = Handover, headers(("ETag" = String), ("Location" = String),
             ("Idempotent-Replayed" = String, description = "`true` when this is the stored answer to an earlier request with the same Idempotency-Key"))),
