@@ -17,6 +17,7 @@ use uuid::Uuid;
 
 const CREATORS: usize = 8;
 const PATCHERS: usize = 8;
+const READERS: usize = 2;
 const ACQUIRE_TIMEOUT_SECS: u64 = 3;
 /// Longer than the acquire timeout: waiting requests must give up with 503.
 const DOWN_SECS: u64 = 6;
@@ -112,6 +113,46 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             }
         }));
     }
+    // Readers (lists, a record, logins): their failures must be quick 503 problems too.
+    let reads: Arc<Mutex<Vec<Attempt>>> = Arc::default();
+    for (r, pid) in pids.iter().take(READERS).enumerate() {
+        let (api, token, log, stop) = (api.clone(), token.clone(), reads.clone(), stop.clone());
+        let record = format!("/api/v1/participants/{pid}/record");
+        clients.push(tokio::spawn(async move {
+            let mut n = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let start = t0.elapsed();
+                let answer = match n % 3 {
+                    0 => {
+                        let body = json!({ "email": api::CENTRE_STAFF, "password": api::PASSWORD });
+                        api.call(Method::POST, "/api/v1/auth/login", None, Some(&body), None)
+                            .await
+                    }
+                    1 => {
+                        api.call(
+                            Method::GET,
+                            "/api/v1/participants?limit=20",
+                            Some(&token),
+                            None,
+                            None,
+                        )
+                        .await
+                    }
+                    _ => {
+                        api.call(Method::GET, &record, Some(&token), None, None)
+                            .await
+                    }
+                }
+                .ok();
+                let failed = !answer.as_ref().is_some_and(Answer::ok);
+                push(&log, false, format!("read-{r}-{n}"), start, t0, answer);
+                if failed {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }));
+    }
     for (c, e) in elements.iter().enumerate() {
         let (api, token, log, stop) = (api.clone(), token.clone(), log.clone(), stop.clone());
         let path = format!(
@@ -182,6 +223,51 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         let _ = c.await;
     }
     let attempts = log.lock().map(|l| l.clone()).unwrap_or_default();
+    let reads = reads.lock().map(|l| l.clone()).unwrap_or_default();
+    let limit = Duration::from_secs(ACQUIRE_TIMEOUT_SECS) + Duration::from_millis(1500);
+    let read_bad: Vec<String> = reads
+        .iter()
+        .filter(|a| !a.ok())
+        .filter(|a| {
+            !a.answer
+                .as_ref()
+                .is_some_and(|x| x.status == 503 && x.problem)
+        })
+        .map(|a| match &a.answer {
+            Some(x) => format!(
+                "{} {}",
+                x.status,
+                x.text.chars().take(200).collect::<String>()
+            ),
+            None => "no answer".into(),
+        })
+        .collect();
+    let read_max_failed = reads
+        .iter()
+        .filter(|a| !a.ok())
+        .map(|a| a.elapsed)
+        .max()
+        .unwrap_or_default();
+    rep.fig(
+        "reads and logins (2 clients): attempted / 503",
+        format!(
+            "{} / {}",
+            reads.len(),
+            reads.iter().filter(|a| !a.ok()).count()
+        ),
+    );
+    rep.fig(
+        "reads and logins: max latency of a failed one",
+        secs(read_max_failed),
+    );
+    rep.check(
+        read_bad.is_empty(),
+        format!("reads failed otherwise than 503 problem: {read_bad:?}"),
+    );
+    rep.check(
+        read_max_failed <= limit,
+        format!("a failed read took {}", secs(read_max_failed)),
+    );
 
     // Answers.
     let ok = attempts.iter().filter(|a| a.ok()).count();
@@ -240,7 +326,6 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         not_problem == 0,
         format!("{not_problem} 503s were not problem+json"),
     );
-    let limit = Duration::from_secs(ACQUIRE_TIMEOUT_SECS) + Duration::from_millis(1500);
     for (i, (label, begin, end, took)) in phases.iter().enumerate() {
         let next = phases.get(i + 1).map_or(Duration::MAX, |p| p.1);
         // A request that failed after the next outage began counts for that one.

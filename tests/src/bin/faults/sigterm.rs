@@ -15,10 +15,15 @@ use uuid::Uuid;
 
 const GRACE_SECS: u64 = 10;
 const CLIENTS: usize = 8;
+/// How long before the signal a request may still race the closing of idle connections.
+const RACE: Duration = Duration::from_millis(50);
 
 struct Call {
     start: Instant,
-    answer: Option<u16>,
+    /// The title of a created element (writes only).
+    title: Option<String>,
+    /// The status, or why no answer came.
+    answer: Result<u16, String>,
 }
 
 pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
@@ -34,7 +39,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
     wait_outbox_drained(&pool, Duration::from_secs(60)).await?;
     let mark = outbox_mark(&pool).await?;
     // A slow SMTP server keeps the worker busy with claimed messages when the signal comes.
-    smtp.set_delay(Duration::from_millis(1000));
+    smtp.set_delay(Duration::from_millis(1500));
     let api = Api::new(&svc.base)?;
     let centre = api.login(api::CENTRE_STAFF).await?;
     let pids = api.participants(&centre).await?;
@@ -43,7 +48,7 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         sqlx::query_scalar("SELECT id FROM organisations WHERE municipality_number = '4204'")
             .fetch_one(&pool)
             .await?;
-    for _ in 0..5 {
+    for _ in 0..8 {
         api::sent_handover(&api, &centre, kommune).await?;
     }
     let claims_of = format!("%-{}-%", svc.pid);
@@ -77,17 +82,9 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             while !stop.load(Ordering::Relaxed) {
                 n += 1;
                 let start = Instant::now();
-                let r = if c % 2 == 0 {
-                    api.call(
-                        Method::GET,
-                        "/api/v1/participants?limit=50",
-                        Some(&token),
-                        None,
-                        None,
-                    )
-                    .await
-                } else {
-                    let body = api::element(&format!("sigterm-{c}-{n}"));
+                let title = (c % 2 == 1).then(|| format!("sigterm-{c}-{n}"));
+                let r = if let Some(title) = &title {
+                    let body = api::element(title);
                     api.call(
                         Method::POST,
                         &format!("/api/v1/participants/{pid}/programme-elements"),
@@ -96,12 +93,22 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
                         None,
                     )
                     .await
+                } else {
+                    api.call(
+                        Method::GET,
+                        "/api/v1/participants?limit=50",
+                        Some(&token),
+                        None,
+                        None,
+                    )
+                    .await
                 };
                 let failed = r.is_err();
                 if let Ok(mut l) = calls.lock() {
                     l.push(Call {
                         start,
-                        answer: r.ok().map(|a: Answer| a.status),
+                        title,
+                        answer: r.map(|a: Answer| a.status).map_err(|e| format!("{e:?}")),
                     });
                 }
                 if failed {
@@ -141,16 +148,43 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         .lock()
         .map(|mut l| std::mem::take(&mut *l))
         .unwrap_or_default();
-    let before: Vec<&Call> = calls.iter().filter(|c| c.start < signal_at).collect();
-    let before_ok = before
+    // Sent within RACE of the signal, a request may reach an idle keep-alive connection just
+    // as the server closes it: no answer, and (checked below) not processed either.
+    let settled = signal_at.checked_sub(RACE).unwrap_or(signal_at);
+    let before: Vec<&Call> = calls.iter().filter(|c| c.start < settled).collect();
+    let is_ok = |c: &Call| c.answer.as_ref().is_ok_and(|s| (200..300).contains(s));
+    let before_ok = before.iter().filter(|c| is_ok(c)).count();
+    for c in before.iter().filter(|c| !is_ok(c)) {
+        println!(
+            "sent {:?} before SIGTERM: {:?}",
+            signal_at.duration_since(c.start),
+            c.answer
+        );
+    }
+    let racing: Vec<&Call> = calls
         .iter()
-        .filter(|c| c.answer.is_some_and(|s| (200..300).contains(&s)))
-        .count();
-    let after = calls.len() - before.len();
+        .filter(|c| c.start >= settled && c.start < signal_at)
+        .collect();
+    let cut: Vec<&&Call> = racing.iter().filter(|c| !is_ok(c)).collect();
+    let cut_answered = cut.iter().filter(|c| c.answer.is_ok()).count();
+    let cut_titles: Vec<String> = cut.iter().filter_map(|c| c.title.clone()).collect();
+    let cut_stored: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM programme_elements WHERE title = ANY($1)")
+            .bind(&cut_titles)
+            .fetch_one(&pool)
+            .await?;
+    let after = calls.len() - before.len() - racing.len();
     let claims_after = claimed(pool.clone(), claims_of.clone()).await?;
 
     rep.fig("requests sent before SIGTERM", before.len());
     rep.fig("of them answered normally (2xx)", before_ok);
+    rep.fig(
+        &format!(
+            "sent < {} ms before SIGTERM / closed unanswered (not processed)",
+            RACE.as_millis()
+        ),
+        format!("{} / {}", racing.len(), cut.len()),
+    );
     rep.fig("requests sent after SIGTERM (refused)", after);
     rep.fig(
         "slow-body requests in flight at SIGTERM",
@@ -169,6 +203,12 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             "{} of {} requests sent before SIGTERM were not answered normally",
             before.len() - before_ok,
             before.len()
+        ),
+    );
+    rep.check(
+        cut_answered == 0 && cut_stored == 0,
+        format!(
+            "near the signal: {cut_answered} requests answered with an error, {cut_stored} cut requests were processed"
         ),
     );
     rep.check(
