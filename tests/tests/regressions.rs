@@ -184,3 +184,68 @@ async fn a_municipality_that_declined_loses_the_file_but_keeps_the_history() {
         200
     );
 }
+
+/// Schemathesis findings: the standard problem answers were never added to the document (the
+/// modifier ran before the routes were merged), enums named Rust variants instead of the wire
+/// values, and stored types closed over their flattened input. Checks the served document.
+#[tokio::test]
+async fn the_document_states_what_the_service_answers() {
+    let app = spawn_app().await;
+    let t = app.token(who::KRS_STAFF).await;
+    let doc = app.get("/api-docs/openapi.json", &t).await.body;
+    assert_eq!(
+        doc,
+        serde_json::from_str::<serde_json::Value>(&handover_api::openapi_json()).unwrap()
+    );
+    let ops = doc["paths"].as_object().unwrap();
+    let mut secured = 0;
+    for (path, item) in ops {
+        for (method, op) in item.as_object().unwrap() {
+            let codes = op["responses"].as_object().unwrap();
+            assert!(codes.contains_key("500"), "{method} {path}");
+            if op.get("security").is_some() {
+                secured += 1;
+                assert!(
+                    codes.contains_key("401") && codes.contains_key("403"),
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+    assert!(secured > 70);
+    let schemas = &doc["components"]["schemas"];
+    assert!(
+        schemas["OfferingGroup"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("interpreting"))
+    );
+    assert!(
+        schemas["ParticipantStatus"]["enum"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("in_programme"))
+    );
+    assert!(
+        schemas["Offering"]["allOf"][0]
+            .get("additionalProperties")
+            .is_none()
+    );
+    assert_eq!(
+        schemas["OfferingInput"]["additionalProperties"],
+        json!(false)
+    );
+    let limit = doc["paths"]["/api/v1/users"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "limit")
+        .unwrap();
+    assert_eq!(
+        (
+            limit["schema"]["minimum"].clone(),
+            limit["schema"]["maximum"].clone()
+        ),
+        (json!(1), json!(200))
+    );
+}

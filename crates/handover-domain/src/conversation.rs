@@ -67,6 +67,7 @@ pub struct ExternalAttendee {
 #[serde(deny_unknown_fields)]
 pub struct ProposalInput {
     /// One to five candidate time slots.
+    #[schema(min_items = 1, max_items = 5)]
     pub slots: Vec<SlotInput>,
     pub mode: ConversationMode,
     /// For video: the meeting link (https).
@@ -80,8 +81,10 @@ pub struct ProposalInput {
     pub address: Option<String>,
     /// Users of the centre, its career centre and the municipality.
     #[serde(default)]
+    #[schema(max_items = 20)]
     pub internal_attendees: Vec<UserId>,
     #[serde(default)]
+    #[schema(max_items = 10)]
     pub external_attendees: Vec<ExternalAttendee>,
 }
 
@@ -249,6 +252,7 @@ pub struct MinutesInput {
     #[schema(max_length = 4000)]
     pub notes: String,
     #[serde(default)]
+    #[schema(max_items = 30)]
     pub actions: Vec<AgreedAction>,
 }
 

@@ -406,7 +406,7 @@ pub struct FileSection {
     pub consent_id: Option<Uuid>,
     /// Whether this section changed since the version the municipality last opened.
     pub changed_since_last_opened: bool,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub content: Option<serde_json::Value>,
 }
 

@@ -720,7 +720,9 @@ pub struct NorwegianTrainingInput {
     pub levels: Vec<SkillLevel>,
     #[serde(default)]
     pub tests: Vec<TestOutcome>,
+    #[schema(minimum = 0, maximum = 2000)]
     pub course_hours_planned: f64,
+    #[schema(minimum = 0, maximum = 2000)]
     pub course_hours_attended: f64,
 }
 
@@ -846,7 +848,9 @@ pub struct ProgrammeElementInput {
     pub title: Option<String>,
     pub start_date: Date,
     pub end_date: Option<Date>,
+    #[schema(minimum = 0, maximum = 2000)]
     pub hours_planned: f64,
+    #[schema(minimum = 0, maximum = 2000)]
     pub hours_attended: f64,
     /// ISO 639 code of the language of instruction.
     #[schema(pattern = "^[a-z]{2,3}$")]
@@ -906,7 +910,9 @@ pub struct ProgrammeElementPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Date>)]
     pub end_date: Option<Option<Date>>,
+    #[schema(minimum = 0, maximum = 2000)]
     pub hours_planned: Option<f64>,
+    #[schema(minimum = 0, maximum = 2000)]
     pub hours_attended: Option<f64>,
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>)]
@@ -957,6 +963,7 @@ pub struct PlacementInput {
     pub start_date: Date,
     pub end_date: Option<Date>,
     /// Hours at the workplace in the period.
+    #[schema(minimum = 0, maximum = 2000)]
     pub hours: f64,
     #[schema(max_length = 2000)]
     pub tasks: String,
@@ -989,6 +996,7 @@ pub struct PlacementPatch {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<Date>)]
     pub end_date: Option<Option<Date>>,
+    #[schema(minimum = 0, maximum = 2000)]
     pub hours: Option<f64>,
     pub tasks: Option<String>,
     #[serde(default, deserialize_with = "double_option")]

@@ -257,6 +257,7 @@ pub async fn update(
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(
         (status = 200, body = Offering, headers(("ETag" = String))),
+        (status = 409, description = "Already retired (retire) or not retired (reinstate)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -285,6 +286,7 @@ pub async fn retire(
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(
         (status = 200, body = Offering, headers(("ETag" = String))),
+        (status = 409, description = "Already retired (retire) or not retired (reinstate)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]

@@ -708,6 +708,7 @@ pub struct HandoverFile {
     responses(
         (status = 200, body = HandoverFile),
         (status = 409, description = "Not sent yet", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Declined or cancelled: the file is no longer available to the municipality", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn file(
     State(state): State<AppState>,
