@@ -199,8 +199,15 @@ async fn the_document_states_what_the_service_answers() {
     );
     let ops = doc["paths"].as_object().unwrap();
     let mut secured = 0;
+    // OpenAPI 3.1 requires operationIds to be unique; generated clients name methods by them.
+    let mut ids = std::collections::HashSet::new();
     for (path, item) in ops {
         for (method, op) in item.as_object().unwrap() {
+            let id = op["operationId"].as_str().unwrap_or_default();
+            assert!(
+                ids.insert(id.to_owned()),
+                "operationId {id:?} repeated at {method} {path}"
+            );
             let codes = op["responses"].as_object().unwrap();
             assert!(codes.contains_key("500"), "{method} {path}");
             if op.get("security").is_some() {

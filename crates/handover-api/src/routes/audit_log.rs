@@ -38,7 +38,7 @@ pub struct AuditQuery {
 }
 
 /// Audit events, newest first.
-#[utoipa::path(get, path = "/api/v1/audit-events", tag = "audit",
+#[utoipa::path(operation_id = "list_audit_events", get, path = "/api/v1/audit-events", tag = "audit",
     security(("bearer" = [])),
     params(AuditQuery),
     responses((status = 200, body = AuditList)))]

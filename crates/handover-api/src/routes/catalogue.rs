@@ -56,7 +56,7 @@ fn key_conflict(e: DbError) -> ApiError {
 }
 
 /// List catalogue offerings, by group and key.
-#[utoipa::path(get, path = "/api/v1/catalogue/offerings", tag = "catalogue",
+#[utoipa::path(operation_id = "list_offerings", get, path = "/api/v1/catalogue/offerings", tag = "catalogue",
     security(("bearer" = [])),
     params(OfferingQuery),
     responses((status = 200, body = Vec<Offering>)))]
@@ -86,7 +86,7 @@ pub async fn list(
 }
 
 /// Read an offering (its current version).
-#[utoipa::path(get, path = "/api/v1/catalogue/offerings/{id}", tag = "catalogue",
+#[utoipa::path(operation_id = "get_offering", get, path = "/api/v1/catalogue/offerings/{id}", tag = "catalogue",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Offering, headers(("ETag" = String)))))]
@@ -116,7 +116,7 @@ pub async fn versions(
 }
 
 /// Add an offering (operator administrators).
-#[utoipa::path(post, path = "/api/v1/catalogue/offerings", tag = "catalogue",
+#[utoipa::path(operation_id = "create_offering", post, path = "/api/v1/catalogue/offerings", tag = "catalogue",
     security(("bearer" = [])),
     request_body = OfferingInput,
     responses(
@@ -222,7 +222,7 @@ async fn new_version(
 }
 
 /// Replace an offering's content: a new version. Requires `If-Match`.
-#[utoipa::path(put, path = "/api/v1/catalogue/offerings/{id}", tag = "catalogue",
+#[utoipa::path(operation_id = "update_offering", put, path = "/api/v1/catalogue/offerings/{id}", tag = "catalogue",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version replaced")),
     request_body = OfferingInput,
@@ -310,7 +310,7 @@ pub async fn reinstate(
 }
 
 /// Delete an offering that no summary references (409 otherwise: retire it). Requires `If-Match`.
-#[utoipa::path(delete, path = "/api/v1/catalogue/offerings/{id}", tag = "catalogue",
+#[utoipa::path(operation_id = "delete_offering", delete, path = "/api/v1/catalogue/offerings/{id}", tag = "catalogue",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(

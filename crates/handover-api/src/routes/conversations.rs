@@ -215,7 +215,7 @@ pub async fn for_handover(
 }
 
 /// Read a conversation (times in UTC and Europe/Oslo).
-#[utoipa::path(get, path = "/api/v1/conversations/{id}", tag = "conversations",
+#[utoipa::path(operation_id = "get_conversation", get, path = "/api/v1/conversations/{id}", tag = "conversations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Conversation, headers(("ETag" = String)))))]
@@ -248,7 +248,7 @@ pub struct AcceptSlot {
 /// Accept one of the proposed slots (the side that did not propose them). The conversation is
 /// confirmed, every internal attendee is booked (409 naming a double booking), the handover moves
 /// to `conversation_scheduled`, and every attendee with an address gets an invitation.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/accept", tag = "conversations",
+#[utoipa::path(operation_id = "accept_conversation", post, path = "/api/v1/conversations/{id}/accept", tag = "conversations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the conversation")),
     request_body = AcceptSlot,
@@ -434,7 +434,7 @@ pub struct CancelConversation {
 /// Cancel a proposed or confirmed conversation (either side), with a reason. Attendees of a
 /// confirmed one get a cancellation (METHOD:CANCEL, same UID, higher SEQUENCE), and the handover
 /// is open for a new conversation.
-#[utoipa::path(post, path = "/api/v1/conversations/{id}/cancel", tag = "conversations",
+#[utoipa::path(operation_id = "cancel_conversation", post, path = "/api/v1/conversations/{id}/cancel", tag = "conversations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the conversation")),
     request_body = CancelConversation,

@@ -102,7 +102,7 @@ fn final_is_immutable(e: DbError) -> ApiError {
 }
 
 /// Every guidance summary of a participant, oldest first (drafts, finals, superseded finals).
-#[utoipa::path(get, path = "/api/v1/participants/{id}/guidance-summaries", tag = "guidance",
+#[utoipa::path(operation_id = "list_guidance_summaries", get, path = "/api/v1/participants/{id}/guidance-summaries", tag = "guidance",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<GuidanceSummary>)))]
@@ -122,7 +122,7 @@ pub async fn list(
 }
 
 /// Start a draft summary for a participant (counsellors of the serving career centre).
-#[utoipa::path(post, path = "/api/v1/participants/{id}/guidance-summaries", tag = "guidance",
+#[utoipa::path(operation_id = "create_guidance_summary", post, path = "/api/v1/participants/{id}/guidance-summaries", tag = "guidance",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     request_body = GuidanceSummaryInput,
@@ -171,7 +171,7 @@ pub async fn create(
 }
 
 /// Read one summary.
-#[utoipa::path(get, path = "/api/v1/guidance-summaries/{id}", tag = "guidance",
+#[utoipa::path(operation_id = "get_guidance_summary", get, path = "/api/v1/guidance-summaries/{id}", tag = "guidance",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = GuidanceSummary, headers(("ETag" = String)))))]
@@ -190,7 +190,7 @@ pub async fn get(
 }
 
 /// Replace a draft's content. Requires `If-Match`; a final summary answers 409.
-#[utoipa::path(put, path = "/api/v1/guidance-summaries/{id}", tag = "guidance",
+#[utoipa::path(operation_id = "update_guidance_summary", put, path = "/api/v1/guidance-summaries/{id}", tag = "guidance",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version edited")),
     request_body = GuidanceSummaryInput,
@@ -242,7 +242,7 @@ pub async fn update(
 }
 
 /// Delete a draft. Requires `If-Match`; a final summary answers 409.
-#[utoipa::path(delete, path = "/api/v1/guidance-summaries/{id}", tag = "guidance",
+#[utoipa::path(operation_id = "delete_guidance_summary", delete, path = "/api/v1/guidance-summaries/{id}", tag = "guidance",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the current version")),
     responses(

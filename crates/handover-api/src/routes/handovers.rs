@@ -188,7 +188,7 @@ pub struct HandoverQuery {
 
 /// Handovers: for centre staff, their centre's; for municipality staff, the inbox of handovers
 /// sent to their municipality (newest first).
-#[utoipa::path(get, path = "/api/v1/handovers", tag = "handovers",
+#[utoipa::path(operation_id = "list_handovers", get, path = "/api/v1/handovers", tag = "handovers",
     security(("bearer" = [])),
     params(HandoverQuery),
     responses((status = 200, body = HandoverList)))]
@@ -252,7 +252,7 @@ pub async fn list(
 
 /// Start a handover of a participant to the municipality in their registered settlement decision.
 /// With an `Idempotency-Key`, a retry gets the first answer again (`Idempotent-Replayed: true`).
-#[utoipa::path(post, path = "/api/v1/participants/{id}/handovers", tag = "handovers",
+#[utoipa::path(operation_id = "create_handover", post, path = "/api/v1/participants/{id}/handovers", tag = "handovers",
     security(("bearer" = [])),
     params(("id" = Uuid, Path),
         ("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255,
@@ -330,7 +330,7 @@ pub struct HandoverDetail {
 }
 
 /// A handover with its history and openings (both sides).
-#[utoipa::path(get, path = "/api/v1/handovers/{id}", tag = "handovers",
+#[utoipa::path(operation_id = "get_handover", get, path = "/api/v1/handovers/{id}", tag = "handovers",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = HandoverDetail, headers(("ETag" = String)))))]
@@ -831,7 +831,7 @@ pub struct OptionalNote {
 }
 
 /// Cancel the handover (the centre), with a reason the municipality sees. Requires `If-Match`.
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/cancel", tag = "handovers",
+#[utoipa::path(operation_id = "cancel_handover", post, path = "/api/v1/handovers/{id}/cancel", tag = "handovers",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the handover")),
     request_body = Reason,
@@ -921,7 +921,7 @@ async fn close_live_conversation(
 }
 
 /// Accept the handover (the municipality, after opening the file). Requires `If-Match`.
-#[utoipa::path(post, path = "/api/v1/handovers/{id}/accept", tag = "handovers",
+#[utoipa::path(operation_id = "accept_handover", post, path = "/api/v1/handovers/{id}/accept", tag = "handovers",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the handover")),
     responses(

@@ -106,7 +106,7 @@ async fn check_serves(state: &AppState, v: &mut Validator, target: OrgId) -> Api
 }
 
 /// List organisations: reception centres, career centres and Norway's municipalities.
-#[utoipa::path(get, path = "/api/v1/organisations", tag = "organisations",
+#[utoipa::path(operation_id = "list_organisations", get, path = "/api/v1/organisations", tag = "organisations",
     security(("bearer" = [])),
     params(OrgQuery),
     responses((status = 200, body = OrganisationList)))]
@@ -148,7 +148,7 @@ pub async fn list(
 }
 
 /// Read an organisation.
-#[utoipa::path(get, path = "/api/v1/organisations/{id}", tag = "organisations",
+#[utoipa::path(operation_id = "get_organisation", get, path = "/api/v1/organisations/{id}", tag = "organisations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Organisation, headers(("ETag" = String)))))]
@@ -164,7 +164,7 @@ pub async fn get(
 }
 
 /// Create an organisation (operator administrators).
-#[utoipa::path(post, path = "/api/v1/organisations", tag = "organisations",
+#[utoipa::path(operation_id = "create_organisation", post, path = "/api/v1/organisations", tag = "organisations",
     security(("bearer" = [])),
     request_body = CreateOrganisation,
     responses(
@@ -253,7 +253,7 @@ pub async fn create(
 }
 
 /// Rename, (de)activate, or set which reception centre a career centre serves. Requires `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/organisations/{id}", tag = "organisations",
+#[utoipa::path(operation_id = "update_organisation", patch, path = "/api/v1/organisations/{id}", tag = "organisations",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version edited")),
     request_body = UpdateOrganisation,

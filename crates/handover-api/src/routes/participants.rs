@@ -182,7 +182,7 @@ pub struct ParticipantQuery {
 }
 
 /// List participants (sorted by family name, given name, id).
-#[utoipa::path(get, path = "/api/v1/participants", tag = "participants",
+#[utoipa::path(operation_id = "list_participants", get, path = "/api/v1/participants", tag = "participants",
     security(("bearer" = [])),
     params(ParticipantQuery),
     responses((status = 200, body = ParticipantList)))]
@@ -239,7 +239,7 @@ pub async fn list(
 }
 
 /// Register a participant at the caller's reception centre.
-#[utoipa::path(post, path = "/api/v1/participants", tag = "participants",
+#[utoipa::path(operation_id = "create_participant", post, path = "/api/v1/participants", tag = "participants",
     security(("bearer" = [])),
     request_body = ParticipantInput,
     responses(
@@ -267,7 +267,7 @@ pub async fn create(
 }
 
 /// Read a participant.
-#[utoipa::path(get, path = "/api/v1/participants/{id}", tag = "participants",
+#[utoipa::path(operation_id = "get_participant", get, path = "/api/v1/participants/{id}", tag = "participants",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = Participant, headers(("ETag" = String)))))]
@@ -284,7 +284,7 @@ pub async fn get(
 }
 
 /// Change a participant's core facts. Requires `If-Match`.
-#[utoipa::path(patch, path = "/api/v1/participants/{id}", tag = "participants",
+#[utoipa::path(operation_id = "update_participant", patch, path = "/api/v1/participants/{id}", tag = "participants",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version edited")),
     request_body = ParticipantPatch,

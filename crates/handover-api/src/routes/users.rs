@@ -100,7 +100,7 @@ async fn load_for(state: &AppState, auth: &Auth, id: Uuid, action: Action) -> Ap
 }
 
 /// List users.
-#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+#[utoipa::path(operation_id = "list_users", get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])),
     params(UserQuery),
     responses((status = 200, body = UserList)))]
@@ -154,7 +154,7 @@ pub async fn list(
 }
 
 /// Create a user. The account has no password until the user follows a setup link.
-#[utoipa::path(post, path = "/api/v1/users", tag = "users",
+#[utoipa::path(operation_id = "create_user", post, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])),
     request_body = CreateUser,
     responses(
@@ -229,7 +229,7 @@ pub async fn create(
 }
 
 /// Read a user.
-#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(operation_id = "get_user", get, path = "/api/v1/users/{id}", tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
     responses((status = 200, body = User, headers(("ETag" = String)))))]
@@ -246,7 +246,7 @@ pub async fn get(
 ///
 /// Deactivating a user revokes every session at once. Administrators cannot deactivate
 /// themselves or change their own role.
-#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users",
+#[utoipa::path(operation_id = "update_user", patch, path = "/api/v1/users/{id}", tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version edited")),
     request_body = UpdateUser,
