@@ -344,3 +344,14 @@ impl TestApp {
             .unwrap()
     }
 }
+
+/// Prints a measured figure (cells tested, variants refused, ...) so that it shows in the
+/// `cargo test` output of CI even when the test passes: libtest captures `println!`, not writes
+/// to the stderr handle. The figures in `docs/` are taken from these lines.
+#[macro_export]
+macro_rules! figure {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), "figure: {}", format_args!($($arg)*));
+    }};
+}

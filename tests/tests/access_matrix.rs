@@ -2364,20 +2364,20 @@ async fn every_route_every_role_every_relation_matches_the_policy() {
     );
 
     let total = outcomes.len();
-    println!(
+    handover_tests::figure!(
         "access matrix: {total} cells ({} operations x {} users x target relations) in {:.1}s",
         ops.iter().filter(|o| !matches!(o.act, Act::Public)).count(),
         fx.callers.len(),
         matrix_time.as_secs_f64()
     );
     for ((rel, want), n) in &tally {
-        println!("  {rel:>7} {want:>5}: {n}");
+        handover_tests::figure!("  {rel:>7} {want:>5}: {n}");
     }
-    println!(
+    handover_tests::figure!(
         "foreign ids: {} checks ({foreign_path_checks} foreign path targets in the matrix, {foreign_probes} probes of mixed paths, filters and bodies)",
         foreign_path_checks + foreign_probes
     );
-    println!(
+    handover_tests::figure!(
         "response fields: {field_checks} distinct (role, key) pairs from {} successful answers checked",
         fields.answers
     );

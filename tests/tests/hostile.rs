@@ -85,7 +85,7 @@ async fn with_headers(
 }
 
 fn report(name: &str) {
-    println!(
+    handover_tests::figure!(
         "hostile cases sent so far ({name}): {}",
         CASES.load(Ordering::Relaxed)
     );
@@ -158,7 +158,7 @@ async fn oversized_bodies_are_refused_without_buffering_them() {
     );
     assert_eq!(status_of(&response), 413, "{response}");
     assert!(response.contains("application/problem+json"), "{response}");
-    println!(
+    handover_tests::figure!(
         "50 MB chunked body cut off after {:.1} MB in {:?}",
         sent as f64 / 1048576.0,
         started.elapsed()
@@ -654,7 +654,7 @@ async fn slow_clients_are_cut_off_in_bounded_time() {
     }
     let t = closed_after.expect("the slowloris connection was never closed");
     assert!(t < Duration::from_secs(5), "closed only after {t:?}");
-    println!("slowloris connection closed after {t:?}");
+    handover_tests::figure!("slowloris connection closed after {t:?}");
 
     // An idle keep-alive connection is closed too.
     case();
@@ -666,7 +666,7 @@ async fn slow_clients_are_cut_off_in_bounded_time() {
     let (resp, closed) = read_until_close(&mut s, Duration::from_secs(6)).await;
     assert_eq!(status_of(&resp), 200, "{resp}");
     assert!(closed, "idle keep-alive connection still open after 6 s");
-    println!(
+    handover_tests::figure!(
         "idle keep-alive connection closed after {:?}",
         started.elapsed()
     );
@@ -710,7 +710,7 @@ async fn slow_clients_are_cut_off_in_bounded_time() {
         t < Duration::from_secs(8),
         "slow body cut off only after {t:?}"
     );
-    println!("slow body cut off after {t:?}");
+    handover_tests::figure!("slow body cut off after {t:?}");
 
     // Meanwhile everybody else was served.
     assert_eq!(
@@ -755,7 +755,9 @@ async fn idle_connections_cannot_exhaust_the_server() {
         let (_, closed) = read_until_close(&mut s, Duration::from_secs(1)).await;
         assert!(closed);
     }
-    println!("with 4 idle connections holding every slot, a new client waited {waited:?}");
+    handover_tests::figure!(
+        "with 4 idle connections holding every slot, a new client waited {waited:?}"
+    );
     report("connections");
 }
 
@@ -821,5 +823,5 @@ async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections(
     assert!(closed, "connection not closed after the last response");
     let r = tokio::time::timeout(Duration::from_secs(10), server).await;
     assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
-    println!("graceful shutdown took {:?}", started.elapsed());
+    handover_tests::figure!("graceful shutdown took {:?}", started.elapsed());
 }

@@ -528,7 +528,7 @@ async fn handover_concurrent_duplicates_create_one_record() {
         (CONCURRENT - 1) as i64
     );
     assert!(mails_about(&app, &pid).await <= 1);
-    eprintln!(
+    handover_tests::figure!(
         "{CONCURRENT} concurrent duplicates with one key: 1 handover, {replays} replays, {elapsed:?}"
     );
 
@@ -574,7 +574,7 @@ async fn handover_concurrent_duplicates_create_one_record() {
     let conflict = answers.iter().filter(|a| a.status == 409).count();
     assert_eq!((ok, conflict), (1, CONCURRENT - 1), "{answers:?}");
     assert!(answers.iter().all(|a| !a.replayed));
-    eprintln!(
+    handover_tests::figure!(
         "{CONCURRENT} concurrent duplicates without a key: {ok} created, {conflict} refused (409)"
     );
 }
@@ -769,7 +769,7 @@ async fn conversation_concurrent_duplicates_create_one_record() {
         1
     );
     assert!(mails_about(&app, &pid).await - mails_before <= 1);
-    eprintln!(
+    handover_tests::figure!(
         "{CONCURRENT} concurrent duplicate proposals with one key: 1 conversation, {replays} replays, {elapsed:?}"
     );
 }

@@ -520,7 +520,7 @@ async fn rotation_retired_keys_verify_only_during_their_grace() {
         200,
         "control: the current key still works"
     );
-    println!("forged or retired token variants refused: {variants}");
+    handover_tests::figure!("forged or retired token variants refused: {variants}");
     assert!(variants >= 60, "{variants}");
 }
 

@@ -35,9 +35,13 @@ fn count() {
     EXECUTIONS.with(|c| c.set(c.get() + 1));
 }
 
+/// Written to the stderr handle, not with `eprintln!`, so the count shows in CI's `cargo test`
+/// output although the test passes (libtest captures the print macros only).
 fn report(test: &str) {
-    println!(
-        "fuzz executions in {test}: {} ({CASES} cases per property)",
+    use std::io::Write as _;
+    let _ = writeln!(
+        std::io::stderr(),
+        "figure: fuzz executions in {test}: {} ({CASES} cases per property)",
         EXECUTIONS.with(Cell::get)
     );
 }
