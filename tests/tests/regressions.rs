@@ -1,7 +1,7 @@
 //! Rules added after review findings; each test failed before its fix.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use handover_tests::{spawn_app, who};
+use handover_tests::{spawn_app, spawn_app_with, who};
 use reqwest::Method;
 use serde_json::json;
 use uuid::Uuid;
@@ -255,4 +255,65 @@ async fn the_document_states_what_the_service_answers() {
         ),
         (json!(1), json!(200))
     );
+}
+
+/// Concurrent failures (other requests, other instances) each count: the counter is
+/// incremented on the locked row, not overwritten from a snapshot read before the lock.
+#[tokio::test]
+async fn concurrent_login_failures_are_all_counted() {
+    let app = spawn_app().await;
+    let limit = handover_db::throttle::Limit {
+        max_failures: 1000,
+        window: time::Duration::minutes(15),
+        lock: time::Duration::minutes(15),
+    };
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let pool = app.pool.clone();
+        set.spawn(async move {
+            handover_db::throttle::record_failure(&pool, "pair:race@demo.no|192.0.2.1", limit)
+                .await
+                .unwrap()
+        });
+    }
+    let locks = set.join_all().await;
+    assert!(locks.iter().all(Option::is_none));
+    let failures: i32 = sqlx::query_scalar("SELECT failures FROM login_throttle WHERE key = $1")
+        .bind("pair:race@demo.no|192.0.2.1")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(failures, 40);
+}
+
+/// A burst of concurrent guesses all pass the lock check before any failure is counted (the
+/// hashes queue); the lock is checked again after the hash, so the burst gets no more answers
+/// than the limit plus the hashes already running.
+#[tokio::test]
+async fn a_burst_of_concurrent_guesses_gets_no_answers_past_the_lock() {
+    let app = spawn_app_with(|s| {
+        s.login_max_failures_per_account = 5;
+        s.max_concurrent_hashes = 2;
+    })
+    .await;
+    let mut set = tokio::task::JoinSet::new();
+    for _ in 0..24 {
+        let client = app.client.clone();
+        let url = format!("{}/api/v1/auth/login", app.base);
+        set.spawn(async move {
+            client
+                .post(url)
+                .json(&json!({"email": who::KRS_STAFF, "password": "guess guess guess"}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        });
+    }
+    let codes = set.join_all().await;
+    let answered = codes.iter().filter(|&&c| c == 401).count();
+    let throttled = codes.iter().filter(|&&c| c == 429).count();
+    assert_eq!(answered + throttled, 24, "{codes:?}");
+    assert!(answered <= 5 + 2, "{answered} guesses answered: {codes:?}");
 }

@@ -35,29 +35,35 @@ pub async fn record_failure(
 ) -> DbResult<Option<OffsetDateTime>> {
     let window_secs = limit.window.whole_seconds() as f64;
     let lock_secs = limit.lock.whole_seconds() as f64;
+    // The count is taken from the conflicting row itself (`t`, locked by the upsert), never
+    // from a snapshot read earlier: concurrent failures (other requests, other instances) then
+    // each add one instead of overwriting each other's count.
     Ok(sqlx::query_scalar(
-        "WITH cur AS (
-            SELECT CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
-                        THEN 0 ELSE t.failures END AS failures
-            FROM login_throttle t WHERE t.key = $1
-         ), next AS (
-            SELECT COALESCE((SELECT failures FROM cur), 0) + 1 AS failures
-         )
-         INSERT INTO login_throttle AS t (key, failures, window_started_at, locked_until, lockouts)
-         SELECT $1,
-                CASE WHEN n.failures >= $3 THEN 0 ELSE n.failures END,
-                now(),
-                CASE WHEN n.failures >= $3 THEN now() + make_interval(secs => $4) END,
-                CASE WHEN n.failures >= $3 THEN 1 ELSE 0 END
-         FROM next n
+        "INSERT INTO login_throttle AS t (key, failures, window_started_at, locked_until, lockouts)
+         VALUES ($1,
+                 CASE WHEN 1 >= $3 THEN 0 ELSE 1 END,
+                 now(),
+                 CASE WHEN 1 >= $3 THEN now() + make_interval(secs => $4) END,
+                 CASE WHEN 1 >= $3 THEN 1 ELSE 0 END)
          ON CONFLICT (key) DO UPDATE SET
-            failures = EXCLUDED.failures,
+            failures = CASE
+                WHEN (CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                           THEN 0 ELSE t.failures END) + 1 >= $3 THEN 0
+                ELSE (CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                           THEN 0 ELSE t.failures END) + 1 END,
             window_started_at = CASE
-                WHEN EXCLUDED.locked_until IS NOT NULL
+                WHEN (CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                           THEN 0 ELSE t.failures END) + 1 >= $3
                   OR t.window_started_at < now() - make_interval(secs => $2) THEN now()
                 ELSE t.window_started_at END,
-            locked_until = COALESCE(EXCLUDED.locked_until, t.locked_until),
-            lockouts = t.lockouts + EXCLUDED.lockouts
+            locked_until = CASE
+                WHEN (CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                           THEN 0 ELSE t.failures END) + 1 >= $3
+                THEN now() + make_interval(secs => $4)
+                ELSE t.locked_until END,
+            lockouts = t.lockouts + CASE
+                WHEN (CASE WHEN t.window_started_at < now() - make_interval(secs => $2)
+                           THEN 0 ELSE t.failures END) + 1 >= $3 THEN 1 ELSE 0 END
          RETURNING CASE WHEN locked_until > now() THEN locked_until END",
     )
     .bind(key)

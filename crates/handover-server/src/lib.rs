@@ -94,7 +94,12 @@ pub async fn serve(
     ];
     let app = handover_api::router(state);
     let http = http1_builder(settings);
-    let limit = Arc::new(tokio::sync::Semaphore::new(settings.max_connections.max(1)));
+    // Clamped: `Semaphore::new` panics above MAX_PERMITS.
+    let limit = Arc::new(tokio::sync::Semaphore::new(
+        settings
+            .max_connections
+            .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
+    ));
     let (close_tx, close_rx) = tokio::sync::watch::channel(false);
     let mut conns = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);

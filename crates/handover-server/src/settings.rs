@@ -210,8 +210,8 @@ impl Settings {
         if !(16..=1000).contains(&self.max_headers) {
             bail!("HANDOVER_MAX_HEADERS must be between 16 and 1000");
         }
-        if self.max_connections == 0 {
-            bail!("HANDOVER_MAX_CONNECTIONS must be at least 1");
+        if !(1..=1_000_000).contains(&self.max_connections) {
+            bail!("HANDOVER_MAX_CONNECTIONS must be between 1 and 1000000");
         }
         if self.login_max_failures_per_account < 1
             || self.login_max_failures_per_address < 1

@@ -106,6 +106,23 @@ async fn audit_anonymous(
     Ok(())
 }
 
+/// When the lock that applies to this attempt ends, if one does: the (account, address) pair
+/// and the address; the account-wide ceiling only for addresses the account is not known at.
+async fn current_lock(
+    state: &AppState,
+    keys: &[String],
+    account_key: &str,
+    known_key: &str,
+) -> ApiResult<Option<OffsetDateTime>> {
+    if let Some(until) = throttle::locked_until(&state.pool, keys).await? {
+        return Ok(Some(until));
+    }
+    match throttle::locked_until(&state.pool, &[account_key.to_owned()]).await? {
+        Some(until) if !throttle::is_known(&state.pool, known_key).await? => Ok(Some(until)),
+        _ => Ok(None),
+    }
+}
+
 /// Log in with e-mail and password.
 ///
 /// Unknown e-mail, wrong password and inactive account get the same 401 in similar time.
@@ -141,15 +158,7 @@ pub async fn login(
     let keys: Vec<String> = std::iter::once(pair_key.clone())
         .chain(address_key.clone())
         .collect();
-    let mut locked = throttle::locked_until(&state.pool, &keys).await?;
-    if locked.is_none()
-        && let Some(until) =
-            throttle::locked_until(&state.pool, std::slice::from_ref(&account_key)).await?
-        && !throttle::is_known(&state.pool, &known_key).await?
-    {
-        locked = Some(until);
-    }
-    if let Some(until) = locked {
+    if let Some(until) = current_lock(&state, &keys, &account_key, &known_key).await? {
         audit_anonymous(&state, &meta, "auth.login", None, "throttled").await?;
         return Err(retry_after(until));
     }
@@ -157,6 +166,12 @@ pub async fn login(
     let found = users::find_for_login(&state.pool, &email).await?;
     let hash = found.as_ref().and_then(|r| r.password_hash.clone());
     let password_ok = state.hasher.verify(req.password, hash).await?;
+    // Checked again after the (queued) hash: a burst of concurrent attempts all pass the first
+    // check before any failure is counted, and must not all get an answer once a lock is set.
+    if let Some(until) = current_lock(&state, &keys, &account_key, &known_key).await? {
+        audit_anonymous(&state, &meta, "auth.login", None, "throttled").await?;
+        return Err(retry_after(until));
+    }
     let user = found.filter(|r| password_ok && r.active && r.org_active);
 
     let Some(user) = user else {
