@@ -317,3 +317,42 @@ async fn a_burst_of_concurrent_guesses_gets_no_answers_past_the_lock() {
     assert_eq!(answered + throttled, 24, "{codes:?}");
     assert!(answered <= 5 + 2, "{answered} guesses answered: {codes:?}");
 }
+
+/// A client that pipelines requests and never reads the answers must not hold its connection
+/// slot for ever: at the connection cap, a few of them stalled every other client.
+#[tokio::test]
+async fn clients_that_stop_reading_do_not_hold_the_connection_cap() {
+    use tokio::io::AsyncWriteExt;
+    let app = spawn_app_with(|s| {
+        s.max_connections = 2;
+        s.request_timeout_secs = 2;
+    })
+    .await;
+    let addr = app.base.trim_start_matches("http://").to_owned();
+    let req = format!("GET /api-docs/openapi.json HTTP/1.1\r\nhost: {addr}\r\n\r\n");
+    let mut held = Vec::new();
+    for _ in 0..2 {
+        let mut s = tokio::net::TcpStream::connect(&addr).await.unwrap();
+        // Until our own writes block: the server has stopped reading because we do not read.
+        for _ in 0..500 {
+            let w = s.write_all(req.as_bytes());
+            if tokio::time::timeout(std::time::Duration::from_millis(200), w)
+                .await
+                .is_err()
+            {
+                break;
+            }
+        }
+        held.push(s);
+    }
+    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+    let r = app
+        .client
+        .get(format!("{}/healthz", app.base))
+        .timeout(std::time::Duration::from_secs(5))
+        .send()
+        .await
+        .expect("a new client is served once stalled connections are dropped");
+    assert_eq!(r.status(), 200);
+    drop(held);
+}

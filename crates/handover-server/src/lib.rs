@@ -16,9 +16,13 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use settings::Settings;
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context as TaskCx, Poll};
 use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
 use tokio::sync::OwnedSemaphorePermit;
 
@@ -100,6 +104,7 @@ pub async fn serve(
             .max_connections
             .clamp(1, tokio::sync::Semaphore::MAX_PERMITS),
     ));
+    let stall_limit = Duration::from_secs(settings.request_timeout_secs.max(1));
     let (close_tx, close_rx) = tokio::sync::watch::channel(false);
     let mut conns = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
@@ -119,6 +124,11 @@ pub async fn serve(
             req.extensions_mut().insert(ConnectInfo(peer));
             tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
         });
+        let stream = WriteStallLimit {
+            io: stream,
+            limit: stall_limit,
+            stalled: None,
+        };
         let conn = http.serve_connection(TokioIo::new(stream), service);
         let mut close = close_rx.clone();
         conns.spawn(async move {
@@ -167,6 +177,80 @@ fn http1_builder(settings: &Settings) -> hyper::server::conn::http1::Builder {
         .max_headers(settings.max_headers)
         .max_header_size(settings.max_header_bytes);
     b
+}
+
+/// A connection whose writes must make progress within `limit`: a client that pipelines
+/// requests and stops reading the answers would otherwise hold its connection slot for ever
+/// (hyper has no write timeout), and enough of them would stall the accept loop at the cap.
+struct WriteStallLimit {
+    io: tokio::net::TcpStream,
+    limit: Duration,
+    /// Started when a write first waits; cleared by any progress.
+    stalled: Option<Pin<Box<tokio::time::Sleep>>>,
+}
+
+impl WriteStallLimit {
+    fn progress<T>(&mut self, cx: &mut TaskCx<'_>, r: Poll<io::Result<T>>) -> Poll<io::Result<T>> {
+        if r.is_ready() {
+            self.stalled = None;
+            return r;
+        }
+        let limit = self.limit;
+        let sleep = self
+            .stalled
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(limit)));
+        if sleep.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the client stopped reading",
+            )));
+        }
+        Poll::Pending
+    }
+}
+
+impl AsyncRead for WriteStallLimit {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut TaskCx<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.get_mut().io).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WriteStallLimit {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut TaskCx<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_write(cx, buf);
+        this.progress(cx, r)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut TaskCx<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_write_vectored(cx, bufs);
+        this.progress(cx, r)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_flush(cx);
+        this.progress(cx, r)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut TaskCx<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let r = Pin::new(&mut this.io).poll_shutdown(cx);
+        this.progress(cx, r)
+    }
 }
 
 /// Waits for a free connection slot, then for a connection. `None` on an accept error (e.g. out
