@@ -106,6 +106,21 @@ async fn audit_anonymous(
     Ok(())
 }
 
+/// What login throttling counts per: an IPv4 address, or the /64 network of an IPv6 address,
+/// since one IPv6 subscriber usually holds a whole /64 and could rotate within it at will.
+fn throttle_subject(addr: std::net::IpAddr) -> String {
+    match addr {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(net))
+            }
+        },
+    }
+}
+
 /// When the lock that applies to this attempt ends, if one does: the (account, address) pair
 /// and the address; the account-wide ceiling only for addresses the account is not known at.
 async fn current_lock(
@@ -150,11 +165,13 @@ pub async fn login(
     // the user out from their usual address.
     let addr = meta
         .client_addr
-        .map_or_else(|| "unknown".to_owned(), |a| a.to_string());
+        .map_or_else(|| "unknown".to_owned(), throttle_subject);
     let pair_key = format!("pair:{email}|{addr}");
     let known_key = format!("known:{email}|{addr}");
     let account_key = format!("account:{email}");
-    let address_key = meta.client_addr.map(|a| format!("address:{a}"));
+    let address_key = meta
+        .client_addr
+        .map(|a| format!("address:{}", throttle_subject(a)));
     let keys: Vec<String> = std::iter::once(pair_key.clone())
         .chain(address_key.clone())
         .collect();
@@ -347,4 +364,24 @@ pub async fn password_setup(
     .await?;
     tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::throttle_subject;
+
+    #[test]
+    fn ipv6_addresses_are_throttled_per_64_network() {
+        let a = throttle_subject("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = throttle_subject("2001:db8:1:2:ffff:1:2:3".parse().unwrap());
+        let c = throttle_subject("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(throttle_subject("192.0.2.7".parse().unwrap()), "192.0.2.7");
+        assert_eq!(
+            throttle_subject("::ffff:192.0.2.7".parse().unwrap()),
+            "192.0.2.7"
+        );
+    }
 }
