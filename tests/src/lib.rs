@@ -106,6 +106,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         mail_poll_ms: 50,
         mail_retry_base_secs: 1,
         mail_retry_max_secs: 2,
+        // Tests stop their apps at once; the drain has its own test (hostile.rs).
+        shutdown_drain_secs: 0,
         ..Settings::default()
     };
     tweak(&mut settings);

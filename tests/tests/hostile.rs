@@ -825,3 +825,63 @@ async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections(
     assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
     handover_tests::figure!("graceful shutdown took {:?}", started.elapsed());
 }
+
+#[tokio::test]
+async fn shutdown_first_drains_not_ready_and_closes_keep_alive_connections_after_their_answer() {
+    let app = spawn_app().await;
+    let settings = handover_server::settings::Settings {
+        shutdown_drain_secs: 2,
+        shutdown_grace_secs: 5,
+        ..app.settings.clone()
+    };
+    let state = handover_server::app_state(&settings, app.pool.clone()).unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let local = listener.local_addr().unwrap();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        handover_server::serve(listener, state, &settings, async move {
+            let _ = rx.await;
+        })
+        .await
+    });
+    let get = |path: &str| format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
+
+    // A keep-alive connection, ready before shutdown.
+    let mut kept = TcpStream::connect(local).await.unwrap();
+    kept.write_all(get("/readyz").as_bytes()).await.unwrap();
+    let mut buf = [0u8; 4096];
+    let n = kept.read(&mut buf).await.unwrap();
+    let first = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert_eq!(status_of(&first), 200, "{first}");
+    assert!(!first.to_ascii_lowercase().contains("connection: close"));
+
+    let started = Instant::now();
+    stop.send(()).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Draining: still serving on the kept connection, but it says close and closes.
+    kept.write_all(get("/readyz").as_bytes()).await.unwrap();
+    let (resp, closed) = read_until_close(&mut kept, Duration::from_secs(1)).await;
+    assert_eq!(status_of(&resp), 503, "{resp}");
+    assert!(resp.contains("application/problem+json"), "{resp}");
+    assert!(
+        resp.to_ascii_lowercase().contains("connection: close"),
+        "{resp}"
+    );
+    assert!(closed, "keep-alive connection left open while draining");
+    // New connections are still served during the drain.
+    let mut fresh = TcpStream::connect(local).await.unwrap();
+    fresh.write_all(get("/healthz").as_bytes()).await.unwrap();
+    let (resp, closed) = read_until_close(&mut fresh, Duration::from_secs(1)).await;
+    assert_eq!(status_of(&resp), 200, "{resp}");
+    assert!(closed);
+
+    let r = tokio::time::timeout(Duration::from_secs(10), server).await;
+    assert!(matches!(r, Ok(Ok(Ok(())))), "{r:?}");
+    let took = started.elapsed();
+    assert!(took >= Duration::from_secs(2), "drain cut short: {took:?}");
+    assert!(
+        TcpStream::connect(local).await.is_err(),
+        "still accepting after shutdown"
+    );
+    handover_tests::figure!("shutdown with a 2 s drain took {took:?}");
+}

@@ -3,6 +3,7 @@ use crate::password::Hasher;
 use crate::tokens::TokenKeys;
 use handover_db::PgPool;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 /// Shared by every handler; cheap to clone.
 #[derive(Clone)]
@@ -11,4 +12,6 @@ pub struct AppState {
     pub config: Arc<ApiConfig>,
     pub keys: Arc<TokenKeys>,
     pub hasher: Hasher,
+    /// Set when shutdown begins: `/readyz` answers 503 so load balancers stop sending traffic.
+    pub draining: Arc<AtomicBool>,
 }

@@ -9,7 +9,7 @@ pub mod workers;
 
 use anyhow::Context;
 use axum::extract::ConnectInfo;
-use axum::http::Request;
+use axum::http::{HeaderValue, Request, header};
 use handover_api::AppState;
 use handover_api::password::Hasher;
 use hyper::body::Incoming;
@@ -20,6 +20,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::task::{Context as TaskCx, Poll};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
@@ -54,6 +55,7 @@ pub fn app_state(settings: &Settings, pool: handover_db::PgPool) -> anyhow::Resu
         config: Arc::new(config),
         keys: Arc::new(settings.token_keys()?),
         hasher,
+        draining: Arc::default(),
     })
 }
 
@@ -72,6 +74,8 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let grace = Duration::from_secs(settings.shutdown_grace_secs);
+    let drain_period = Duration::from_secs(settings.shutdown_drain_secs);
+    let draining = state.draining.clone();
     let mailer = handover_mail::Mailer::new(&settings.mail_config()?)
         .map_err(|e| anyhow::anyhow!("mail: {e}"))?;
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
@@ -108,10 +112,23 @@ pub async fn serve(
     let (close_tx, close_rx) = tokio::sync::watch::channel(false);
     let mut conns = tokio::task::JoinSet::new();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut drain_end: Option<tokio::time::Instant> = None;
     loop {
         let (stream, peer, permit) = tokio::select! {
             biased;
-            () = &mut shutdown => break,
+            () = &mut shutdown, if drain_end.is_none() => {
+                if drain_period.is_zero() {
+                    break;
+                }
+                // Not ready any more, but still serving: a load balancer has time to notice, and
+                // each keep-alive connection is closed right after its next answer, so no client
+                // sends a request into a connection the server is closing.
+                draining.store(true, Ordering::Relaxed);
+                tracing::info!(?drain_period, "draining before shutdown");
+                drain_end = Some(tokio::time::Instant::now() + drain_period);
+                continue;
+            }
+            () = sleep_until(drain_end) => break,
             Some(_) = conns.join_next(), if !conns.is_empty() => continue,
             r = accept(&listener, &limit) => match r {
                 Some(a) => a,
@@ -120,9 +137,19 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let router = app.clone();
+        let draining = draining.clone();
         let service = hyper::service::service_fn(move |mut req: Request<Incoming>| {
             req.extensions_mut().insert(ConnectInfo(peer));
-            tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new))
+            let answer = tower::ServiceExt::oneshot(router.clone(), req.map(axum::body::Body::new));
+            let draining = draining.clone();
+            async move {
+                let mut res = answer.await?;
+                if draining.load(Ordering::Relaxed) {
+                    res.headers_mut()
+                        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                }
+                Ok::<_, std::convert::Infallible>(res)
+            }
         });
         let stream = WriteStallLimit {
             io: stream,
@@ -164,6 +191,14 @@ pub async fn serve(
         }
     }
     Ok(())
+}
+
+/// Resolves at `t`, never without one.
+async fn sleep_until(t: Option<tokio::time::Instant>) {
+    match t {
+        Some(t) => tokio::time::sleep_until(t).await,
+        None => std::future::pending().await,
+    }
 }
 
 /// HTTP/1.1 connection settings: the header read timeout needs hyper's timer to take effect.

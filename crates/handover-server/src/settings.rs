@@ -74,6 +74,9 @@ pub struct Settings {
     pub max_headers: usize,
     /// Open connections at most; further clients wait in the listen backlog.
     pub max_connections: usize,
+    /// On SIGTERM, first this long not ready (`/readyz` 503) but still serving, each keep-alive
+    /// connection closed after its next answer; then the grace period.
+    pub shutdown_drain_secs: u64,
     pub shutdown_grace_secs: u64,
     pub log_format: LogFormat,
     /// SMTP server for e-mail; without it, development mode writes messages to `mail_dir`.
@@ -152,6 +155,7 @@ impl Default for Settings {
             max_header_bytes: 32 * 1024,
             max_headers: 64,
             max_connections: 1024,
+            shutdown_drain_secs: 2,
             shutdown_grace_secs: 20,
             log_format: LogFormat::Text,
             smtp_host: None,
@@ -209,6 +213,9 @@ impl Settings {
         }
         if !(16..=1000).contains(&self.max_headers) {
             bail!("HANDOVER_MAX_HEADERS must be between 16 and 1000");
+        }
+        if self.shutdown_drain_secs > 300 {
+            bail!("HANDOVER_SHUTDOWN_DRAIN_SECS must be at most 300");
         }
         if !(1..=1_000_000).contains(&self.max_connections) {
             bail!("HANDOVER_MAX_CONNECTIONS must be between 1 and 1000000");

@@ -19,6 +19,9 @@ pub async fn healthz() -> Json<Health> {
 /// The database is reachable (503 otherwise).
 #[utoipa::path(get, path = "/readyz", tag = "health", responses((status = 200, body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::Unavailable("shutting down".into()));
+    }
     handover_db::ping(&state.pool).await?;
     Ok(Json(Health { status: "ready" }))
 }
