@@ -173,7 +173,8 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
             .bind(&cut_titles)
             .fetch_one(&pool)
             .await?;
-    let after = calls.len() - before.len() - racing.len();
+    let after: Vec<&Call> = calls.iter().filter(|c| c.start >= signal_at).collect();
+    let after_ok = after.iter().filter(|c| is_ok(c)).count();
     let claims_after = claimed(pool.clone(), claims_of.clone()).await?;
 
     rep.fig("requests sent before SIGTERM", before.len());
@@ -185,7 +186,10 @@ pub async fn run(ctx: &Ctx) -> anyhow::Result<Report> {
         ),
         format!("{} / {}", racing.len(), cut.len()),
     );
-    rep.fig("requests sent after SIGTERM (refused)", after);
+    rep.fig(
+        "requests sent after SIGTERM: answered 2xx (drain) / refused",
+        format!("{after_ok} / {}", after.len() - after_ok),
+    );
     rep.fig(
         "slow-body requests in flight at SIGTERM",
         slow_status.join(", "),
