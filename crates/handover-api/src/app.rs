@@ -92,14 +92,7 @@ impl Modify for StandardProblems {
                 .build()
         };
         for item in openapi.paths.paths.values_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for op in ops.into_iter().flatten() {
+            for op in operations_mut(item) {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = op.request_body.is_some();
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
@@ -209,6 +202,21 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handovers::complete))
 }
 
+/// Every operation of a path item (the service uses no other methods).
+fn operations_mut(
+    item: &mut utoipa::openapi::PathItem,
+) -> impl Iterator<Item = &mut utoipa::openapi::path::Operation> {
+    [
+        &mut item.get,
+        &mut item.post,
+        &mut item.put,
+        &mut item.patch,
+        &mut item.delete,
+    ]
+    .into_iter()
+    .flatten()
+}
+
 /// The OpenAPI document, as served and as committed under `openapi/`.
 pub fn openapi() -> OpenApiDoc {
     let mut doc = api_router().into_openapi();
@@ -233,14 +241,7 @@ impl Modify for IfMatchFormat {
         use utoipa::openapi::path::ParameterIn;
         use utoipa::openapi::schema::Schema;
         for item in openapi.paths.paths.values_mut() {
-            let ops = [
-                &mut item.get,
-                &mut item.post,
-                &mut item.put,
-                &mut item.patch,
-                &mut item.delete,
-            ];
-            for op in ops.into_iter().flatten() {
+            for op in operations_mut(item) {
                 for param in op.parameters.iter_mut().flatten() {
                     if let RefOr::T(param) = param
                         && param.parameter_in == ParameterIn::Header
