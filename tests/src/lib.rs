@@ -357,3 +357,53 @@ macro_rules! figure {
         let _ = writeln!(std::io::stderr(), "figure: {}", format_args!($($arg)*));
     }};
 }
+
+/// A date `days` before today, as `YYYY-MM-DD`.
+pub fn ago(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() - time::Duration::days(days)).to_string()
+}
+
+/// A date `days` after today, as `YYYY-MM-DD`.
+pub fn ahead(days: i64) -> String {
+    (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()
+}
+
+/// A fresh, valid DUF number no demo participant has (demo numbers are 2024/2025 followed by
+/// 10 000 000 to about 11 200 000).
+pub fn new_duf() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let n = N.fetch_add(1, Ordering::Relaxed);
+    let salt = u64::from(Uuid::new_v4().as_u128() as u16) % 1000;
+    format!("2023{:08}", 90_000_000 + salt * 1000 + n % 1000)
+}
+
+/// The `id` of a created record.
+pub fn id_of(r: &Res) -> String {
+    r.body["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id: {}", r.text))
+        .to_owned()
+}
+
+/// Bytes of RFC 2045 quoted-printable text.
+pub fn qp_decode(s: &str) -> Vec<u8> {
+    let s = s.replace("=\r\n", "").replace("=\n", "");
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'='
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    out
+}

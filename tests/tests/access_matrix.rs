@@ -13,6 +13,7 @@
 
 use handover_domain::policy::{self, Decision, Principal};
 use handover_domain::{Action, OrgKind, Relation, Role};
+use handover_tests::ago;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -107,10 +108,6 @@ use Kind as K;
 
 const fn f(a: Action) -> Act {
     Act::Fixed(a)
-}
-
-fn ago(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() - Duration::days(days)).to_string()
 }
 
 fn rfc(t: OffsetDateTime) -> String {

@@ -15,10 +15,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
+use handover_tests::{ago, ahead, id_of, new_duf, qp_decode};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration as StdDuration, Instant};
 use time::format_description::well_known::Rfc3339;
 use time::macros::{datetime, format_description};
@@ -38,22 +38,6 @@ const INTERPRETER_MAIL: &str = "tolk.4711@tolk.example";
 // HTTP helpers
 // ---------------------------------------------------------------------------------------------
 
-fn ago(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() - Duration::days(days)).to_string()
-}
-
-fn ahead(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() + Duration::days(days)).to_string()
-}
-
-/// A fresh, valid DUF number no demo participant has.
-fn new_duf() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let salt = u64::from(Uuid::new_v4().as_u128() as u16) % 1000;
-    format!("2023{:08}", 90_000_000 + salt * 1000 + n % 1000)
-}
-
 async fn call(
     app: &TestApp,
     method: Method,
@@ -69,13 +53,6 @@ async fn call(
 fn etag(r: &Res) -> String {
     r.header("etag")
         .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
-}
-
-fn id_of(r: &Res) -> String {
-    r.body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {}", r.text))
         .to_owned()
 }
 
@@ -402,28 +379,6 @@ fn when(t: OffsetDateTime) -> String {
 // ---------------------------------------------------------------------------------------------
 // E-mail and iCalendar read back
 // ---------------------------------------------------------------------------------------------
-
-/// Bytes of RFC 2045 quoted-printable text.
-fn qp_decode(s: &str) -> Vec<u8> {
-    let s = s.replace("=\r\n", "").replace("=\n", "");
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'='
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        {
-            out.push(v);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    out
-}
 
 /// A header value with RFC 2047 encoded words decoded.
 fn decode_words(s: &str) -> String {

@@ -12,11 +12,10 @@
 use handover_db::guidance::offering_id;
 use handover_domain::guidance::{GUIDANCE_NOTICE_EN, GUIDANCE_NOTICE_NB};
 use handover_tests::{Res, TestApp, spawn_app, who};
+use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
 const OFFERINGS: &str = "/api/v1/catalogue/offerings";
@@ -50,22 +49,6 @@ const UNIVERSITY: [(&str, &str); 2] = [
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-fn ago(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() - Duration::days(days)).to_string()
-}
-
-fn ahead(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() + Duration::days(days)).to_string()
-}
-
-/// A fresh, valid DUF number no demo participant has.
-fn new_duf() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let salt = u64::from(Uuid::new_v4().as_u128() as u16) % 1000;
-    format!("2023{:08}", 90_000_000 + salt * 1000 + n % 1000)
-}
-
 async fn call(
     app: &TestApp,
     method: Method,
@@ -81,13 +64,6 @@ async fn call(
 fn etag(r: &Res) -> String {
     r.header("etag")
         .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
-}
-
-fn id_of(r: &Res) -> String {
-    r.body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {}", r.text))
         .to_owned()
 }
 

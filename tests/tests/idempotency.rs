@@ -6,11 +6,11 @@
 //! nothing, expired keys start afresh, and without the header nothing changes.
 
 use handover_tests::{Res, TestApp, spawn_app, who};
+use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
@@ -26,29 +26,6 @@ const CONCURRENT: usize = 16;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn ago(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() - Duration::days(days)).to_string()
-}
-
-fn ahead(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() + Duration::days(days)).to_string()
-}
-
-/// A fresh, valid DUF number no demo participant has.
-fn new_duf() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    let salt = u64::from(Uuid::new_v4().as_u128() as u16) % 1000;
-    format!("2023{:08}", 90_000_000 + salt * 1000 + n % 1000)
-}
-
-fn id_of(r: &Res) -> String {
-    r.body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {}", r.text))
-        .to_owned()
-}
 
 fn etag(r: &Res) -> String {
     r.header("etag")

@@ -4,10 +4,10 @@
 //! lookup, audit, history and list filters.
 
 use handover_tests::{Res, TestApp, spawn_app, who};
+use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
-use std::sync::atomic::{AtomicU64, Ordering};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
@@ -16,25 +16,6 @@ const STAFF_NAME: &str = "Kari Mottaksansatt";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-/// A calendar date `days` days before today, as the API writes dates.
-fn ago(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() - Duration::days(days)).to_string()
-}
-
-/// A calendar date `days` days after today.
-fn ahead(days: i64) -> String {
-    (OffsetDateTime::now_utc().date() + Duration::days(days)).to_string()
-}
-
-/// A fresh, valid DUF number no demo participant has.
-fn new_duf() -> String {
-    static N: AtomicU64 = AtomicU64::new(0);
-    let n = N.fetch_add(1, Ordering::Relaxed);
-    // Demo numbers are 2024/2025 followed by 10 000 000 to about 11 200 000.
-    let salt = u64::from(Uuid::new_v4().as_u128() as u16) % 1000;
-    format!("2023{:08}", 90_000_000 + salt * 1000 + n % 1000)
-}
 
 /// Percent-encodes a query-string value.
 fn enc(s: &str) -> String {
@@ -72,13 +53,6 @@ async fn delete(app: &TestApp, path: &str, token: &str, if_match: Option<&str>) 
 fn etag(r: &Res) -> String {
     r.header("etag")
         .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
-}
-
-fn id_of(r: &Res) -> String {
-    r.body["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no id: {}", r.text))
         .to_owned()
 }
 
