@@ -761,14 +761,15 @@ async fn idle_connections_cannot_exhaust_the_server() {
     report("connections");
 }
 
-#[tokio::test]
-async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections() {
-    let app = spawn_app().await;
-    // A second instance on the same database, which this test stops.
-    let settings = handover_server::settings::Settings {
-        shutdown_grace_secs: 5,
-        ..app.settings.clone()
-    };
+/// A second instance on the app's database, served until `stop` is sent.
+async fn second_instance(
+    app: &TestApp,
+    settings: handover_server::settings::Settings,
+) -> (
+    std::net::SocketAddr,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<anyhow::Result<()>>,
+) {
     let state = handover_server::app_state(&settings, app.pool.clone()).unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let local = listener.local_addr().unwrap();
@@ -779,6 +780,18 @@ async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections(
         })
         .await
     });
+    (local, stop, server)
+}
+
+#[tokio::test]
+async fn shutdown_lets_the_request_in_flight_finish_and_closes_idle_connections() {
+    let app = spawn_app().await;
+    // A second instance on the same database, which this test stops.
+    let settings = handover_server::settings::Settings {
+        shutdown_grace_secs: 5,
+        ..app.settings.clone()
+    };
+    let (local, stop, server) = second_instance(&app, settings).await;
 
     // An idle keep-alive connection, and a request whose body is still arriving.
     let mut idle = TcpStream::connect(local).await.unwrap();
@@ -834,16 +847,7 @@ async fn shutdown_first_drains_not_ready_and_closes_keep_alive_connections_after
         shutdown_grace_secs: 5,
         ..app.settings.clone()
     };
-    let state = handover_server::app_state(&settings, app.pool.clone()).unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let local = listener.local_addr().unwrap();
-    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        handover_server::serve(listener, state, &settings, async move {
-            let _ = rx.await;
-        })
-        .await
-    });
+    let (local, stop, server) = second_instance(&app, settings).await;
     let get = |path: &str| format!("GET {path} HTTP/1.1\r\nhost: x\r\n\r\n");
 
     // A keep-alive connection, ready before shutdown.
