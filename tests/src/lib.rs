@@ -407,3 +407,51 @@ pub fn qp_decode(s: &str) -> Vec<u8> {
     }
     out
 }
+
+/// The `ETag` of an answer.
+pub fn etag(r: &Res) -> String {
+    r.header("etag")
+        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
+        .to_owned()
+}
+
+/// A header value with RFC 2047 encoded words decoded.
+pub fn decode_words(s: &str) -> String {
+    use base64::Engine as _;
+    let mut out = String::new();
+    let mut pending: Vec<u8> = Vec::new();
+    let mut rest = s;
+    loop {
+        let Some(i) = rest.find("=?") else {
+            out.push_str(&String::from_utf8_lossy(&pending));
+            out.push_str(rest);
+            break;
+        };
+        let before = &rest[..i];
+        let parts: Vec<&str> = rest[i + 2..].splitn(3, '?').collect();
+        let end = parts.get(2).and_then(|t| t.find("?="));
+        let (Some(end), true) = (end, parts.len() == 3) else {
+            out.push_str(&String::from_utf8_lossy(&pending));
+            out.push_str(rest);
+            break;
+        };
+        // Whitespace between two encoded words is not part of the text.
+        if !before.trim().is_empty() || pending.is_empty() {
+            out.push_str(&String::from_utf8_lossy(&pending));
+            pending.clear();
+            out.push_str(before);
+        }
+        let text = &parts[2][..end];
+        if parts[1].eq_ignore_ascii_case("b") {
+            pending.extend(
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .unwrap(),
+            );
+        } else {
+            pending.extend(qp_decode(&text.replace('_', " ")));
+        }
+        rest = &parts[2][end + 2..];
+    }
+    out
+}

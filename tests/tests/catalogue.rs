@@ -5,6 +5,7 @@
 
 use handover_db::guidance::{offering_id, shipped_catalogue};
 use handover_domain::guidance::OFFERING_FIELDS;
+use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -38,12 +39,6 @@ async fn call(
 ) -> Res {
     let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
     app.request(method, path, token, body, &h).await
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
 }
 
 fn field_errors(r: &Res) -> Vec<(String, String)> {

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
 use handover_tests::{ago, ahead, id_of, new_duf, qp_decode};
+use handover_tests::{decode_words, etag};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeMap, BTreeSet};
@@ -48,12 +49,6 @@ async fn call(
 ) -> Res {
     let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
     app.request(method, path, token, body, &h).await
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
 }
 
 fn rfc(t: OffsetDateTime) -> String {
@@ -379,42 +374,6 @@ fn when(t: OffsetDateTime) -> String {
 // ---------------------------------------------------------------------------------------------
 // E-mail and iCalendar read back
 // ---------------------------------------------------------------------------------------------
-
-/// A header value with RFC 2047 encoded words decoded.
-fn decode_words(s: &str) -> String {
-    let mut out = String::new();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut rest = s;
-    loop {
-        let Some(i) = rest.find("=?") else {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            out.push_str(rest);
-            break;
-        };
-        let before = &rest[..i];
-        let parts: Vec<&str> = rest[i + 2..].splitn(3, '?').collect();
-        let end = parts.get(2).and_then(|t| t.find("?="));
-        let (Some(end), true) = (end, parts.len() == 3) else {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            out.push_str(rest);
-            break;
-        };
-        // Whitespace between two encoded words is not part of the text.
-        if !before.trim().is_empty() || pending.is_empty() {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            pending.clear();
-            out.push_str(before);
-        }
-        let text = &parts[2][..end];
-        if parts[1].eq_ignore_ascii_case("b") {
-            pending.extend(STANDARD.decode(text).unwrap());
-        } else {
-            pending.extend(qp_decode(&text.replace('_', " ")));
-        }
-        rest = &parts[2][end + 2..];
-    }
-    out
-}
 
 /// A header of a MIME entity (folded lines joined).
 fn header_in(headers: &str, name: &str) -> Option<String> {

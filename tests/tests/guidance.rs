@@ -11,6 +11,7 @@
 
 use handover_db::guidance::offering_id;
 use handover_domain::guidance::{GUIDANCE_NOTICE_EN, GUIDANCE_NOTICE_NB};
+use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
@@ -59,12 +60,6 @@ async fn call(
 ) -> Res {
     let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
     app.request(method, path, token, body, &h).await
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
 }
 
 fn field_errors(r: &Res) -> Vec<(String, String)> {

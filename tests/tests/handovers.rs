@@ -9,6 +9,7 @@
 //! access matrix, the state machine over HTTP, frozen file versions, sections under their legal
 //! basis and consent (and its withdrawal), the participant export, and retention.
 
+use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
@@ -50,12 +51,6 @@ async fn call(
 ) -> Res {
     let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
     app.request(method, path, token, body, &h).await
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
 }
 
 fn items(r: &Res) -> Vec<Value> {

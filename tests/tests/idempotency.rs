@@ -5,6 +5,7 @@
 //! another request is 422, keys are per user, malformed keys are 400, failed requests store
 //! nothing, expired keys start afresh, and without the header nothing changes.
 
+use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
@@ -26,12 +27,6 @@ const CONCURRENT: usize = 16;
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
-}
 
 async fn post(
     app: &TestApp,

@@ -15,6 +15,7 @@ use handover_db::outbox::{self, NewMail};
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
 use handover_tests::{ago, ahead, id_of, new_duf, qp_decode};
+use handover_tests::{decode_words, etag};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -38,12 +39,6 @@ async fn call(
 ) -> Res {
     let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
     app.request(method, path, token, body, &h).await
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
 }
 
 async fn org_by_number(app: &TestApp, number: &str) -> Uuid {
@@ -166,42 +161,6 @@ async fn act(app: &TestApp, token: &str, hid: &str, what: &str, body: Option<Val
     .await;
     assert_eq!(r.status, 200, "{what}: {}", r.text);
     r
-}
-
-/// A header value with RFC 2047 encoded words decoded.
-fn decode_words(s: &str) -> String {
-    let mut out = String::new();
-    let mut pending: Vec<u8> = Vec::new();
-    let mut rest = s;
-    loop {
-        let Some(i) = rest.find("=?") else {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            out.push_str(rest);
-            break;
-        };
-        let before = &rest[..i];
-        let parts: Vec<&str> = rest[i + 2..].splitn(3, '?').collect();
-        let end = parts.get(2).and_then(|t| t.find("?="));
-        let (Some(end), true) = (end, parts.len() == 3) else {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            out.push_str(rest);
-            break;
-        };
-        // Whitespace between two encoded words is not part of the text.
-        if !before.trim().is_empty() || pending.is_empty() {
-            out.push_str(&String::from_utf8_lossy(&pending));
-            pending.clear();
-            out.push_str(before);
-        }
-        let text = &parts[2][..end];
-        if parts[1].eq_ignore_ascii_case("b") {
-            pending.extend(STANDARD.decode(text).unwrap());
-        } else {
-            pending.extend(qp_decode(&text.replace('_', " ")));
-        }
-        rest = &parts[2][end + 2..];
-    }
-    out
 }
 
 /// (subject, body) of a single-part message, decoded.

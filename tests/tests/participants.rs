@@ -3,6 +3,7 @@
 //! Participants and their full-time-programme record: access, validation, conditional updates,
 //! lookup, audit, history and list filters.
 
+use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
@@ -48,12 +49,6 @@ async fn put(app: &TestApp, path: &str, token: &str, body: &Value, if_match: Opt
 
 async fn delete(app: &TestApp, path: &str, token: &str, if_match: Option<&str>) -> Res {
     call(app, Method::DELETE, path, Some(token), None, if_match).await
-}
-
-fn etag(r: &Res) -> String {
-    r.header("etag")
-        .unwrap_or_else(|| panic!("no ETag: {:?} {}", r.headers, r.text))
-        .to_owned()
 }
 
 fn f(v: &Value) -> f64 {
