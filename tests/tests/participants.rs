@@ -2371,3 +2371,74 @@ async fn lists_show_only_what_the_caller_may_read() {
         .await;
     r.assert_problem(401);
 }
+
+/// An update writes its history line and audit row in the same statement as the change: a stale
+/// `If-Match` leaves neither, a matching one leaves exactly one of each.
+#[tokio::test]
+async fn an_update_and_its_history_and_audit_are_written_together() {
+    let app = spawn_app().await;
+    let krs = app.token(who::KRS_STAFF).await;
+    let (pid, _) = create_participant(&app, &krs, "Samira", "Haji").await;
+    let base = format!("/api/v1/participants/{pid}");
+    for (path, body) in [
+        (
+            "programme-elements",
+            element_body("social_studies", 30, 10, 50.0, 40.0),
+        ),
+        ("placements", placement_body()),
+    ] {
+        let r = app.post(&format!("{base}/{path}"), Some(&krs), &body).await;
+        assert_eq!(r.status, 201, "{}", r.text);
+        let url = format!("{base}/{path}/{}", id_of(&r));
+        let section = if path == "placements" {
+            "placement"
+        } else {
+            "programme_element"
+        };
+        let action = format!("{section}.update");
+        let lines = format!(
+            "SELECT count(*) FROM record_changes WHERE participant_id::text = $1
+               AND section = '{section}' AND operation = 'update'"
+        );
+
+        let field = if path == "placements" {
+            "hours"
+        } else {
+            "hours_attended"
+        };
+        let stale = app
+            .patch(&url, &krs, &json!({ field: 39 }), Some("\"7\""))
+            .await;
+        stale.assert_problem(412);
+        assert_eq!(app.audit_count(&action, "success").await, 0, "{path}");
+        assert_eq!(
+            audit_scalar(&app, &lines, &[pid.as_str()]).await,
+            0,
+            "{path}"
+        );
+
+        let r = app
+            .patch(&url, &krs, &json!({ field: 39 }), Some("\"1\""))
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["version"], 2);
+        assert_eq!(r.body[field].as_f64(), Some(39.0));
+        assert_eq!(etag(&r), "\"2\"");
+        assert_eq!(app.audit_count(&action, "success").await, 1, "{path}");
+        assert_eq!(
+            audit_scalar(&app, &lines, &[pid.as_str()]).await,
+            1,
+            "{path}"
+        );
+        let fields = audit_scalar(
+            &app,
+            &format!(
+                "SELECT count(*) FROM record_changes WHERE participant_id::text = $1
+                   AND section = '{section}' AND fields = ARRAY['{field}']"
+            ),
+            &[pid.as_str()],
+        )
+        .await;
+        assert_eq!(fields, 1, "{path}: the history names the changed field");
+    }
+}

@@ -171,19 +171,6 @@ pub async fn get_consent(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Consent>
     row.try_into()
 }
 
-/// The consents with the given ids that are withdrawn, with when.
-pub async fn withdrawn_among(
-    db: impl PgExecutor<'_>,
-    ids: &[Uuid],
-) -> DbResult<Vec<(Uuid, OffsetDateTime)>> {
-    Ok(sqlx::query_as(
-        "SELECT id, withdrawn_at FROM consents WHERE id = ANY($1) AND withdrawn_at IS NOT NULL",
-    )
-    .bind(ids)
-    .fetch_all(db)
-    .await?)
-}
-
 pub async fn create_consent(
     db: impl PgExecutor<'_>,
     id: Uuid,
@@ -598,40 +585,69 @@ pub struct StoredFile<T> {
     pub sent_at: OffsetDateTime,
 }
 
-type TypedFileRow<T> = (
-    i32,
-    Json<T>,
-    Json<serde_json::Value>,
-    OffsetDateTime,
-    Option<Json<serde_json::Value>>,
-);
+/// What a file fetch reads.
+pub struct FileBundle<T> {
+    pub handover: Handover,
+    /// The latest file and the section hashes of the version the municipality last opened;
+    /// `None` before the first sending.
+    pub file: Option<(StoredFile<T>, Option<serde_json::Value>)>,
+    /// The participant's withdrawn consents, with when.
+    pub withdrawn: Vec<(Uuid, OffsetDateTime)>,
+}
 
-/// The latest file and the section hashes of `compare_to` (the version last opened), in one query.
-pub async fn latest_file<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+/// Everything a file fetch reads, in one query (one round trip instead of three): the handover,
+/// its latest file, the hashes to compare with, and the withdrawn consents.
+pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
     db: impl PgExecutor<'_>,
     id: Uuid,
-    compare_to: i32,
-) -> DbResult<Option<(StoredFile<T>, Option<serde_json::Value>)>> {
-    let row: Option<TypedFileRow<T>> = sqlx::query_as(
-        "SELECT f.file_version, f.snapshot, f.section_hashes, f.sent_at,
-                (SELECT p.section_hashes FROM handover_files p WHERE p.handover_id = f.handover_id AND p.file_version = $2)
-         FROM handover_files f WHERE f.handover_id = $1
-         ORDER BY f.file_version DESC LIMIT 1",
-    )
+) -> DbResult<Option<FileBundle<T>>> {
+    use sqlx::Row;
+    let Some(row) = sqlx::query(concat!(
+        handover_select!(),
+        ", f.file_version AS file_version, f.snapshot, f.section_hashes, f.sent_at AS file_sent_at,
+           (SELECT p.section_hashes FROM handover_files p
+             WHERE p.handover_id = h.id AND p.file_version = h.recipient_opened_version) AS previous_hashes,
+           ARRAY(SELECT c.id FROM consents c
+                  WHERE c.participant_id = h.participant_id AND c.withdrawn_at IS NOT NULL
+                  ORDER BY c.id) AS withdrawn_ids,
+           ARRAY(SELECT c.withdrawn_at FROM consents c
+                  WHERE c.participant_id = h.participant_id AND c.withdrawn_at IS NOT NULL
+                  ORDER BY c.id) AS withdrawn_ats",
+        handover_from!(),
+        " LEFT JOIN LATERAL (SELECT file_version, snapshot, section_hashes, sent_at FROM handover_files
+                             WHERE handover_id = h.id ORDER BY file_version DESC LIMIT 1) f ON true
+          WHERE h.id = $1"
+    ))
     .bind(id)
-    .bind(compare_to)
     .fetch_optional(db)
-    .await?;
-    Ok(row.map(|(file_version, s, h, sent_at, prev)| {
-        (
-            StoredFile {
-                file_version,
-                snapshot: s.0,
-                section_hashes: h.0,
-                sent_at,
-            },
-            prev.map(|p| p.0),
-        )
+    .await?
+    else {
+        return Ok(None);
+    };
+    let handover: Handover = HandoverRow::from_row(&row)?.try_into()?;
+    let file = match row.try_get::<Option<i32>, _>("file_version")? {
+        None => None,
+        Some(file_version) => {
+            let snapshot: Json<T> = row.try_get("snapshot")?;
+            let hashes: Json<serde_json::Value> = row.try_get("section_hashes")?;
+            let previous: Option<Json<serde_json::Value>> = row.try_get("previous_hashes")?;
+            Some((
+                StoredFile {
+                    file_version,
+                    snapshot: snapshot.0,
+                    section_hashes: hashes.0,
+                    sent_at: row.try_get("file_sent_at")?,
+                },
+                previous.map(|p| p.0),
+            ))
+        }
+    };
+    let ids: Vec<Uuid> = row.try_get("withdrawn_ids")?;
+    let ats: Vec<OffsetDateTime> = row.try_get("withdrawn_ats")?;
+    Ok(Some(FileBundle {
+        handover,
+        file,
+        withdrawn: ids.into_iter().zip(ats).collect(),
     }))
 }
 

@@ -716,7 +716,14 @@ pub async fn file(
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<HandoverFile>> {
-    let h = load(&state, &auth, Action::HandoverRead, id).await?;
+    auth.require(Action::HandoverRead)?;
+    // One query reads the handover, its latest file and the withdrawn consents; nothing of it
+    // leaves this function unless the caller may read the handover.
+    let bundle = handovers::file_bundle::<FileSnapshot>(&state.pool, id)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    let h = bundle.handover;
+    auth.check(Action::HandoverRead, relation(&auth, &h))?;
     let recipient = relation(&auth, &h) == Relation::Recipient;
     if recipient && matches!(h.state, HandoverState::Cancelled | HandoverState::Declined) {
         // A municipality that declined the handover, or whose handover was cancelled, keeps the
@@ -727,22 +734,11 @@ pub async fn file(
         )));
     }
     let previously = h.recipient_opened_version;
-    let (stored, previous_hashes) =
-        handovers::latest_file::<FileSnapshot>(&state.pool, id, previously)
-            .await?
-            .ok_or_else(|| {
-                ApiError::Conflict("The handover has not been sent yet; there is no file.".into())
-            })?;
+    let (stored, previous_hashes) = bundle.file.ok_or_else(|| {
+        ApiError::Conflict("The handover has not been sent yet; there is no file.".into())
+    })?;
     let mut snapshot = stored.snapshot;
-    let consent_ids: Vec<Uuid> = snapshot
-        .sections
-        .iter()
-        .filter_map(|s| s.consent_id)
-        .collect();
-    if !consent_ids.is_empty() {
-        let withdrawn = handovers::withdrawn_among(&state.pool, &consent_ids).await?;
-        apply_withdrawals(&mut snapshot.sections, &withdrawn);
-    }
+    apply_withdrawals(&mut snapshot.sections, &bundle.withdrawn);
     let mut changed = Vec::new();
     if let Some(prev) =
         previous_hashes.filter(|_| previously > 0 && previously < stored.file_version)

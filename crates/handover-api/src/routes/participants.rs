@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use handover_db::participants::{self, Change, Owner, ParticipantFilter};
+use handover_db::participants::{self, Change, Owner, ParticipantFilter, WriteLog};
 use handover_db::{DbError, orgs};
 use handover_domain::participant::{
     Participant, ParticipantInput, ParticipantPatch, ParticipantStatus, ProgrammeRecord,
@@ -52,6 +52,30 @@ pub(crate) async fn authorize(
     };
     auth.check(action, relation)?;
     Ok(owner)
+}
+
+/// The history line and audit row of a change that the database layer writes in the same
+/// statement as the change.
+pub(crate) fn write_log<'a>(
+    auth: &'a Auth,
+    meta: &'a RequestMeta,
+    client: Option<&'a str>,
+    section: &'a str,
+    operation: &'a str,
+    fields: &'a [&'a str],
+) -> WriteLog<'a> {
+    WriteLog {
+        actor: auth.0.user_id,
+        actor_name: &auth.0.name,
+        actor_org: auth.0.org_id,
+        actor_role: auth.0.role.as_str(),
+        section,
+        operation,
+        fields,
+        action: format!("{section}.{operation}"),
+        request_id: meta.request_id.as_deref(),
+        client_addr: client,
+    }
 }
 
 /// Records a change in the record history and the audit log, in the caller's transaction.

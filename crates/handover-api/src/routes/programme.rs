@@ -3,7 +3,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
-use crate::routes::participants::{audit_read, authorize, created, log_write, today};
+use crate::routes::participants::{audit_read, authorize, created, log_write, today, write_log};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
@@ -293,23 +293,18 @@ pub async fn update_element(
         return Ok(with_etag(current.version, Json(current)));
     }
     next.validate(today()).map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    if !participants::update_element(&mut *tx, id, eid, version, &next).await? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    log_write(
-        &mut tx,
+    let client = meta.client();
+    let log = write_log(
         &auth,
         &meta,
-        id,
+        client.as_deref(),
         "programme_element",
-        eid,
         "update",
         &changed,
-    )
-    .await?;
-    let e = participants::get_element(&mut *tx, id, eid).await?;
-    tx.commit().await?;
+    );
+    let e = participants::update_element(&state.pool, &log, id, eid, version, &next)
+        .await?
+        .ok_or(ApiError::PreconditionFailed)?;
     Ok(with_etag(e.version, Json(e)))
 }
 
@@ -445,23 +440,18 @@ pub async fn update_placement(
         return Ok(with_etag(current.version, Json(current)));
     }
     next.validate(today()).map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    if !participants::update_placement(&mut *tx, id, pid, version, &next).await? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    log_write(
-        &mut tx,
+    let client = meta.client();
+    let log = write_log(
         &auth,
         &meta,
-        id,
+        client.as_deref(),
         "placement",
-        pid,
         "update",
         &changed,
-    )
-    .await?;
-    let p = participants::get_placement(&mut *tx, id, pid).await?;
-    tx.commit().await?;
+    );
+    let p = participants::update_placement(&state.pool, &log, id, pid, version, &next)
+        .await?
+        .ok_or(ApiError::PreconditionFailed)?;
     Ok(with_etag(p.version, Json(p)))
 }
 
