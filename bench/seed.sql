@@ -15,7 +15,7 @@ SELECT
   (SELECT data FROM competence_mappings LIMIT 1) AS mapping,
   (SELECT data FROM norwegian_training LIMIT 1) AS norwegian,
   (SELECT content FROM guidance_summaries WHERE status = 'final' LIMIT 1) AS guidance,
-  (SELECT snapshot FROM handover_files ORDER BY octet_length(snapshot::text) DESC LIMIT 1) AS snapshot,
+  (SELECT snapshot::jsonb FROM handover_files ORDER BY octet_length(snapshot::text) DESC LIMIT 1) AS snapshot,
   (SELECT section_hashes FROM handover_files LIMIT 1) AS hashes,
   (SELECT array_agg(id ORDER BY key) FROM catalogue_offerings WHERE retired_at IS NULL) AS offerings;
 

@@ -1373,6 +1373,8 @@ async fn sections_follow_law_and_consent_and_health_needs_explicit_consent() {
     assert!(f.text.contains(HEALTH_TEXT));
     assert_purposes_and_no_notes(&f, &notes);
 
+    assert!(stored_containing(&app, &hid, HEALTH_TEXT).await > 0);
+
     // The consent is withdrawn: the very next fetch withholds both, without a new version.
     let r = app
         .post(
@@ -1410,6 +1412,8 @@ async fn sections_follow_law_and_consent_and_health_needs_explicit_consent() {
             .await
             .unwrap();
     assert_eq!(versions, 3);
+    // Not only withheld when shown: removed from every stored version.
+    assert_eq!(stored_containing(&app, &hid, HEALTH_TEXT).await, 0);
     // The municipality still cannot read the consent or adaptation records directly.
     for path in [
         format!("/api/v1/participants/{pid}/consents"),
@@ -1945,4 +1949,17 @@ async fn regression_a_consent_decision_does_not_change_the_identity_section() {
         "{}",
         f.body["changed_sections"]
     );
+}
+
+/// Stored file versions of a handover whose text contains `needle`.
+async fn stored_containing(app: &TestApp, hid: &str, needle: &str) -> i64 {
+    sqlx::query_scalar(
+        "SELECT count(*) FROM handover_files
+          WHERE handover_id = $1::uuid AND strpos(snapshot::text, $2) > 0",
+    )
+    .bind(hid)
+    .bind(needle)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap()
 }

@@ -227,13 +227,13 @@ pub async fn purge_consented_content(
 ) -> DbResult<u64> {
     let r = sqlx::query(
         "UPDATE handover_files f
-         SET snapshot = jsonb_set(f.snapshot, '{sections}', (
+         SET snapshot = jsonb_set(f.snapshot::jsonb, '{sections}', (
              SELECT jsonb_agg(CASE WHEN s->>'consent_id' = $2::text
                                    THEN s || '{\"content\": null}'::jsonb ELSE s END ORDER BY ord)
-             FROM jsonb_array_elements(f.snapshot->'sections') WITH ORDINALITY AS x(s, ord)))
+             FROM jsonb_array_elements(f.snapshot::jsonb->'sections') WITH ORDINALITY AS x(s, ord)))::json
          FROM handovers h
          WHERE h.id = f.handover_id AND h.participant_id = $1
-           AND f.snapshot->'sections' @> jsonb_build_array(jsonb_build_object('consent_id', $2::text))",
+           AND f.snapshot::jsonb->'sections' @> jsonb_build_array(jsonb_build_object('consent_id', $2::text))",
     )
     .bind(participant)
     .bind(consent)
