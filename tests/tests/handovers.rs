@@ -14,7 +14,7 @@ use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
 use reqwest::Method;
 use serde_json::{Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use time::format_description::well_known::Rfc3339;
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -442,6 +442,30 @@ async fn done_when_centre_prepares_sends_and_municipality_opens_and_accepts() {
         assert_eq!(r.status, 200, "{query}: {}", r.text);
         assert_eq!(ids(&r).contains(&hid), included, "{query}: {}", r.text);
     }
+    // Each list answer leaves one audit row naming exactly the participants shown; an empty
+    // page leaves none.
+    let list_rows = || {
+        sqlx::query_as::<_, (i64, Vec<String>, String)>(
+            "SELECT id, target_ids::text[], actor_org_id::text FROM audit_log
+              WHERE action = 'handover.list' AND target_type = 'participant' ORDER BY id DESC",
+        )
+        .fetch_all(&app.pool)
+    };
+    let before = list_rows().await.unwrap();
+    let r = app.get("/api/v1/handovers?limit=50", &muni).await;
+    let shown: BTreeSet<String> = items(&r)
+        .iter()
+        .map(|i| i["participant_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(shown.contains(&pid));
+    let after = list_rows().await.unwrap();
+    assert_eq!(after.len(), before.len() + 1);
+    assert_eq!(after[0].1.iter().cloned().collect::<BTreeSet<_>>(), shown);
+    assert_eq!(after[0].2, kommune);
+    let r = app.get("/api/v1/handovers?offset=100000", &muni).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(items(&r).is_empty());
+    assert_eq!(list_rows().await.unwrap().len(), after.len());
 
     // The whole file in one request; the opening is recorded and it becomes received.
     let before_open = OffsetDateTime::now_utc();

@@ -34,7 +34,27 @@ pub async fn audit(
     .await
 }
 
-/// One row per participant shown in a list answer, in one statement.
+/// The audit event of a list answer; the participants shown go in its `target_ids`.
+pub fn list_event<'a>(
+    auth: &'a Auth,
+    meta: &'a RequestMeta,
+    client: Option<&'a str>,
+    action: &'a str,
+) -> AuditEvent<'a> {
+    AuditEvent {
+        actor_user_id: Some(auth.0.user_id),
+        actor_org_id: Some(auth.0.org_id),
+        actor_role: Some(auth.0.role.as_str()),
+        action,
+        target_type: Some("participant"),
+        outcome: "success",
+        request_id: meta.request_id.as_deref(),
+        client_addr: client,
+        ..Default::default()
+    }
+}
+
+/// One row naming the participants shown in a list answer, in one statement.
 pub async fn audit_list(
     db: impl PgExecutor<'_>,
     auth: &Auth,
@@ -45,17 +65,7 @@ pub async fn audit_list(
     let client = meta.client();
     handover_db::audit::record_many(
         db,
-        &AuditEvent {
-            actor_user_id: Some(auth.0.user_id),
-            actor_org_id: Some(auth.0.org_id),
-            actor_role: Some(auth.0.role.as_str()),
-            action,
-            target_type: Some("participant"),
-            outcome: "success",
-            request_id: meta.request_id.as_deref(),
-            client_addr: client.as_deref(),
-            ..Default::default()
-        },
+        &list_event(auth, meta, client.as_deref(), action),
         participants,
     )
     .await

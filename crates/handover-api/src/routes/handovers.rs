@@ -239,9 +239,9 @@ pub async fn list(
         }
         _ => return Err(ApiError::Forbidden),
     }
-    let page = handovers::list(&state.pool, &f).await?;
-    let shown: Vec<Uuid> = page.items.iter().map(|h| h.participant_id).collect();
-    crate::audit::audit_list(&state.pool, &auth, &meta, "handover.list", &shown).await?;
+    let client = meta.client();
+    let event = crate::audit::list_event(&auth, &meta, client.as_deref(), "handover.list");
+    let page = handovers::list_audited(&state.pool, &f, &event).await?;
     Ok(Json(HandoverList {
         items: page.items,
         total: page.total,
