@@ -423,8 +423,36 @@ impl TryFrom<ElementRow> for ProgrammeElement {
 
 macro_rules! element_columns {
     () => {
-        "id, participant_id, kind, title, start_date, end_date, hours_planned, hours_attended,
-         language_of_instruction, outcome, version, updated_at"
+        element_columns!("")
+    };
+    // Prefixed with a table alias, for queries that join.
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "participant_id, ",
+            $p,
+            "kind, ",
+            $p,
+            "title, ",
+            $p,
+            "start_date, ",
+            $p,
+            "end_date, ",
+            $p,
+            "hours_planned, ",
+            $p,
+            "hours_attended, ",
+            $p,
+            "language_of_instruction, ",
+            $p,
+            "outcome, ",
+            $p,
+            "version, ",
+            $p,
+            "updated_at"
+        )
     };
 }
 
@@ -577,8 +605,34 @@ impl TryFrom<PlacementRow> for Placement {
 
 macro_rules! placement_columns {
     () => {
-        "id, participant_id, kind, employer_name, start_date, end_date, hours, tasks,
-         employer_feedback, version, updated_at"
+        placement_columns!("")
+    };
+    // Prefixed with a table alias, for queries that join.
+    ($p:literal) => {
+        concat!(
+            $p,
+            "id, ",
+            $p,
+            "participant_id, ",
+            $p,
+            "kind, ",
+            $p,
+            "employer_name, ",
+            $p,
+            "start_date, ",
+            $p,
+            "end_date, ",
+            $p,
+            "hours, ",
+            $p,
+            "tasks, ",
+            $p,
+            "employer_feedback, ",
+            $p,
+            "version, ",
+            $p,
+            "updated_at"
+        )
     };
 }
 
@@ -687,6 +741,85 @@ pub async fn delete_placement(
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// The owner of participant `$1` and its child record `$2` of one kind, in one query: what an
+/// edit reads before it checks access and `If-Match`. `None` when the participant does not
+/// exist; the record is `None` when it does not exist or belongs to someone else.
+async fn owner_and<R, T>(
+    db: impl PgExecutor<'_>,
+    sql: &'static str,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<Option<(Owner, Option<T>)>>
+where
+    R: for<'r> FromRow<'r, sqlx::postgres::PgRow>,
+    T: TryFrom<R, Error = DbError>,
+{
+    use sqlx::Row;
+    let Some(row) = sqlx::query(sql)
+        .bind(participant)
+        .bind(id)
+        .fetch_optional(db)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let owner = Owner {
+        reception_centre_id: OrgId(row.try_get("owner_centre_id")?),
+        serving_career_centre_id: row
+            .try_get::<Option<Uuid>, _>("owner_serving_id")?
+            .map(OrgId),
+    };
+    let record = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
+        Some(T::try_from(R::from_row(&row)?)?)
+    } else {
+        None
+    };
+    Ok(Some((owner, record)))
+}
+
+macro_rules! owner_and_sql {
+    ($table:literal, $columns:expr) => {
+        concat!(
+            "SELECT p.reception_centre_id AS owner_centre_id,
+                    (SELECT c.id FROM organisations c
+                      WHERE c.serves_reception_centre_id = p.reception_centre_id) AS owner_serving_id, ",
+            $columns,
+            " FROM participants p LEFT JOIN ", $table, " r ON r.id = $2 AND r.participant_id = p.id
+              WHERE p.id = $1"
+        )
+    };
+}
+
+/// See [`owner_and`].
+pub async fn owner_and_element(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<Option<(Owner, Option<ProgrammeElement>)>> {
+    owner_and::<ElementRow, _>(
+        db,
+        owner_and_sql!("programme_elements", element_columns!("r.")),
+        participant,
+        id,
+    )
+    .await
+}
+
+/// See [`owner_and`].
+pub async fn owner_and_placement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<Option<(Owner, Option<Placement>)>> {
+    owner_and::<PlacementRow, _>(
+        db,
+        owner_and_sql!("placements", placement_columns!("r.")),
+        participant,
+        id,
+    )
+    .await
 }
 
 /// The history line and audit row of a change, for statements that write them together with

@@ -3,7 +3,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
-use crate::routes::participants::{audit_read, authorize, created, log_write, today, write_log};
+use crate::routes::participants::{
+    audit_read, authorize, check_owner, created, log_write, today, write_log,
+};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
@@ -283,10 +285,12 @@ pub async fn update_element(
     if_match: IfMatch,
     ApiJson(patch): ApiJson<ProgrammeElementPatch>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_element(&state.pool, id, eid)
-        .await
-        .map_err(not_found)?;
+    auth.require(Action::ParticipantWrite)?;
+    let (owner, current) = participants::owner_and_element(&state.pool, id, eid)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    check_owner(&auth, Action::ParticipantWrite, &owner)?;
+    let current = current.ok_or(ApiError::NotFound)?;
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     if changed.is_empty() {
@@ -430,10 +434,12 @@ pub async fn update_placement(
     if_match: IfMatch,
     ApiJson(patch): ApiJson<PlacementPatch>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_placement(&state.pool, id, pid)
-        .await
-        .map_err(not_found)?;
+    auth.require(Action::ParticipantWrite)?;
+    let (owner, current) = participants::owner_and_placement(&state.pool, id, pid)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    check_owner(&auth, Action::ParticipantWrite, &owner)?;
+    let current = current.ok_or(ApiError::NotFound)?;
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     if changed.is_empty() {
