@@ -44,13 +44,15 @@ export DATABASE_URL=$URL LISTEN_ADDR=127.0.0.1:$PORT RUST_LOG=warn \
   HANDOVER_DATA_DIR=$OUT/data HANDOVER_MAIL_DIR=$OUT/mail HANDOVER_ACCESS_TOKEN_TTL_SECS=3600 \
   HANDOVER_LOGIN_MAX_FAILURES_PER_ADDRESS=100000 HANDOVER_DB_MAX_CONNECTIONS=${POOL_SIZE:-16}
 
-seeded=$("${PSQL[@]}" -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$DB'" || true)
+# Seeded means the bench rows are there, not only the database: an interrupted seeding leaves the
+# demo data behind.
+seeded=$("${PSQL[@]}" -d "$DB" -tAc "SELECT 1 FROM participants WHERE given_name = 'Bench$N'" 2>/dev/null || true)
 if [ "${RESEED:-0}" = 1 ] || [ "$seeded" != 1 ]; then
   echo "bench: seeding $N participants and $AUDIT audit rows into $DB"
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)"
   t0=$(date +%s)
   "$BIN" seed-demo >/dev/null
-  "${PSQL[@]}" -d "$DB" -v n="$N" -v audit="$AUDIT" -f bench/seed.sql -tA
+  "${PSQL[@]}" -1 -d "$DB" -v n="$N" -v audit="$AUDIT" -f bench/seed.sql -tA
   echo "bench: seeded in $(( $(date +%s) - t0 )) s"
 else
   echo "bench: reusing $DB (RESEED=1 to rebuild)"
