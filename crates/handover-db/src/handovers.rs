@@ -411,16 +411,37 @@ macro_rules! handover_list {
 /// participant. The scope is a plain condition on an indexed column in each query, so the
 /// prepared statement's generic plan uses the index.
 pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Page<Handover>> {
-    let (sql, scope): (&'static str, Option<Uuid>) = match (f.municipality, f.reception_centre) {
-        (Some(m), _) => (
+    let (sql, scope) = scoped(
+        f,
+        [
             handover_list!("h.municipality_id = $1 AND h.latest_file_version > 0"),
-            Some(m.0),
-        ),
-        (None, Some(c)) => (handover_list!("h.reception_centre_id = $1"), Some(c.0)),
-        (None, None) => (handover_list!("h.participant_id = $1"), f.participant),
-    };
-    let rows: Vec<Counted<HandoverRow>> = sqlx::query_as(sql)
-        .bind(scope)
+            handover_list!("h.reception_centre_id = $1"),
+            handover_list!("h.participant_id = $1"),
+        ],
+    );
+    let rows: Vec<Counted<HandoverRow>> = bind_filter(sqlx::query_as(sql), scope, f)
+        .fetch_all(db)
+        .await?;
+    Page::from_counted(rows)
+}
+
+/// The list statement for the filter's scope (municipality, centre or participant) and the
+/// scope's id.
+fn scoped(f: &HandoverFilter, sql: [&'static str; 3]) -> (&'static str, Option<Uuid>) {
+    match (f.municipality, f.reception_centre) {
+        (Some(m), _) => (sql[0], Some(m.0)),
+        (None, Some(c)) => (sql[1], Some(c.0)),
+        (None, None) => (sql[2], f.participant),
+    }
+}
+
+/// Binds `$1`..`$8` of a [`handover_list!`] statement.
+fn bind_filter<'q, O>(
+    q: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    scope: Option<Uuid>,
+    f: &'q HandoverFilter,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    q.bind(scope)
         .bind(f.state.map(HandoverState::as_str))
         .bind(f.settlement_from)
         .bind(f.settlement_to)
@@ -428,13 +449,10 @@ pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Page<
         .bind(f.participant)
         .bind(f.limit)
         .bind(f.offset)
-        .fetch_all(db)
-        .await?;
-    Page::from_counted(rows)
 }
 
 // The page and the audit row naming the participants on it, as one statement: one round trip
-// less, and the row exists exactly when the page was read. `$9`..`$15` are the audit event.
+// less, and the row exists exactly when the page was read. `$9`..`$16` are the audit event.
 macro_rules! handover_list_audited {
     ($scope:literal) => {
         concat!(
@@ -457,29 +475,15 @@ pub async fn list_audited(
     f: &HandoverFilter,
     e: &crate::audit::AuditEvent<'_>,
 ) -> DbResult<Page<Handover>> {
-    let (sql, scope): (&'static str, Option<Uuid>) = match (f.municipality, f.reception_centre) {
-        (Some(m), _) => (
+    let (sql, scope) = scoped(
+        f,
+        [
             handover_list_audited!("h.municipality_id = $1 AND h.latest_file_version > 0"),
-            Some(m.0),
-        ),
-        (None, Some(c)) => (
             handover_list_audited!("h.reception_centre_id = $1"),
-            Some(c.0),
-        ),
-        (None, None) => (
             handover_list_audited!("h.participant_id = $1"),
-            f.participant,
-        ),
-    };
-    let rows: Vec<Counted<HandoverRow>> = sqlx::query_as(sql)
-        .bind(scope)
-        .bind(f.state.map(HandoverState::as_str))
-        .bind(f.settlement_from)
-        .bind(f.settlement_to)
-        .bind(f.unread)
-        .bind(f.participant)
-        .bind(f.limit)
-        .bind(f.offset)
+        ],
+    );
+    let rows: Vec<Counted<HandoverRow>> = bind_filter(sqlx::query_as(sql), scope, f)
         .bind(e.actor_user_id.map(|u| u.0))
         .bind(e.actor_org_id.map(|o| o.0))
         .bind(e.actor_role)
