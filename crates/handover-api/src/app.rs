@@ -139,7 +139,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(orgs::get, orgs::update))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update))
-        .routes(routes!(users::password_setup_link))
+        .routes(routes!(users::send_password_setup))
         .routes(routes!(audit_log::list))
         .routes(routes!(participants::list, participants::create))
         .routes(routes!(participants::get, participants::update))

@@ -25,6 +25,12 @@ pub struct ApiConfig {
     /// Failures of one account from all addresses together; when reached, only addresses the
     /// account has logged in from before may still try (see docs/security.md).
     pub account_ceiling: ThrottleConfig,
+    /// Conflicts on unique identifiers (DUF number, D-number, e-mail) per caller: probes for
+    /// whether a person is registered elsewhere.
+    pub probe_throttle: ThrottleConfig,
+    /// Failed current-password checks of `/me/password` per account: its own counter, so
+    /// neither it nor a distributed attack on logins locks the other out.
+    pub own_password_throttle: ThrottleConfig,
     /// Concurrent Argon2 computations; more wait, so a login burst cannot starve the CPU.
     pub max_concurrent_hashes: usize,
     pub max_body_bytes: usize,
@@ -65,6 +71,16 @@ impl Default for ApiConfig {
             },
             account_ceiling: ThrottleConfig {
                 max_failures: 50,
+                window: Duration::from_secs(15 * 60),
+                lock: Duration::from_secs(15 * 60),
+            },
+            probe_throttle: ThrottleConfig {
+                max_failures: 10,
+                window: Duration::from_secs(15 * 60),
+                lock: Duration::from_secs(15 * 60),
+            },
+            own_password_throttle: ThrottleConfig {
+                max_failures: 5,
                 window: Duration::from_secs(15 * 60),
                 lock: Duration::from_secs(15 * 60),
             },

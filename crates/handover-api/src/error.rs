@@ -39,6 +39,7 @@ pub mod types {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "urn:handover:problem:idempotency-key-reused";
     pub const UNAUTHENTICATED: &str = "urn:handover:problem:unauthenticated";
     pub const INVALID_CREDENTIALS: &str = "urn:handover:problem:invalid-credentials";
+    pub const INVALID_REFRESH_TOKEN: &str = "urn:handover:problem:invalid-refresh-token";
     pub const FORBIDDEN: &str = "urn:handover:problem:forbidden";
     pub const NOT_FOUND: &str = "urn:handover:problem:not-found";
     pub const METHOD_NOT_ALLOWED: &str = "urn:handover:problem:method-not-allowed";
@@ -69,6 +70,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// `/auth/refresh` with a refresh token that is unknown, expired, spent or revoked.
+    #[error("invalid refresh token")]
+    InvalidRefreshToken,
     #[error("forbidden")]
     Forbidden,
     #[error("not found")]
@@ -147,6 +151,15 @@ impl ApiError {
                 "Invalid credentials",
                 Some(
                     "The e-mail address or password is wrong, or the account cannot log in.".into(),
+                ),
+            ),
+            InvalidRefreshToken => (
+                StatusCode::UNAUTHORIZED,
+                types::INVALID_REFRESH_TOKEN,
+                "A valid refresh token is required",
+                Some(
+                    "The refresh token is unknown, expired, already used or revoked; log in again."
+                        .into(),
                 ),
             ),
             Forbidden => (

@@ -162,6 +162,7 @@ pub async fn send(
                 ics_method: Some(method.as_str()),
                 participant_id: Some(participant),
                 handover_id: Some(c.handover_id),
+                secret: false,
             },
         )
         .await?;

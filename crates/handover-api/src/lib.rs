@@ -9,7 +9,9 @@ pub mod idempotency;
 pub mod invitations;
 pub mod paging;
 pub mod password;
+pub mod probe;
 pub mod routes;
+pub mod setup_mail;
 pub mod state;
 pub mod tokens;
 

@@ -20,12 +20,17 @@ pub struct NewMail<'a> {
     pub ics_method: Option<&'static str>,
     pub participant_id: Option<Uuid>,
     pub handover_id: Option<Uuid>,
+    /// The body holds a one-time secret (a password-setup link): it is blanked once sent.
+    pub secret: bool,
 }
+
+/// What a sent secret message's body is replaced with.
+pub const SCRUBBED_BODY: &str = "[removed once sent: it held a one-time link]";
 
 pub async fn enqueue(db: impl PgExecutor<'_>, m: &NewMail<'_>) -> DbResult<bool> {
     let r = sqlx::query(
-        "INSERT INTO outbox (dedupe_key, to_address, subject, body_text, ics, ics_method, participant_id, handover_id)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+        "INSERT INTO outbox (dedupe_key, to_address, subject, body_text, ics, ics_method, participant_id, handover_id, secret)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
          ON CONFLICT (dedupe_key) DO NOTHING",
     )
     .bind(&m.dedupe_key)
@@ -36,6 +41,7 @@ pub async fn enqueue(db: impl PgExecutor<'_>, m: &NewMail<'_>) -> DbResult<bool>
     .bind(m.ics_method)
     .bind(m.participant_id)
     .bind(m.handover_id)
+    .bind(m.secret)
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)
@@ -99,11 +105,13 @@ pub async fn renew(pool: &PgPool, id: i64, worker: &str, lease_secs: f64) -> DbR
 /// Marks a message sent, if this worker still holds it.
 pub async fn mark_sent(pool: &PgPool, id: i64, worker: &str) -> DbResult<bool> {
     let r = sqlx::query(
-        "UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL
+        "UPDATE outbox SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL,
+                body_text = CASE WHEN secret THEN $3 ELSE body_text END
          WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
     )
     .bind(id)
     .bind(worker)
+    .bind(SCRUBBED_BODY)
     .execute(pool)
     .await?;
     Ok(r.rows_affected() == 1)

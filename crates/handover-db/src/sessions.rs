@@ -230,3 +230,15 @@ pub async fn peek_password_setup(
     .await?;
     Ok(row.map(|(id, email)| (UserId(id), email)))
 }
+
+/// Spends every unused setup token of a user (after an e-mail change: a link sent to the old
+/// address must not work any longer).
+pub async fn spend_password_setups(db: impl PgExecutor<'_>, user: UserId) -> DbResult<u64> {
+    let r = sqlx::query(
+        "UPDATE password_setup_tokens SET used_at = now() WHERE user_id = $1 AND used_at IS NULL",
+    )
+    .bind(user.0)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
+}

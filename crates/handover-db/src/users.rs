@@ -162,6 +162,8 @@ pub async fn update(
 #[derive(Debug, FromRow)]
 pub struct LoginRecord {
     pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub role: String,
     pub password_hash: Option<String>,
     pub active: bool,
     pub org_active: bool,
@@ -169,7 +171,7 @@ pub struct LoginRecord {
 
 pub async fn find_for_login(db: impl PgExecutor<'_>, email: &str) -> DbResult<Option<LoginRecord>> {
     Ok(sqlx::query_as(
-        "SELECT u.id, u.password_hash, u.active, o.active AS org_active
+        "SELECT u.id, u.organisation_id, u.role, u.password_hash, u.active, o.active AS org_active
          FROM users u JOIN organisations o ON o.id = u.organisation_id
          WHERE u.email = $1",
     )
@@ -250,4 +252,23 @@ pub async fn lock_active_admins(db: impl PgExecutor<'_>, org: OrgId) -> DbResult
     .bind(org.0)
     .fetch_one(db)
     .await?)
+}
+
+/// The account holding an e-mail address, if any (to audit which record a conflict hit).
+pub async fn id_by_email(db: impl PgExecutor<'_>, email: &str) -> DbResult<Option<UserId>> {
+    let id: Option<Uuid> = sqlx::query_scalar("SELECT id FROM users WHERE email = $1")
+        .bind(email)
+        .fetch_optional(db)
+        .await?;
+    Ok(id.map(UserId))
+}
+
+/// The organisation and role of an account (for audit rows written before a caller exists).
+pub async fn org_and_role(db: impl PgExecutor<'_>, id: UserId) -> DbResult<Option<(OrgId, Role)>> {
+    let row: Option<(Uuid, String)> =
+        sqlx::query_as("SELECT organisation_id, role FROM users WHERE id = $1")
+            .bind(id.0)
+            .fetch_optional(db)
+            .await?;
+    row.map(|(o, r)| Ok((OrgId(o), parse(&r)?))).transpose()
 }

@@ -176,7 +176,7 @@ impl ProposalInput {
             "at most 10",
         );
         for (i, a) in self.external_attendees.iter().enumerate() {
-            v.text(
+            v.person_name(
                 &format!("external_attendees[{i}].name"),
                 &a.name,
                 MAX_SHORT_TEXT,

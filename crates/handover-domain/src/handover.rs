@@ -152,7 +152,7 @@ impl SettlementInput {
             "at most 10 contacts",
         );
         for (i, c) in self.contacts.iter().enumerate() {
-            v.text(&format!("contacts[{i}].name"), &c.name, MAX_SHORT_TEXT);
+            v.person_name(&format!("contacts[{i}].name"), &c.name, MAX_SHORT_TEXT);
             if let Some(e) = &c.email {
                 v.email(&format!("contacts[{i}].email"), e);
             }

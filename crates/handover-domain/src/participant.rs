@@ -457,8 +457,8 @@ impl ParticipantPatch {
 impl ParticipantInput {
     pub fn validate(&self, today: Date) -> Result<(), Vec<crate::FieldError>> {
         let mut v = Validator::new();
-        v.text("given_name", &self.given_name, MAX_SHORT_TEXT);
-        v.text("family_name", &self.family_name, MAX_SHORT_TEXT);
+        v.person_name("given_name", &self.given_name, MAX_SHORT_TEXT);
+        v.person_name("family_name", &self.family_name, MAX_SHORT_TEXT);
         check_not_future(&mut v, "date_of_birth", self.date_of_birth, today);
         // Participants are adults: at least 18 at arrival (DOMAIN.md), and not implausibly old.
         let age_at_arrival = self.arrival_date.year()

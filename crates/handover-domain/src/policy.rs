@@ -96,6 +96,9 @@ pub enum Relation {
     Serving,
     /// The target was handed over to the caller's municipality.
     Recipient,
+    /// The target is an administrator account of another organisation (or, for a create, would
+    /// be one). See [`account_relation`].
+    AdminAccount,
     /// None of the above.
     Unrelated,
 }
@@ -114,6 +117,11 @@ pub enum Scope {
     Recipient,
     /// Any target, but only for callers in the operator organisation.
     Operator,
+    /// Administrator accounts of other organisations, for callers in the operator organisation:
+    /// the operator bootstraps an organisation (creates its administrators, sends their setup
+    /// e-mail, corrects or deactivates them) but never holds a staff account inside it, since a
+    /// staff account reads participant data.
+    OperatorAdmins,
 }
 
 /// One role's permission for one action.
@@ -143,6 +151,8 @@ const EVERY_ROLE_ANY: &[Grant] = &[
     g(MunicipalityStaff, Scope::Any),
 ];
 const ADMIN_OWN_OR_OPERATOR: &[Grant] = &[g(Admin, Scope::Own), g(Admin, Scope::Operator)];
+const ADMIN_OWN_OR_OPERATOR_ADMINS: &[Grant] =
+    &[g(Admin, Scope::Own), g(Admin, Scope::OperatorAdmins)];
 const OPERATOR_ADMIN: &[Grant] = &[g(Admin, Scope::Operator)];
 
 const fn r(action: Action, grants: &'static [Grant]) -> Rule {
@@ -157,9 +167,9 @@ pub const POLICY: &[Rule] = &[
     r(Action::OrgCreate, OPERATOR_ADMIN),
     r(Action::OrgUpdate, OPERATOR_ADMIN),
     r(Action::UserRead, ADMIN_OWN_OR_OPERATOR),
-    r(Action::UserCreate, ADMIN_OWN_OR_OPERATOR),
-    r(Action::UserUpdate, ADMIN_OWN_OR_OPERATOR),
-    r(Action::UserPasswordSetupIssue, ADMIN_OWN_OR_OPERATOR),
+    r(Action::UserCreate, ADMIN_OWN_OR_OPERATOR_ADMINS),
+    r(Action::UserUpdate, ADMIN_OWN_OR_OPERATOR_ADMINS),
+    r(Action::UserPasswordSetupIssue, ADMIN_OWN_OR_OPERATOR_ADMINS),
     r(Action::AuditRead, ADMIN_OWN_OR_OPERATOR),
     r(
         Action::ParticipantRead,
@@ -240,7 +250,9 @@ fn applicable(p: Principal, action: Action) -> impl Iterator<Item = &'static Gra
         .unwrap_or(&[])
         .iter()
         .filter(move |gr| {
-            gr.role == p.role && (gr.scope != Scope::Operator || p.org_kind == OrgKind::Operator)
+            gr.role == p.role
+                && (!matches!(gr.scope, Scope::Operator | Scope::OperatorAdmins)
+                    || p.org_kind == OrgKind::Operator)
         })
 }
 
@@ -264,6 +276,7 @@ pub fn decide(p: Principal, action: Action, relation: Relation) -> Decision {
             Scope::Own => relation == Relation::Own,
             Scope::Serving => relation == Relation::Serving,
             Scope::Recipient => relation == Relation::Recipient,
+            Scope::OperatorAdmins => relation == Relation::AdminAccount,
         };
         if ok {
             return Decision::Allow;
@@ -273,6 +286,24 @@ pub fn decide(p: Principal, action: Action, relation: Relation) -> Decision {
         Decision::NotFound
     } else {
         Decision::Forbidden
+    }
+}
+
+/// How a user account (existing, or to be created) relates to the caller: `Own` in the caller's
+/// organisation; `AdminAccount` when it is an administrator account of another organisation
+/// and stays one (`role_after` is the role it has after the change, if any); else `Unrelated`.
+pub fn account_relation(
+    caller_org: crate::OrgId,
+    target_org: crate::OrgId,
+    role_now: Role,
+    role_after: Option<Role>,
+) -> Relation {
+    if caller_org == target_org {
+        Relation::Own
+    } else if role_now == Admin && role_after.is_none_or(|r| r == Admin) {
+        Relation::AdminAccount
+    } else {
+        Relation::Unrelated
     }
 }
 
@@ -300,6 +331,8 @@ pub fn list_scope(p: Principal, action: Action) -> ListScope {
             Scope::Own => own = true,
             Scope::Serving => serving = true,
             Scope::Recipient => recipient = true,
+            // Lists of accounts are governed by `UserRead`; this scope names single targets.
+            Scope::OperatorAdmins => {}
         }
     }
     match (granted, any) {
@@ -339,6 +372,7 @@ pub fn markdown_table() -> String {
                     Scope::Serving => "serving",
                     Scope::Recipient => "recipient",
                     Scope::Operator => "operator",
+                    Scope::OperatorAdmins => "operator (admins)",
                 })
                 .collect();
             let cell = if scopes.is_empty() {
@@ -399,11 +433,39 @@ mod tests {
     }
 
     #[test]
-    fn operator_admin_reaches_everything() {
+    fn operator_admin_bootstraps_organisations_but_holds_no_staff_account() {
         let op = p(Admin, OrgKind::Operator);
+        for a in [
+            Action::UserCreate,
+            Action::UserUpdate,
+            Action::UserPasswordSetupIssue,
+        ] {
+            assert_eq!(decide(op, a, Relation::AdminAccount), Decision::Allow);
+            assert_eq!(decide(op, a, Relation::Unrelated), Decision::NotFound);
+            assert_eq!(decide(op, a, Relation::Own), Decision::Allow);
+            // A local administrator never reaches another organisation's administrators.
+            let local = p(Admin, OrgKind::ReceptionCentre);
+            assert_eq!(decide(local, a, Relation::AdminAccount), Decision::NotFound);
+        }
         assert_eq!(
-            decide(op, Action::UserUpdate, Relation::Unrelated),
+            decide(op, Action::UserRead, Relation::Unrelated),
             Decision::Allow
+        );
+        let (a, b) = (crate::OrgId::new(), crate::OrgId::new());
+        assert_eq!(account_relation(a, a, CentreStaff, None), Relation::Own);
+        assert_eq!(account_relation(a, b, Admin, None), Relation::AdminAccount);
+        assert_eq!(
+            account_relation(a, b, Admin, Some(Admin)),
+            Relation::AdminAccount
+        );
+        // Demoting another organisation's administrator would turn it into a staff account.
+        assert_eq!(
+            account_relation(a, b, Admin, Some(CentreStaff)),
+            Relation::Unrelated
+        );
+        assert_eq!(
+            account_relation(a, b, CentreStaff, None),
+            Relation::Unrelated
         );
         assert_eq!(role_may(op, Action::OrgCreate), Decision::Allow);
         assert_eq!(list_scope(op, Action::UserRead), ListScope::Everything);

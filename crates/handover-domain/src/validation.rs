@@ -56,6 +56,33 @@ impl Validator {
         }
     }
 
+    /// A person's name: as [`Validator::text`], and it must show as what it is. Refused:
+    /// bidirectional controls (a right-to-left override makes a name display as another),
+    /// zero-width and other invisible characters besides the joiners some scripts need, and a
+    /// name with no letter at all (one that is blank on screen).
+    pub fn person_name(&mut self, field: &str, value: &str, max: usize) {
+        let before = self.errors.len();
+        self.text(field, value, max);
+        if self.errors.len() > before {
+            return;
+        }
+        if value.chars().any(is_bidi_control) {
+            self.add(
+                field,
+                "invalid_characters",
+                "must not contain direction-changing characters (such as U+202E)",
+            );
+        } else if value.chars().any(is_invisible) {
+            self.add(
+                field,
+                "invalid_characters",
+                "must not contain invisible characters (such as a zero-width space)",
+            );
+        } else if !value.chars().any(|c| c.is_alphabetic() && !is_filler(c)) {
+            self.add(field, "no_letters", "must contain at least one letter");
+        }
+    }
+
     /// Free text that may span lines: bounded length, no control characters but line breaks and tabs.
     pub fn free_text(&mut self, field: &str, value: &str, max: usize) {
         if value.chars().count() > max {
@@ -105,6 +132,29 @@ impl Validator {
     }
 }
 
+/// Unicode's explicit bidirectional formatting characters (UAX #9): embeddings, overrides,
+/// isolates and the implicit marks.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
+}
+
+/// Characters that take no space and show nothing. Zero-width non-joiner and joiner (U+200C,
+/// U+200D) are not among them: Persian and Indic names need them.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200B}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}' | '\u{00AD}' | '\u{180E}' | '\u{034F}'
+    ) || is_filler(c)
+}
+
+/// Letters by category that render as blank space (Hangul fillers).
+fn is_filler(c: char) -> bool {
+    matches!(c, '\u{115F}' | '\u{1160}' | '\u{3164}' | '\u{FFA0}')
+}
+
 /// Deliberately simple: one `@`, a non-empty local part, a dotted domain, no spaces.
 /// Deliverability is proven by the password-setup e-mail, not by a regex.
 pub fn is_plausible_email(s: &str) -> bool {
@@ -131,6 +181,39 @@ pub fn normalise_email(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn person_names_show_as_what_they_are() {
+        let check = |s: &str| {
+            let mut v = Validator::new();
+            v.person_name("n", s, 100);
+            v.finish().err().map(|e| e[0].code.clone())
+        };
+        for ok in [
+            "Kari",
+            "Ola-Nordmann",
+            "محمد",
+            "\u{0645}\u{0647}\u{200C}\u{0631}\u{0627}\u{0646}",
+            "Nguyễn Văn An",
+            "O'Brien",
+        ] {
+            assert_eq!(check(ok), None, "{ok:?}");
+        }
+        for bad in [
+            "\u{200B}",
+            "Kari\u{202E}nnamdroN",
+            "\u{2066}Ola\u{2069}",
+            "A\u{200F}B",
+            "\u{3164}",
+            "Ka\u{200B}ri",
+            "\u{FEFF}Ola",
+            "---",
+            "123",
+        ] {
+            assert!(check(bad).is_some(), "{bad:?} accepted");
+        }
+        assert_eq!(check("   ").as_deref(), Some("required"));
+    }
 
     #[test]
     fn emails() {

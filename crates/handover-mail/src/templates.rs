@@ -60,7 +60,39 @@ pub fn password_setup(link: &str, valid_hours: u64) -> Notice {
     Notice {
         subject: "Velg passord / Choose your password".into(),
         body: format!(
-            "Du har fått en konto i overføringstjenesten. Velg passord her (lenken virker én gang og i {valid_hours} timer):\n{link}\n\n-- \nIn English: an account has been created for you; choose your password with the link above (valid once, for {valid_hours} hours).\n"
+            "Du har fått en konto i overføringstjenesten. Velg passord her (lenken virker én gang og i {valid_hours} timer):\n{link}\n\nEtterpå logger du inn på tjenesten med e-postadressen din og det nye passordet.\n\n-- \nIn English: an account has been created for you; choose your password with the link above (valid once, for {valid_hours} hours), then sign in with your e-mail address and the new password.\n"
+        ),
+    }
+}
+
+/// A password reset asked for by an administrator, for an account that has a password. Sent to
+/// the account's own address only: nobody else ever sees the link.
+pub fn password_reset(link: &str, valid_hours: u64, organisation: &str) -> Notice {
+    Notice {
+        subject: "Nytt passord for kontoen din / A new password for your account".into(),
+        body: format!(
+            "En administrator i {organisation} har bedt om at du velger et nytt passord i overføringstjenesten. Velg det her (lenken virker én gang og i {valid_hours} timer):\n{link}\n\nDitt nåværende passord virker til du bruker lenken. Ventet du ikke denne e-posten, si fra til administratoren din og ikke bruk lenken.\n\n-- \nIn English: an administrator of {organisation} asked for you to choose a new password. Use the link above (valid once, for {valid_hours} hours); your current password works until you do. If you did not expect this, tell your administrator and do not use the link.\n"
+        ),
+    }
+}
+
+/// Sent after the password of an account that had one was changed, so its owner learns of a
+/// change they did not make.
+pub fn password_changed(when: &str) -> Notice {
+    Notice {
+        subject: "Passordet ditt er endret / Your password was changed".into(),
+        body: format!(
+            "Passordet til kontoen din i overføringstjenesten ble endret {when}. Alle innlogginger er avsluttet.\n\nVar det ikke deg, si fra til administratoren din med en gang.\n\n-- \nIn English: the password of your account was changed on {when} and every session was signed out. If this was not you, tell your administrator at once.\n"
+        ),
+    }
+}
+
+/// Sent to the old address when an administrator changes an account's e-mail address.
+pub fn email_changed(new_address: &str, organisation: &str) -> Notice {
+    Notice {
+        subject: "E-postadressen din er endret / Your e-mail address was changed".into(),
+        body: format!(
+            "En administrator i {organisation} har endret e-postadressen til kontoen din i overføringstjenesten til {new_address}. Meldinger fra tjenesten går dit fra nå av.\n\nVar ikke dette avtalt, si fra til administratoren din med en gang.\n\n-- \nIn English: an administrator of {organisation} changed the e-mail address of your account to {new_address}; messages go there from now on. If this was not agreed, tell your administrator at once.\n"
         ),
     }
 }
@@ -68,6 +100,17 @@ pub fn password_setup(link: &str, valid_hours: u64) -> Notice {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn account_notices_name_the_organisation_in_both_languages() {
+        let r = password_reset("https://x.no/password-setup#token=t", 72, "Mottaket");
+        assert!(r.body.contains("En administrator i Mottaket"));
+        assert!(r.body.contains("an administrator of Mottaket"));
+        assert!(r.body.contains("#token=t") && r.body.contains("72"));
+        let e = email_changed("ny@x.no", "Mottaket");
+        assert!(e.body.contains("ny@x.no") && e.body.contains("an administrator of Mottaket"));
+        assert!(password_changed("1.12.2026").body.contains("1.12.2026"));
+    }
 
     #[test]
     fn notices_carry_reference_and_link_in_both_languages() {

@@ -57,6 +57,9 @@ pub struct Settings {
     /// before the account is locked for addresses it has not logged in from before.
     pub login_max_failures_per_account_total: i32,
     pub login_max_failures_per_address: i32,
+    /// Conflicts on a DUF number, D-number or e-mail address one user may cause within the
+    /// login window before further attempts are refused for the lock time (probing).
+    pub identifier_conflicts_per_user: i32,
     pub login_window_secs: u64,
     pub login_lock_secs: u64,
     pub max_concurrent_hashes: usize,
@@ -143,6 +146,7 @@ impl Default for Settings {
             login_max_failures_per_account: api.account_throttle.max_failures,
             login_max_failures_per_account_total: api.account_ceiling.max_failures,
             login_max_failures_per_address: api.address_throttle.max_failures,
+            identifier_conflicts_per_user: api.probe_throttle.max_failures,
             login_window_secs: api.account_throttle.window.as_secs(),
             login_lock_secs: api.account_throttle.lock.as_secs(),
             max_concurrent_hashes: api.max_concurrent_hashes,
@@ -222,6 +226,7 @@ impl Settings {
         }
         if self.login_max_failures_per_account < 1
             || self.login_max_failures_per_address < 1
+            || self.identifier_conflicts_per_user < 1
             || self.login_max_failures_per_account_total < self.login_max_failures_per_account
         {
             bail!(
@@ -333,6 +338,16 @@ impl Settings {
             },
             account_ceiling: ThrottleConfig {
                 max_failures: self.login_max_failures_per_account_total,
+                window,
+                lock,
+            },
+            probe_throttle: ThrottleConfig {
+                max_failures: self.identifier_conflicts_per_user,
+                window,
+                lock,
+            },
+            own_password_throttle: ThrottleConfig {
+                max_failures: self.login_max_failures_per_account,
                 window,
                 lock,
             },

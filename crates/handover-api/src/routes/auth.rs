@@ -58,7 +58,7 @@ pub struct PasswordSetupRequest {
     pub new_password: String,
 }
 
-fn retry_after(until: OffsetDateTime) -> ApiError {
+pub(crate) fn retry_after(until: OffsetDateTime) -> ApiError {
     let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
     ApiError::TooManyRequests {
         retry_after_secs: secs,
@@ -81,6 +81,8 @@ async fn tokens_for(
     })
 }
 
+/// An audit row of an authentication event. With a user, the row carries the user's
+/// organisation and role, so that organisation's administrators see it in `/audit-events`.
 async fn audit_anonymous(
     state: &AppState,
     meta: &RequestMeta,
@@ -89,10 +91,16 @@ async fn audit_anonymous(
     outcome: &str,
 ) -> ApiResult<()> {
     let client = meta.client();
+    let org_role = match user {
+        Some(u) => users::org_and_role(&state.pool, u).await?,
+        None => None,
+    };
     record(
         &state.pool,
         &AuditEvent {
             actor_user_id: user,
+            actor_org_id: org_role.map(|(o, _)| o),
+            actor_role: org_role.map(|(_, r)| r.as_str()),
             action,
             target_type: user.map(|_| "user"),
             target_id: user.map(|u| u.0),
@@ -226,6 +234,8 @@ pub async fn login(
         &mut *tx,
         &AuditEvent {
             actor_user_id: Some(user_id),
+            actor_org_id: Some(handover_domain::OrgId(user.organisation_id)),
+            actor_role: Some(&user.role),
             action: "auth.login",
             target_type: Some("session"),
             target_id: Some(session),
@@ -256,7 +266,7 @@ pub async fn refresh(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
     if req.refresh_token.is_empty() || req.refresh_token.len() > 128 {
-        return Err(ApiError::Unauthenticated);
+        return Err(ApiError::InvalidRefreshToken);
     }
     let (new_token, new_hash) = new_opaque_token();
     let mut tx = state.pool.begin().await?;
@@ -285,9 +295,9 @@ pub async fn refresh(
                 "reuse_detected",
             )
             .await?;
-            Err(ApiError::Unauthenticated)
+            Err(ApiError::InvalidRefreshToken)
         }
-        Rotation::Invalid => Err(ApiError::Unauthenticated),
+        Rotation::Invalid => Err(ApiError::InvalidRefreshToken),
     }
 }
 
@@ -335,11 +345,18 @@ pub async fn password_setup(
         return Err(invalid());
     }
     let token_hash = hash_opaque(&req.token);
-    let (_, email) = sessions::peek_password_setup(&state.pool, &token_hash)
+    let (user_id, email) = sessions::peek_password_setup(&state.pool, &token_hash)
         .await?
         .ok_or_else(invalid)?;
-    check_password(&req.new_password, Some(&email))
-        .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
+    let owner = users::get(&state.pool, user_id).await?;
+    let org_name = handover_db::orgs::get(&state.pool, owner.organisation_id)
+        .await?
+        .name;
+    check_password(
+        &req.new_password,
+        &[email.as_str(), owner.name.as_str(), org_name.as_str()],
+    )
+    .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
     let hash = state.hasher.hash(req.new_password).await?;
     let mut tx = state.pool.begin().await?;
     let user = sessions::consume_password_setup(&mut tx, &token_hash)
@@ -347,11 +364,17 @@ pub async fn password_setup(
         .ok_or_else(invalid)?;
     users::set_password(&mut *tx, user, &hash).await?;
     sessions::revoke_all(&mut *tx, user, "password_setup", None).await?;
+    if owner.has_password {
+        // A reset: the owner hears of it at their address, whoever used the link.
+        crate::setup_mail::password_changed(&mut tx, user, &owner.email).await?;
+    }
     let client = meta.client();
     record(
         &mut *tx,
         &AuditEvent {
             actor_user_id: Some(user),
+            actor_org_id: Some(owner.organisation_id),
+            actor_role: Some(owner.role.as_str()),
             action: "user.password_setup",
             target_type: Some("user"),
             target_id: Some(user.0),

@@ -54,27 +54,27 @@ pub async fn change_password(
 ) -> ApiResult<StatusCode> {
     auth.require(Action::OwnPasswordChange)?;
     let user = users::get(&state.pool, auth.0.user_id).await?;
-    let account_key = format!("account:{}", user.email);
-    if let Some(until) =
-        throttle::locked_until(&state.pool, std::slice::from_ref(&account_key)).await?
-    {
-        let secs = (until - time::OffsetDateTime::now_utc())
-            .whole_seconds()
-            .max(1) as u64;
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: secs,
-        });
+    // Its own counter (docs/security.md, "Login throttling"): wrong current passwords here never
+    // lock the account's logins, and a distributed attack on the logins never stops the
+    // signed-in owner from changing their password.
+    let key = format!("own_password:{}", user.id);
+    if let Some(until) = throttle::locked_until(&state.pool, std::slice::from_ref(&key)).await? {
+        return Err(crate::routes::auth::retry_after(until));
     }
-    check_password(&req.new_password, Some(&user.email))
-        .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
+    let org_name = orgs::get(&state.pool, auth.0.org_id).await?.name;
+    check_password(
+        &req.new_password,
+        &[user.email.as_str(), user.name.as_str(), org_name.as_str()],
+    )
+    .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
     let stored = users::password_hash(&state.pool, auth.0.user_id).await?;
     let ok = req.current_password.chars().count() <= MAX_PASSWORD_CHARS
         && state.hasher.verify(req.current_password, stored).await?;
     if !ok {
         throttle::record_failure(
             &state.pool,
-            &account_key,
-            state.config.account_throttle.limit(),
+            &key,
+            state.config.own_password_throttle.limit(),
         )
         .await?;
         crate::audit::audit(
@@ -102,6 +102,7 @@ pub async fn change_password(
         Some(auth.0.session_id),
     )
     .await?;
+    crate::setup_mail::password_changed(&mut tx, user.id, &user.email).await?;
     crate::audit::audit(
         &mut *tx,
         &auth,

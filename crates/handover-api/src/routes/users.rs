@@ -6,14 +6,13 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta, etag};
 use crate::paging::Paging;
 use crate::state::AppState;
-use crate::tokens::new_opaque_token;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use handover_db::users::{self, NewUser, UserChanges, UserFilter};
 use handover_db::{orgs, sessions};
-use handover_domain::policy::ListScope;
+use handover_domain::policy::{ListScope, account_relation};
 use handover_domain::validation::{MAX_NAME_CHARS, normalise_email};
 use handover_domain::{Action, OrgId, Role, User, UserId, Validator};
 use serde::{Deserialize, Serialize};
@@ -71,11 +70,17 @@ pub struct UpdateUser {
     pub active: Option<bool>,
 }
 
+/// What `POST /users/{id}/password-setup-email` did. The link itself goes only to the account's
+/// own address: nobody else, the administrator who asked included, ever sees it.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct PasswordSetupLink {
-    /// Give this link to the user (it is also e-mailed once e-mail delivery is configured).
-    /// The token is in the fragment, which browsers never send to a server.
-    pub url: String,
+pub struct PasswordSetupSent {
+    /// The address the e-mail was sent to (the account's own).
+    pub sent_to: String,
+    /// `setup` for an account without a password; `reset` for one that has a password (its
+    /// current password keeps working until the link is used).
+    #[schema(example = "setup")]
+    pub kind: String,
+    /// When the link stops working.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
 }
@@ -88,15 +93,52 @@ pub(crate) fn with_etag(version: i32, body: impl IntoResponse) -> Response {
     res
 }
 
-/// Loads a user the caller may act on with `action`, or 404/403.
-async fn load_for(state: &AppState, auth: &Auth, id: Uuid, action: Action) -> ApiResult<User> {
+/// Loads a user the caller may act on with `action`, or 404/403. `role_after` is the role the
+/// account would have after the change: the operator reaches another organisation's
+/// administrators only while they stay administrators (policy `operator (admins)`).
+async fn load_for(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    action: Action,
+    role_after: Option<Role>,
+) -> ApiResult<User> {
     auth.require(action)?;
     let user = match users::get(&state.pool, UserId(id)).await {
         Err(handover_db::DbError::NotFound) => return Err(ApiError::NotFound),
         other => other?,
     };
-    auth.check(action, auth.relation_to_org(user.organisation_id))?;
+    auth.check(
+        action,
+        account_relation(auth.0.org_id, user.organisation_id, user.role, role_after),
+    )?;
     Ok(user)
+}
+
+/// The answer to a taken e-mail address: the same whoever holds it, audited and throttled as a
+/// probe (docs/security.md, "Identifier probes").
+async fn email_conflict(
+    state: &AppState,
+    auth: &Auth,
+    meta: &RequestMeta,
+    action: &str,
+    email: &str,
+) -> ApiError {
+    let hit = users::id_by_email(&state.pool, email).await.ok().flatten();
+    crate::probe::conflict(
+        state,
+        auth,
+        meta,
+        action,
+        hit.map(|u| ("user", u.0)),
+        "This e-mail address cannot be registered here.",
+    )
+    .await
+}
+
+/// The name of the caller's organisation, for "an administrator of ..." in e-mails.
+async fn caller_org_name(state: &AppState, auth: &Auth) -> ApiResult<String> {
+    Ok(orgs::get(&state.pool, auth.0.org_id).await?.name)
 }
 
 /// List users.
@@ -153,14 +195,19 @@ pub async fn list(
     }))
 }
 
-/// Create a user. The account has no password until the user follows a setup link.
+/// Create a user. The account has no password until the user follows the setup link, which is
+/// e-mailed to the new address at once (and only there).
+///
+/// Administrators create users of their own organisation; the operator's administrators create
+/// the first administrators of any organisation, never its staff.
 #[utoipa::path(operation_id = "create_user", post, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])),
     request_body = CreateUser,
     responses(
-        (status = 201, body = User, headers(("ETag" = String), ("Location" = String))),
-        (status = 404, description = "No such organisation (or not the caller's)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 409, description = "E-mail address taken", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 201, description = "Created; the password-setup e-mail is queued", body = User, headers(("ETag" = String), ("Location" = String))),
+        (status = 404, description = "No such organisation (or not one the caller may add this role to)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The e-mail address cannot be registered here", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many conflicting identifiers tried", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -172,8 +219,9 @@ pub async fn create(
     // A foreign organisation id in the body is treated like a foreign record: 404.
     auth.check(
         Action::UserCreate,
-        auth.relation_to_org(req.organisation_id),
+        account_relation(auth.0.org_id, req.organisation_id, req.role, None),
     )?;
+    crate::probe::check(&state, &auth).await?;
     let org = match orgs::get(&state.pool, req.organisation_id).await {
         Err(handover_db::DbError::NotFound) => return Err(ApiError::NotFound),
         other => other?,
@@ -181,7 +229,7 @@ pub async fn create(
     let email = normalise_email(&req.email);
     let mut v = Validator::new();
     v.email("email", &email);
-    v.text("name", &req.name, MAX_NAME_CHARS);
+    v.person_name("name", &req.name, MAX_NAME_CHARS);
     v.check(
         req.role.fits(org.kind),
         "role",
@@ -197,8 +245,9 @@ pub async fn create(
     v.finish().map_err(ApiError::Validation)?;
 
     let id = UserId::new();
+    let asked_by = caller_org_name(&state, &auth).await?;
     let mut tx = state.pool.begin().await?;
-    users::create(
+    match users::create(
         &mut *tx,
         &NewUser {
             id,
@@ -209,7 +258,14 @@ pub async fn create(
             password_hash: None,
         },
     )
-    .await?;
+    .await
+    {
+        Err(handover_db::DbError::Conflict(c)) if c == "users_email_key" => {
+            drop(tx);
+            return Err(email_conflict(&state, &auth, &meta, "user.create", &email).await);
+        }
+        other => other?,
+    }
     audit(
         &mut *tx,
         &auth,
@@ -220,6 +276,16 @@ pub async fn create(
     )
     .await?;
     let user = users::get(&mut *tx, id).await?;
+    crate::setup_mail::issue(&mut tx, &state, &user, Some(auth.0.user_id), &asked_by).await?;
+    audit(
+        &mut *tx,
+        &auth,
+        &meta,
+        "user.password_setup_email",
+        Some(("user", id.0)),
+        "success",
+    )
+    .await?;
     tx.commit().await?;
     let mut res = with_etag(user.version, (StatusCode::CREATED, Json(&user)));
     if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/users/{id}")) {
@@ -238,21 +304,24 @@ pub async fn get(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let user = load_for(&state, &auth, id, Action::UserRead).await?;
+    let user = load_for(&state, &auth, id, Action::UserRead, None).await?;
     Ok(with_etag(user.version, Json(user)))
 }
 
 /// Change a user's e-mail, name, role or active flag. Requires `If-Match`.
 ///
 /// Deactivating a user revokes every session at once. Administrators cannot deactivate
-/// themselves or change their own role.
+/// themselves or change their own role. A new e-mail address is told to the old one, and
+/// setup links sent to the old address stop working. The operator's administrators change
+/// other organisations' administrators only, and never their role.
 #[utoipa::path(operation_id = "update_user", patch, path = "/api/v1/users/{id}", tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version edited")),
     request_body = UpdateUser,
     responses(
         (status = 200, body = User, headers(("ETag" = String))),
-        (status = 409, description = "Conflict (e-mail taken, own account)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Conflict (e-mail address cannot be registered here, own account)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many conflicting identifiers tried", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "The user changed since it was read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -264,15 +333,16 @@ pub async fn update(
     if_match: IfMatch,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> ApiResult<Response> {
-    let user = load_for(&state, &auth, id, Action::UserUpdate).await?;
+    let user = load_for(&state, &auth, id, Action::UserUpdate, req.role).await?;
     let version = if_match.check(user.version)?;
+    crate::probe::check(&state, &auth).await?;
     let email = req.email.as_deref().map(normalise_email);
     let mut v = Validator::new();
     if let Some(e) = &email {
         v.email("email", e);
     }
     if let Some(n) = &req.name {
-        v.text("name", n, MAX_NAME_CHARS);
+        v.person_name("name", n, MAX_NAME_CHARS);
     }
     if let Some(role) = req.role {
         let org = orgs::get(&state.pool, user.organisation_id).await?;
@@ -293,6 +363,11 @@ pub async fn update(
         ));
     }
 
+    let new_email = email.as_deref().filter(|e| *e != user.email);
+    let org_name = match new_email {
+        Some(_) => caller_org_name(&state, &auth).await?,
+        None => String::new(),
+    };
     let mut tx = state.pool.begin().await?;
     let loses_admin = user.role == Role::Admin
         && user.active
@@ -308,8 +383,27 @@ pub async fn update(
         role: req.role,
         active: req.active,
     };
-    if !users::update(&mut *tx, user.id, version, &changes).await? {
-        return Err(ApiError::PreconditionFailed);
+    match users::update(&mut *tx, user.id, version, &changes).await {
+        Ok(true) => {}
+        Ok(false) => return Err(ApiError::PreconditionFailed),
+        Err(handover_db::DbError::Conflict(c)) if c == "users_email_key" => {
+            drop(tx);
+            let taken = email.as_deref().unwrap_or_default();
+            return Err(email_conflict(&state, &auth, &meta, "user.update", taken).await);
+        }
+        Err(e) => return Err(e.into()),
+    }
+    if let Some(new) = new_email {
+        // The owner learns at the old address; a setup link sent there stops working, so the
+        // change cannot be used to take a link over.
+        sessions::spend_password_setups(&mut *tx, user.id).await?;
+        crate::setup_mail::notify(
+            &mut tx,
+            format!("email_changed:{}:{}", user.id, version),
+            &user.email,
+            handover_mail::templates::email_changed(new, &org_name),
+        )
+        .await?;
     }
     let action = match req.active {
         Some(false) if user.active => {
@@ -337,46 +431,52 @@ pub async fn update(
     Ok(with_etag(updated.version, Json(updated)))
 }
 
-/// Issue a one-time password-setup link for a user (valid 72 hours by default).
+/// E-mail a one-time password-setup link to a user's own address (valid 72 hours by default).
 ///
-/// Issuing a new link does not cancel older ones until one of them is used.
-#[utoipa::path(post, path = "/api/v1/users/{id}/password-setup-link", tag = "users",
+/// For an account without a password it is the setup e-mail; for one with a password it is a
+/// reset, which tells the owner who asked, and the current password works until the link is
+/// used. The answer says only that the e-mail was queued: the link is never shown to anyone but
+/// the account's owner. Only the newest link works.
+#[utoipa::path(operation_id = "send_password_setup_email", post, path = "/api/v1/users/{id}/password-setup-email", tag = "users",
     security(("bearer" = [])),
     params(("id" = Uuid, Path)),
-    responses((status = 201, body = PasswordSetupLink)))]
-pub async fn password_setup_link(
+    responses(
+        (status = 202, description = "The e-mail is queued for the account's own address", body = PasswordSetupSent),
+        (status = 409, description = "The user is deactivated", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn send_password_setup(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<(StatusCode, Json<PasswordSetupLink>)> {
-    let user = load_for(&state, &auth, id, Action::UserPasswordSetupIssue).await?;
+) -> ApiResult<(StatusCode, Json<PasswordSetupSent>)> {
+    let user = load_for(&state, &auth, id, Action::UserPasswordSetupIssue, None).await?;
     if !user.active {
         return Err(ApiError::Conflict("The user is deactivated.".into()));
     }
-    let (token, hash) = new_opaque_token();
-    let ttl =
-        time::Duration::try_from(state.config.password_setup_ttl).unwrap_or(time::Duration::DAY);
-    let expires_at = OffsetDateTime::now_utc() + ttl;
+    let asked_by = caller_org_name(&state, &auth).await?;
     let mut tx = state.pool.begin().await?;
-    sessions::create_password_setup(&mut *tx, user.id, Some(auth.0.user_id), &hash, expires_at)
-        .await?;
+    let (kind, expires_at) =
+        crate::setup_mail::issue(&mut tx, &state, &user, Some(auth.0.user_id), &asked_by).await?;
     audit(
         &mut *tx,
         &auth,
         &meta,
-        "user.password_setup_link",
+        match kind {
+            crate::setup_mail::SetupKind::Setup => "user.password_setup_email",
+            crate::setup_mail::SetupKind::Reset => "user.password_reset_email",
+        },
         Some(("user", user.id.0)),
         "success",
     )
     .await?;
     tx.commit().await?;
-    let url = format!(
-        "{}/password-setup#token={token}",
-        state.config.public_url.trim_end_matches('/')
-    );
     Ok((
-        StatusCode::CREATED,
-        Json(PasswordSetupLink { url, expires_at }),
+        StatusCode::ACCEPTED,
+        Json(PasswordSetupSent {
+            sent_to: user.email,
+            kind: kind.as_str().into(),
+            expires_at,
+        }),
     ))
 }
