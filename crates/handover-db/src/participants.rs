@@ -142,6 +142,24 @@ pub async fn find_by_identifier(
     row.map(Participant::try_from).transpose()
 }
 
+/// The participant holding a DUF number or D-number, wherever registered: only to name the
+/// record a conflicting registration hit in the audit log, never to answer with.
+pub async fn holder_of(
+    db: impl PgExecutor<'_>,
+    duf_number: Option<&str>,
+    d_number: Option<&str>,
+) -> DbResult<Option<Uuid>> {
+    Ok(sqlx::query_scalar(
+        "SELECT id FROM participants
+          WHERE ($1::text IS NOT NULL AND duf_number = $1) OR ($2::text IS NOT NULL AND d_number = $2)
+          LIMIT 1",
+    )
+    .bind(duf_number)
+    .bind(d_number)
+    .fetch_optional(db)
+    .await?)
+}
+
 #[derive(Debug, Default, Clone)]
 pub struct ParticipantFilter {
     /// Reception centres whose participants may be listed.

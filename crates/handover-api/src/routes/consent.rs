@@ -1,15 +1,15 @@
 //! What the centre registers before a handover: the settlement decision, the participant's
 //! consent, and health and adaptation needs (shared only under explicit consent).
 
+use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
-use crate::routes::participants::{audit_read, authorize, created, log_write, today};
-use crate::routes::users::with_etag;
+use crate::routes::participants::{audit_read, authorize, disclosed_created, log_write, today};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use handover_db::handovers;
 use handover_domain::handover::{
     AdaptationNeeds, AdaptationNeedsInput, Consent, ConsentInput, Settlement, SettlementInput,
@@ -35,8 +35,8 @@ pub async fn get_settlement(
     let s = handovers::get_settlement(&state.pool, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    audit_read(&state, &auth, &meta, "settlement.read", id).await?;
-    Ok(with_etag(s.version, Json(s)))
+    let proof = audit_read(&state, &auth, &meta, "settlement.read", id).await?;
+    Ok(Disclosed::new(proof, Some(s.version), s).into_response())
 }
 
 /// Register the settlement decision (201) or change it (200, needs `If-Match`).
@@ -88,12 +88,14 @@ pub async fn put_settlement(
     } else {
         "update"
     };
-    log_write(&mut tx, &auth, &meta, id, "settlement", id, op, &fields).await?;
+    let proof = log_write(&mut tx, &auth, &meta, id, "settlement", id, op, &fields).await?;
     let s = handovers::get_settlement(&mut *tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(with_etag(s.version, (status, Json(s))))
+    Ok(Disclosed::new(proof, Some(s.version), s)
+        .with_status(status)
+        .into_response())
 }
 
 /// The participant's consent decisions, oldest first (withdrawn ones included).
@@ -133,10 +135,15 @@ pub async fn create_consent(
     let cid = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
     handovers::create_consent(&mut *tx, cid, id, &input, auth.0.user_id, &auth.0.name).await?;
-    log_write(&mut tx, &auth, &meta, id, "consent", cid, "create", &[]).await?;
+    let proof = log_write(&mut tx, &auth, &meta, id, "consent", cid, "create", &[]).await?;
     let c = handovers::get_consent(&mut *tx, cid).await?;
     tx.commit().await?;
-    Ok(created(format!("/api/v1/participants/{id}/consents"), 1, c))
+    Ok(disclosed_created(
+        proof,
+        format!("/api/v1/participants/{id}/consents"),
+        1,
+        c,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -219,8 +226,8 @@ pub async fn get_adaptation(
     let a = handovers::get_adaptation(&state.pool, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    audit_read(&state, &auth, &meta, "adaptation_needs.read", id).await?;
-    Ok(with_etag(a.version, Json(a)))
+    let proof = audit_read(&state, &auth, &meta, "adaptation_needs.read", id).await?;
+    Ok(Disclosed::new(proof, Some(a.version), a).into_response())
 }
 
 /// Record (201) or replace (200, needs `If-Match`) health and adaptation needs.
@@ -255,10 +262,12 @@ pub async fn put_adaptation(
     } else {
         "update"
     };
-    log_write(&mut tx, &auth, &meta, id, "adaptation_needs", id, op, &[]).await?;
+    let proof = log_write(&mut tx, &auth, &meta, id, "adaptation_needs", id, op, &[]).await?;
     let a = handovers::get_adaptation(&mut *tx, id)
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(with_etag(a.version, (status, Json(a))))
+    Ok(Disclosed::new(proof, Some(a.version), a)
+        .with_status(status)
+        .into_response())
 }

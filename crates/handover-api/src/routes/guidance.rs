@@ -2,9 +2,10 @@
 //! participant's reception centre, readable by that centre's staff. Drafts until finalised;
 //! final summaries are immutable and superseded by later ones.
 
+use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
-use crate::routes::participants::{audit_read, authorize, created, today};
+use crate::routes::participants::{audit_read, authorize, disclosed_created, today};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
@@ -152,18 +153,12 @@ pub async fn create(
     guidance::create_draft(&mut tx, &n, &input, &steps)
         .await
         .map_err(final_is_immutable)?;
-    crate::audit::audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "guidance.create",
-        Some(("participant", id)),
-        "success",
-    )
-    .await?;
+    let proof =
+        crate::audit::audit_participant(&mut *tx, &auth, &meta, "guidance.create", id).await?;
     let s = one(&mut tx, sid).await?;
     tx.commit().await?;
-    Ok(created(
+    Ok(disclosed_created(
+        proof,
         format!("/api/v1/guidance-summaries/{sid}"),
         s.version,
         s,
@@ -185,8 +180,8 @@ pub async fn get(
     let mut conn = state.pool.acquire().await?;
     let s = one(&mut conn, id).await?;
     drop(conn);
-    audit_read(&state, &auth, &meta, "guidance.read", participant).await?;
-    Ok(with_etag(s.version, Json(s)))
+    let proof = audit_read(&state, &auth, &meta, "guidance.read", participant).await?;
+    Ok(Disclosed::new(proof, Some(s.version), s).into_response())
 }
 
 /// Replace a draft's content. Requires `If-Match`; a final summary answers 409.

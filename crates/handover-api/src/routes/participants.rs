@@ -1,7 +1,7 @@
 //! Participants: created and edited by staff of their reception centre, readable by the career
 //! centre that serves it. Every read and write is audited; DUF and D-numbers travel only in bodies.
 
-use crate::audit::audit;
+use crate::audit::{Audited, Disclosed, audit_participant};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
 use crate::paging::Paging;
@@ -10,7 +10,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use handover_db::participants::{self, Change, Owner, ParticipantFilter, WriteLog};
 use handover_db::{DbError, orgs};
 use handover_domain::participant::{
@@ -96,7 +96,7 @@ pub(crate) async fn log_write(
     record_id: Uuid,
     operation: &str,
     fields: &[&str],
-) -> ApiResult<()> {
+) -> ApiResult<Audited> {
     participants::record_change(
         &mut *tx,
         &Change {
@@ -110,16 +110,14 @@ pub(crate) async fn log_write(
         },
     )
     .await?;
-    audit(
+    Ok(audit_participant(
         &mut *tx,
         auth,
         meta,
         &format!("{section}.{operation}"),
-        Some(("participant", participant)),
-        "success",
+        participant,
     )
-    .await?;
-    Ok(())
+    .await?)
 }
 
 pub(crate) async fn audit_read(
@@ -128,17 +126,8 @@ pub(crate) async fn audit_read(
     meta: &RequestMeta,
     what: &str,
     participant: Uuid,
-) -> ApiResult<()> {
-    audit(
-        &state.pool,
-        auth,
-        meta,
-        what,
-        Some(("participant", participant)),
-        "success",
-    )
-    .await?;
-    Ok(())
+) -> ApiResult<Audited> {
+    Ok(audit_participant(&state.pool, auth, meta, what, participant).await?)
 }
 
 pub(crate) fn created(location: String, version: i32, body: impl serde::Serialize) -> Response {
@@ -149,16 +138,55 @@ pub(crate) fn created(location: String, version: i32, body: impl serde::Serializ
     res
 }
 
-pub(crate) fn conflict_or(e: DbError) -> ApiError {
-    match e {
-        DbError::Conflict(c) if c.starts_with("participants_duf") => {
-            ApiError::Conflict("A participant with this DUF number is already registered.".into())
-        }
-        DbError::Conflict(c) if c.starts_with("participants_d_number") => {
-            ApiError::Conflict("A participant with this D-number is already registered.".into())
-        }
-        other => other.into(),
-    }
+/// 201 with participant data: needs the proof that the create's audit row is written.
+pub(crate) fn disclosed_created(
+    proof: Audited,
+    location: String,
+    version: i32,
+    body: impl serde::Serialize,
+) -> Response {
+    Disclosed::new(proof, Some(version), body)
+        .created(location)
+        .into_response()
+}
+
+/// A DUF number or D-number that is registered already, at this centre or another, answers
+/// alike: it cannot be registered here. The conflict is audited with the participant it hit
+/// and counted as a probe (`crate::probe`).
+async fn identifier_conflict(
+    state: &AppState,
+    auth: &Auth,
+    meta: &RequestMeta,
+    action: &str,
+    e: DbError,
+    input: &ParticipantInput,
+) -> ApiError {
+    let (duf, d_number, message) = match &e {
+        DbError::Conflict(c) if c.starts_with("participants_duf") => (
+            input.duf_number.as_deref(),
+            None,
+            "This DUF number cannot be registered here.",
+        ),
+        DbError::Conflict(c) if c.starts_with("participants_d_number") => (
+            None,
+            input.d_number.as_deref(),
+            "This D-number cannot be registered here.",
+        ),
+        _ => return e.into(),
+    };
+    let hit = participants::holder_of(&state.pool, duf, d_number)
+        .await
+        .ok()
+        .flatten();
+    crate::probe::conflict(
+        state,
+        auth,
+        meta,
+        action,
+        hit.map(|h| ("participant", h)),
+        message,
+    )
+    .await
 }
 
 /// The reception centres whose participants the caller may list.
@@ -285,15 +313,25 @@ pub async fn create(
     auth.require(Action::ParticipantWrite)?;
     auth.check(Action::ParticipantWrite, Relation::Own)?;
     input.validate(today()).map_err(ApiError::Validation)?;
+    crate::probe::check(&state, &auth).await?;
     let id = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
-    participants::create(&mut *tx, id, auth.0.org_id, &input, auth.0.user_id)
-        .await
-        .map_err(conflict_or)?;
-    log_write(&mut tx, &auth, &meta, id, "participant", id, "create", &[]).await?;
+    if let Err(e) = participants::create(&mut *tx, id, auth.0.org_id, &input, auth.0.user_id).await
+    {
+        drop(tx);
+        return Err(
+            identifier_conflict(&state, &auth, &meta, "participant.create", e, &input).await,
+        );
+    }
+    let proof = log_write(&mut tx, &auth, &meta, id, "participant", id, "create", &[]).await?;
     let p = participants::get(&mut *tx, id).await?;
     tx.commit().await?;
-    Ok(created(format!("/api/v1/participants/{id}"), p.version, p))
+    Ok(disclosed_created(
+        proof,
+        format!("/api/v1/participants/{id}"),
+        p.version,
+        p,
+    ))
 }
 
 /// Read a participant.
@@ -309,8 +347,8 @@ pub async fn get(
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantRead, id).await?;
     let p = participants::get(&state.pool, id).await?;
-    audit_read(&state, &auth, &meta, "participant.read", id).await?;
-    Ok(with_etag(p.version, Json(p)))
+    let proof = audit_read(&state, &auth, &meta, "participant.read", id).await?;
+    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
 
 /// Change a participant's core facts. Requires `If-Match`.
@@ -337,18 +375,27 @@ pub async fn update(
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     if changed.is_empty() {
-        // Nothing to change: no new version, no history line.
-        return Ok(with_etag(current.version, Json(current)));
+        // Nothing to change: no new version, no history line; but the answer carries the
+        // record, so it is a read and audited as one.
+        let proof = audit_read(&state, &auth, &meta, "participant.read", id).await?;
+        return Ok(Disclosed::new(proof, Some(current.version), current).into_response());
     }
     next.validate(today()).map_err(ApiError::Validation)?;
+    crate::probe::check(&state, &auth).await?;
     let mut tx = state.pool.begin().await?;
-    if !participants::update(&mut *tx, id, version, &next)
-        .await
-        .map_err(conflict_or)?
-    {
+    let updated = match participants::update(&mut *tx, id, version, &next).await {
+        Err(e) => {
+            drop(tx);
+            return Err(
+                identifier_conflict(&state, &auth, &meta, "participant.update", e, &next).await,
+            );
+        }
+        Ok(u) => u,
+    };
+    if !updated {
         return Err(ApiError::PreconditionFailed);
     }
-    log_write(
+    let proof = log_write(
         &mut tx,
         &auth,
         &meta,
@@ -361,7 +408,7 @@ pub async fn update(
     .await?;
     let p = participants::get(&mut *tx, id).await?;
     tx.commit().await?;
-    Ok(with_etag(p.version, Json(p)))
+    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -417,8 +464,8 @@ pub async fn lookup(
     )
     .await?
     .ok_or(ApiError::NotFound)?;
-    audit_read(&state, &auth, &meta, "participant.lookup", p.id).await?;
-    Ok(with_etag(p.version, Json(p)))
+    let proof = audit_read(&state, &auth, &meta, "participant.lookup", p.id).await?;
+    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
 
 /// The whole full-time-programme record: identity, competence mapping, Norwegian training,

@@ -1,12 +1,12 @@
 //! The parts of a participant's full-time-programme record: competence mapping, Norwegian
 //! training, programme elements and placements. Same access as the participant.
 
+use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
 use crate::routes::participants::{
-    audit_read, authorize, check_owner, created, log_write, today, write_log,
+    audit_read, authorize, check_owner, disclosed_created, log_write, today, write_log,
 };
-use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -51,8 +51,8 @@ pub async fn get_mapping(
     let m = participants::get_mapping(&state.pool, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    audit_read(&state, &auth, &meta, "competence_mapping.read", id).await?;
-    Ok(with_etag(m.version, Json(m)))
+    let proof = audit_read(&state, &auth, &meta, "competence_mapping.read", id).await?;
+    Ok(Disclosed::new(proof, Some(m.version), m).into_response())
 }
 
 /// Record the competence mapping (201), or replace it (200, needs `If-Match`).
@@ -92,7 +92,7 @@ pub async fn put_mapping(
         "update"
     };
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    log_write(
+    let proof = log_write(
         &mut tx,
         &auth,
         &meta,
@@ -107,7 +107,9 @@ pub async fn put_mapping(
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(with_etag(m.version, (status, Json(m))))
+    Ok(Disclosed::new(proof, Some(m.version), m)
+        .with_status(status)
+        .into_response())
 }
 
 /// Norwegian training: levels per skill, test results, course hours (404 until recorded).
@@ -125,8 +127,8 @@ pub async fn get_norwegian(
     let n = participants::get_norwegian(&state.pool, id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    audit_read(&state, &auth, &meta, "norwegian_training.read", id).await?;
-    Ok(with_etag(n.version, Json(n)))
+    let proof = audit_read(&state, &auth, &meta, "norwegian_training.read", id).await?;
+    Ok(Disclosed::new(proof, Some(n.version), n).into_response())
 }
 
 /// Record Norwegian training (201), or replace it (200, needs `If-Match`).
@@ -163,7 +165,7 @@ pub async fn put_norwegian(
         "update"
     };
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    log_write(
+    let proof = log_write(
         &mut tx,
         &auth,
         &meta,
@@ -178,7 +180,9 @@ pub async fn put_norwegian(
         .await?
         .ok_or(ApiError::NotFound)?;
     tx.commit().await?;
-    Ok(with_etag(n.version, (status, Json(n))))
+    Ok(Disclosed::new(proof, Some(n.version), n)
+        .with_status(status)
+        .into_response())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -228,7 +232,7 @@ pub async fn create_element(
     let eid = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
     participants::create_element(&mut *tx, id, eid, &input).await?;
-    log_write(
+    let proof = log_write(
         &mut tx,
         &auth,
         &meta,
@@ -241,7 +245,8 @@ pub async fn create_element(
     .await?;
     let e = participants::get_element(&mut *tx, id, eid).await?;
     tx.commit().await?;
-    Ok(created(
+    Ok(disclosed_created(
+        proof,
         format!("/api/v1/participants/{id}/programme-elements/{eid}"),
         e.version,
         e,
@@ -263,8 +268,8 @@ pub async fn get_element(
     let e = participants::get_element(&state.pool, id, eid)
         .await
         .map_err(not_found)?;
-    audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
-    Ok(with_etag(e.version, Json(e)))
+    let proof = audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
+    Ok(Disclosed::new(proof, Some(e.version), e).into_response())
 }
 
 /// Change a programme element. Requires `If-Match`.
@@ -294,7 +299,9 @@ pub async fn update_element(
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     if changed.is_empty() {
-        return Ok(with_etag(current.version, Json(current)));
+        // Nothing changes, but the answer carries the element: a read, audited as one.
+        let proof = audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
+        return Ok(Disclosed::new(proof, Some(current.version), current).into_response());
     }
     next.validate(today()).map_err(ApiError::Validation)?;
     let client = meta.client();
@@ -309,7 +316,8 @@ pub async fn update_element(
     let e = participants::update_element(&state.pool, &log, id, eid, version, &next)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
-    Ok(with_etag(e.version, Json(e)))
+    let proof = crate::audit::written(&log);
+    Ok(Disclosed::new(proof, Some(e.version), e).into_response())
 }
 
 /// Delete a programme element entered in error. Requires `If-Match`.
@@ -387,10 +395,11 @@ pub async fn create_placement(
     let pid = Uuid::now_v7();
     let mut tx = state.pool.begin().await?;
     participants::create_placement(&mut *tx, id, pid, &input).await?;
-    log_write(&mut tx, &auth, &meta, id, "placement", pid, "create", &[]).await?;
+    let proof = log_write(&mut tx, &auth, &meta, id, "placement", pid, "create", &[]).await?;
     let p = participants::get_placement(&mut *tx, id, pid).await?;
     tx.commit().await?;
-    Ok(created(
+    Ok(disclosed_created(
+        proof,
         format!("/api/v1/participants/{id}/placements/{pid}"),
         p.version,
         p,
@@ -412,8 +421,8 @@ pub async fn get_placement(
     let p = participants::get_placement(&state.pool, id, pid)
         .await
         .map_err(not_found)?;
-    audit_read(&state, &auth, &meta, "placement.read", id).await?;
-    Ok(with_etag(p.version, Json(p)))
+    let proof = audit_read(&state, &auth, &meta, "placement.read", id).await?;
+    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
 
 /// Change a placement. Requires `If-Match`.
@@ -443,7 +452,9 @@ pub async fn update_placement(
     let version = if_match.check(current.version)?;
     let (next, changed) = patch.apply(&current.data);
     if changed.is_empty() {
-        return Ok(with_etag(current.version, Json(current)));
+        // Nothing changes, but the answer carries the placement: a read, audited as one.
+        let proof = audit_read(&state, &auth, &meta, "placement.read", id).await?;
+        return Ok(Disclosed::new(proof, Some(current.version), current).into_response());
     }
     next.validate(today()).map_err(ApiError::Validation)?;
     let client = meta.client();
@@ -458,7 +469,8 @@ pub async fn update_placement(
     let p = participants::update_placement(&state.pool, &log, id, pid, version, &next)
         .await?
         .ok_or(ApiError::PreconditionFailed)?;
-    Ok(with_etag(p.version, Json(p)))
+    let proof = crate::audit::written(&log);
+    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
 
 /// Delete a placement entered in error. Requires `If-Match`.
