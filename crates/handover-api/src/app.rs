@@ -316,11 +316,13 @@ pub fn router(state: AppState) -> Router {
         .layer(
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
+                .layer(middleware::from_fn(client_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
                 .layer(
                     TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
-                        tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path())
+                        let client = req.headers().get(CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                        tracing::info_span!("request", request_id = %id, client_request_id = %client, method = %req.method(), path = %req.uri().path())
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
@@ -328,8 +330,87 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(|_| internal_error_response()))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
                 .layer(DefaultBodyLimit::max(max_body))
-                .layer(middleware::from_fn(security_headers)),
+                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn(move |req, next| read_body_first(max_body, req, next))),
         )
+}
+
+/// Reads the whole request body (up to the body limit) before any handler runs. A handler that
+/// refuses a request early (a 401 before its JSON extractor) would otherwise leave the body
+/// unread, and the server then closes the keep-alive connection without a word, so the
+/// client's next request on it fails. A body over the limit is answered 413 and the connection
+/// closed, since its rest is never read.
+async fn read_body_first(max: usize, req: Request, next: Next) -> Response {
+    use http_body_util::BodyExt;
+    let (parts, body) = req.into_parts();
+    let declared = parts
+        .headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let refused = |e: crate::error::ApiError| {
+        let mut res = e.into_response();
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        res
+    };
+    if declared.is_some_and(|n| n > max as u64) {
+        return refused(crate::error::ApiError::PayloadTooLarge);
+    }
+    match http_body_util::Limited::new(body, max).collect().await {
+        Ok(collected) => {
+            next.run(Request::from_parts(parts, Body::from(collected.to_bytes())))
+                .await
+        }
+        Err(e)
+            if e.downcast_ref::<http_body_util::LengthLimitError>()
+                .is_some() =>
+        {
+            refused(crate::error::ApiError::PayloadTooLarge)
+        }
+        Err(_) => refused(crate::error::ApiError::BadRequest(
+            "The request body could not be read.".into(),
+        )),
+    }
+}
+
+/// The header a client's own correlation id travels in, apart from the service's request id.
+pub const CLIENT_REQUEST_ID: &str = "x-client-request-id";
+
+/// Whether a client's correlation id is plain enough to log and echo: 1 to 64 characters of
+/// letters, digits and `._:-`, starting with a letter or digit.
+pub fn is_plain_request_id(s: &str) -> bool {
+    (1..=64).contains(&s.len())
+        && s.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-'))
+}
+
+/// The service's request id (`X-Request-Id`, in every log line and audit row) is always its
+/// own: a client's `X-Request-Id` could otherwise repeat another organisation's id in the audit
+/// log, or carry anything into the logs. A client's id in a plain, bounded format is kept apart
+/// as `X-Client-Request-Id`: logged beside ours and echoed back; any other is dropped.
+async fn client_request_id(mut req: Request, next: Next) -> Response {
+    let client = req
+        .headers_mut()
+        .remove("x-request-id")
+        .into_iter()
+        .chain(req.headers_mut().remove(CLIENT_REQUEST_ID))
+        .find_map(|v| {
+            v.to_str()
+                .ok()
+                .filter(|s| is_plain_request_id(s))
+                .map(str::to_owned)
+        })
+        .and_then(|s| HeaderValue::from_str(&s).ok());
+    if let Some(v) = &client {
+        req.headers_mut().insert(CLIENT_REQUEST_ID, v.clone());
+    }
+    let mut res = next.run(req).await;
+    if let Some(v) = client {
+        res.headers_mut().insert(CLIENT_REQUEST_ID, v);
+    }
+    res
 }
 
 fn internal_error_response() -> Response {

@@ -64,7 +64,13 @@ pub struct TokenKeys {
     validation: Validation,
     issuer: String,
     audience: String,
+    /// Longest lifetime (`exp` - `iat`) accepted: the configured access-token TTL. A token that
+    /// claims to live longer was not issued by this configuration.
+    max_lifetime: u64,
 }
+
+/// Until [`TokenKeys::with_max_lifetime`] says otherwise: the longest TTL the settings allow.
+const DEFAULT_MAX_LIFETIME_SECS: u64 = 3600;
 
 fn now_secs() -> u64 {
     SystemTime::now()
@@ -116,7 +122,14 @@ impl TokenKeys {
             validation,
             issuer: issuer.to_owned(),
             audience: audience.to_owned(),
+            max_lifetime: DEFAULT_MAX_LIFETIME_SECS,
         })
+    }
+
+    /// Refuse tokens whose `exp` - `iat` exceeds `ttl` (the access-token TTL in force).
+    pub fn with_max_lifetime(mut self, ttl: Duration) -> Self {
+        self.max_lifetime = ttl.as_secs();
+        self
     }
 
     pub fn issue(&self, user: UserId, session: Uuid, ttl: Duration) -> Result<String, ApiError> {
@@ -136,10 +149,15 @@ impl TokenKeys {
         encode(&header, &claims, &self.signing).map_err(ApiError::internal)
     }
 
-    /// Verifies signature, algorithm, `typ`, `kid`, `exp`, `nbf`, `iat`, `iss` and `aud`.
+    /// Verifies signature, algorithm, `typ`, `kid`, `exp`, `nbf`, `iat`, `iss` and `aud`; refuses
+    /// a `crit` header (RFC 7515 4.1.11: we understand no extension, so none may be critical)
+    /// and a lifetime longer than the configured TTL.
     pub fn verify(&self, token: &str) -> Option<Claims> {
         let header = decode_header(token).ok()?;
-        if header.alg != ALGORITHM || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP) {
+        if header.alg != ALGORITHM
+            || header.typ.as_deref() != Some(ACCESS_TOKEN_TYP)
+            || header.crit.is_some()
+        {
             return None;
         }
         let vk = self.verifying.get(header.kid.as_deref()?)?;
@@ -149,8 +167,13 @@ impl TokenKeys {
         let claims = decode::<Claims>(token, &vk.key, &self.validation)
             .ok()?
             .claims;
-        // Issued in the future (beyond the clock leeway): not one of ours.
-        (claims.iat <= now_secs() + self.validation.leeway).then_some(claims)
+        // Issued in the future (beyond the clock leeway), or living longer than we issue: not
+        // one of ours.
+        let lifetime_ok = claims
+            .exp
+            .checked_sub(claims.iat)
+            .is_some_and(|l| l <= self.max_lifetime);
+        (claims.iat <= now_secs() + self.validation.leeway && lifetime_ok).then_some(claims)
     }
 }
 
@@ -222,6 +245,57 @@ mod tests {
                 }))
                 .is_none()
         );
+    }
+
+    fn sign(header: Header, claims: &Claims) -> String {
+        encode(&header, claims, &EncodingKey::from_secret(&[7; 32])).unwrap_or_default()
+    }
+
+    fn claims(lifetime: u64) -> Claims {
+        let now = now_secs();
+        Claims {
+            iss: "iss".into(),
+            aud: "aud".into(),
+            sub: Uuid::new_v4(),
+            sid: Uuid::new_v4(),
+            iat: now,
+            exp: now + lifetime,
+            jti: Uuid::new_v4(),
+        }
+    }
+
+    fn header() -> Header {
+        let mut h = Header::new(ALGORITHM);
+        h.typ = Some(ACCESS_TOKEN_TYP.into());
+        h.kid = Some("k2".into());
+        h
+    }
+
+    #[test]
+    fn tokens_living_longer_than_the_ttl_are_refused() {
+        let k = keys(vec![]).with_max_lifetime(Duration::from_secs(900));
+        assert!(k.verify(&sign(header(), &claims(900))).is_some());
+        assert!(k.verify(&sign(header(), &claims(901))).is_none());
+        assert!(
+            k.verify(&sign(header(), &claims(10 * 365 * 86400)))
+                .is_none()
+        );
+        // exp before iat
+        let mut c = claims(60);
+        c.exp = c.iat - 1;
+        assert!(k.verify(&sign(header(), &c)).is_none());
+    }
+
+    #[test]
+    fn a_crit_header_is_refused() {
+        let k = keys(vec![]);
+        assert!(k.verify(&sign(header(), &claims(60))).is_some());
+        let mut h = header();
+        h.crit = Some(vec!["exp".into()]);
+        assert!(k.verify(&sign(h, &claims(60))).is_none());
+        let mut h = header();
+        h.crit = Some(vec![]);
+        assert!(k.verify(&sign(h, &claims(60))).is_none());
     }
 
     #[test]

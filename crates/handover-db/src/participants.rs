@@ -90,7 +90,7 @@ impl TryFrom<Row> for Participant {
                 programme_start: r.programme_start,
                 programme_end: r.programme_end,
                 status: parse(&r.status)?,
-                notes: r.notes,
+                notes: Some(r.notes),
             },
             version: r.version,
             created_at: r.created_at,
@@ -224,7 +224,7 @@ pub async fn create(
     .bind(p.programme_start)
     .bind(p.programme_end)
     .bind(p.status.as_str())
-    .bind(&p.notes)
+    .bind(p.notes.as_deref().unwrap_or_default())
     .bind(created_by.0)
     .execute(db)
     .await?;
@@ -258,7 +258,7 @@ pub async fn update(
     .bind(p.programme_start)
     .bind(p.programme_end)
     .bind(p.status.as_str())
-    .bind(&p.notes)
+    .bind(p.notes.as_deref().unwrap_or_default())
     .execute(db)
     .await?;
     Ok(r.rows_affected() == 1)

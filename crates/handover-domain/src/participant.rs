@@ -390,9 +390,12 @@ pub struct ParticipantInput {
     pub programme_end: Option<Date>,
     #[serde(default = "default_status")]
     pub status: ParticipantStatus,
-    #[serde(default)]
+    /// The centre's internal notes. They never leave the centre: an answer to anyone but the
+    /// centre's own staff (a career counsellor, say) leaves the field out, and no handover file
+    /// carries it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 4000)]
-    pub notes: String,
+    pub notes: Option<String>,
 }
 
 fn default_status() -> ParticipantStatus {
@@ -433,7 +436,7 @@ pub struct ParticipantPatch {
 impl ParticipantPatch {
     /// Applies the patch to a copy of the current values; returns the names of changed fields.
     pub fn apply(&self, cur: &ParticipantInput) -> (ParticipantInput, Vec<&'static str>) {
-        apply_patch!(
+        let (next, changed) = apply_patch!(
             self,
             cur,
             [
@@ -447,10 +450,18 @@ impl ParticipantPatch {
                 arrival_date,
                 programme_start,
                 programme_end,
-                status,
-                notes
+                status
             ]
-        )
+        );
+        // Stored notes are always present (possibly empty); the patch's text replaces them.
+        let (mut next, mut changed) = (next, changed);
+        if let Some(v) = &self.notes
+            && next.notes.as_deref().unwrap_or_default() != v
+        {
+            next.notes = Some(v.clone());
+            changed.push("notes");
+        }
+        (next, changed)
     }
 }
 
@@ -525,7 +536,9 @@ impl ParticipantInput {
                 "must not be before the arrival date",
             );
         }
-        v.free_text("notes", &self.notes, MAX_NOTES_CHARS);
+        if let Some(notes) = &self.notes {
+            v.free_text("notes", notes, MAX_NOTES_CHARS);
+        }
         v.finish()
     }
 }
@@ -542,6 +555,16 @@ pub struct Participant {
     pub created_at: time::OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub updated_at: time::OffsetDateTime,
+}
+
+impl Participant {
+    /// The participant as `viewer_org` may see them: the centre's notes only for the centre.
+    pub fn as_seen_by(mut self, viewer_org: crate::OrgId) -> Self {
+        if self.reception_centre_id != viewer_org {
+            self.data.notes = None;
+        }
+        self
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]

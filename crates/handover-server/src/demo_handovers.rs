@@ -32,7 +32,7 @@ impl Client {
         .await?;
         let token = state
             .keys
-            .issue(user, session, std::time::Duration::from_secs(3600))
+            .issue(user, session, state.config.access_token_ttl)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Client {
             app: handover_api::router(state.clone()),

@@ -129,11 +129,11 @@ pub async fn load(
                 .then(|| start + Duration::days(90 + i as i64))
                 .filter(|d| *d <= today),
             status,
-            notes: if i % 4 == 1 {
+            notes: Some(if i % 4 == 1 {
                 "Ønsker å jobbe med barn. Har to barn i barnehagealder.".into()
             } else {
                 String::new()
-            },
+            }),
         };
         let mut tx = pool.begin().await?;
         participants::create(&mut *tx, id, centre, &input, staff).await?;

@@ -377,6 +377,7 @@ impl Settings {
             .map(|s| parse_key(s, true))
             .collect::<anyhow::Result<Vec<_>>>()?;
         TokenKeys::new(active, retired, &self.token_issuer, &self.token_audience)
+            .map(|k| k.with_max_lifetime(Duration::from_secs(self.access_token_ttl_secs)))
             .map_err(anyhow::Error::msg)
     }
 }

@@ -289,7 +289,11 @@ pub async fn list(
     let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
     crate::audit::audit_list(&state.pool, &auth, &meta, "participant.list", &ids).await?;
     Ok(Json(ParticipantList {
-        items: page.items,
+        items: page
+            .items
+            .into_iter()
+            .map(|p| p.as_seen_by(auth.0.org_id))
+            .collect(),
         total: page.total,
         limit,
         offset,
@@ -346,7 +350,9 @@ pub async fn get(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
     authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    let p = participants::get(&state.pool, id).await?;
+    let p = participants::get(&state.pool, id)
+        .await?
+        .as_seen_by(auth.0.org_id);
     let proof = audit_read(&state, &auth, &meta, "participant.read", id).await?;
     Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
@@ -463,7 +469,8 @@ pub async fn lookup(
         &centres,
     )
     .await?
-    .ok_or(ApiError::NotFound)?;
+    .ok_or(ApiError::NotFound)?
+    .as_seen_by(auth.0.org_id);
     let proof = audit_read(&state, &auth, &meta, "participant.lookup", p.id).await?;
     Ok(Disclosed::new(proof, Some(p.version), p).into_response())
 }
@@ -482,8 +489,9 @@ pub async fn record(
 ) -> ApiResult<Json<ProgrammeRecord>> {
     authorize(&state, &auth, Action::ParticipantRead, id).await?;
     let mut conn = state.pool.acquire().await?;
-    let r = participants::record(&mut conn, id).await?;
+    let mut r = participants::record(&mut conn, id).await?;
     drop(conn);
+    r.participant = r.participant.as_seen_by(auth.0.org_id);
     audit_read(&state, &auth, &meta, "participant.record_read", id).await?;
     Ok(Json(r))
 }
