@@ -59,6 +59,13 @@ async fn ensure_org(
 
 pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogin>> {
     let (pool, hasher) = (&state.pool, &state.hasher);
+    // The demo makes its handovers and conversations through the API, which queues their
+    // notifications and invitations; they go to made-up addresses and must never reach a
+    // configured SMTP relay (see `discard_demo_mail`).
+    let (last_mail, started): (i64, time::OffsetDateTime) =
+        sqlx::query_as("SELECT coalesce(max(id), 0), now() FROM outbox")
+            .fetch_one(pool)
+            .await?;
     let operator = ensure_operator_org(pool).await?;
     let krs = ensure_org(
         pool,
@@ -263,5 +270,34 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         &[(0, "held"), (3, "proposed")],
     )
     .await?;
+    discard_demo_mail(pool, last_mail, started).await?;
     Ok(logins)
+}
+
+/// Drops the e-mails the demo's own API calls queued and marks the demo's confirmed
+/// conversations as reminded, so that loading the demo sends nothing anywhere. E-mails of what
+/// people then do in the demo are sent as usual.
+async fn discard_demo_mail(
+    pool: &handover_db::PgPool,
+    last_mail: i64,
+    started: time::OffsetDateTime,
+) -> anyhow::Result<()> {
+    let mut tx = pool.begin().await?;
+    let dropped = sqlx::query("DELETE FROM outbox WHERE id > $1 AND status = 'pending'")
+        .bind(last_mail)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query(
+        "UPDATE conversations SET reminded_for = confirmed_start
+         WHERE created_at >= $1 AND confirmed_start IS NOT NULL AND reminded_for IS NULL",
+    )
+    .bind(started)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    if dropped > 0 {
+        tracing::info!(dropped, "demo data: its own notifications were not sent");
+    }
+    Ok(())
 }
