@@ -645,8 +645,54 @@ struct Expect<'a> {
     minutes: i64,
     /// Address → CN.
     attendees: &'a BTreeMap<String, String>,
-    organizer: &'a (String, String),
+    organizer: &'a Organizer,
     reference: &'a str,
+}
+
+/// The ORGANIZER an invitation must name, and what it says about replies.
+#[derive(Debug, Clone)]
+struct Organizer {
+    cn: String,
+    email: String,
+    /// The `SENT-BY` address, without `mailto:`.
+    sent_by: Option<String>,
+    /// Whether attendees are asked for a reply (`RSVP=TRUE`).
+    rsvp: bool,
+    /// What the contact line of the message must contain.
+    contact: String,
+    /// The service's address, for the public URL check.
+    public_url: String,
+}
+
+/// The staff member who proposed, sending through the service's address; replies reach them.
+async fn proposer(app: &TestApp, email: &str) -> Organizer {
+    Organizer {
+        cn: user_name(app, email).await,
+        email: email.to_lowercase(),
+        sent_by: Some(app.settings.mail_from_parts().1),
+        rsvp: true,
+        contact: email.to_lowercase(),
+        public_url: app.settings.public_url(),
+    }
+}
+
+/// The service itself (the proposer unknown): no reply asked; the contact is the organisation
+/// that proposed.
+async fn service_organizer(app: &TestApp, proposing_user: &str) -> Organizer {
+    let (cn, email) = app.settings.mail_from_parts();
+    let org: String = sqlx::query_scalar("SELECT name FROM organisations WHERE id = $1")
+        .bind(app.org_of(proposing_user).await)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    Organizer {
+        cn,
+        email,
+        sent_by: None,
+        rsvp: false,
+        contact: org,
+        public_url: app.settings.public_url(),
+    }
 }
 
 /// Checks an invitation field by field.
@@ -696,12 +742,21 @@ fn check_invite(inv: &Invite, e: &Expect<'_>) {
     let org = ev.one("ORGANIZER");
     assert!(
         org.value
-            .eq_ignore_ascii_case(&format!("mailto:{}", e.organizer.1)),
-        "{org:?}"
+            .eq_ignore_ascii_case(&format!("mailto:{}", e.organizer.email)),
+        "{who}: {org:?}"
     );
     assert_eq!(
         org.params.get("CN").map(String::as_str),
-        Some(e.organizer.0.as_str())
+        Some(e.organizer.cn.as_str()),
+        "{who}: {org:?}"
+    );
+    assert_eq!(
+        org.params.get("SENT-BY").map(|s| s.to_lowercase()),
+        e.organizer
+            .sent_by
+            .as_ref()
+            .map(|a| format!("mailto:{a}").to_lowercase()),
+        "{who}: {org:?}"
     );
     let attendees: BTreeMap<String, String> = ev
         .all("ATTENDEE")
@@ -718,7 +773,12 @@ fn check_invite(inv: &Invite, e: &Expect<'_>) {
                     Some("NEEDS-ACTION"),
                     "{a:?}"
                 );
-                assert_eq!(a.params.get("RSVP").map(String::as_str), Some("TRUE"));
+                let rsvp = if e.organizer.rsvp { "TRUE" } else { "FALSE" };
+                assert_eq!(
+                    a.params.get("RSVP").map(String::as_str),
+                    Some(rsvp),
+                    "{who}: {a:?}"
+                );
             }
             (addr, a.params.get("CN").cloned().unwrap_or_default())
         })
@@ -745,6 +805,32 @@ fn check_invite(inv: &Invite, e: &Expect<'_>) {
         !all.contains(GIVEN) && !all.contains(FAMILY),
         "{who}: the participant's name in the message"
     );
+    // Everyone gets the organiser's contact; the time and the place are in the calendar part and
+    // in the text of an invitation.
+    let text = inv.mail.text();
+    let description = ev.val("DESCRIPTION");
+    for (what, s) in [("text", text.as_str()), ("DESCRIPTION", description)] {
+        assert!(
+            s.contains(&e.organizer.contact),
+            "{who}: no contact {} in the {what}: {s}",
+            e.organizer.contact
+        );
+    }
+    if e.method == "REQUEST" {
+        assert!(text.contains(&when(e.start)), "{who}: {text}");
+        assert!(text.contains(VIDEO), "{who}: no place in the text: {text}");
+    }
+    // External attendees have no account: never a link into the service for them. Users of
+    // the service get the link in the calendar part.
+    let link = "/api/v1/conversations/";
+    if [PARTICIPANT_MAIL, INTERPRETER_MAIL].contains(&who.as_str()) {
+        assert!(
+            !all.contains(link) && !all.contains(&e.organizer.public_url),
+            "{who}: a link into the service for an external attendee: {all}"
+        );
+    } else {
+        assert!(description.contains(link), "{who}: {description}");
+    }
 }
 
 /// Internal attendees: address → CN (their name).
@@ -778,7 +864,8 @@ async fn done_when_proposed_accepted_invited_moved_cancelled_and_then_held() {
     let agder_id = app.user_id(who::AGDER_COUNSELLOR).await;
     let muni_org = app.org_of(who::KOMMUNE_KRS_STAFF).await;
     let centre_org = app.org_of(who::KRS_STAFF).await;
-    let organizer = app.settings.mail_from_parts();
+    // The municipality's staff member proposes: the organiser of every invitation.
+    let organizer = proposer(&app, who::KOMMUNE_KRS_STAFF).await;
 
     // The municipality proposes three slots.
     let slots = [
@@ -1533,10 +1620,16 @@ async fn one_reminder_per_attendee_and_a_new_one_after_a_move() {
     expected.insert(INTERPRETER_MAIL.into(), 1);
     let got = wait_reminders(&app, &h.reference, expected.len()).await;
     assert_eq!(per_recipient(got.iter().map(|m| m.to.as_str())), expected);
+    let muni_mail = who::KOMMUNE_KRS_STAFF.to_lowercase();
     for m in &got {
         assert!(m.calendar().is_none());
         assert!(m.text().contains(&when(start)), "{}", m.text());
         assert!(!m.everything().contains(FAMILY));
+        // The place and the organiser's contact for everyone; the link only for staff.
+        assert!(m.text().contains(VIDEO), "{}", m.text());
+        assert!(m.text().contains(&muni_mail), "{}", m.text());
+        let link = m.text().contains("/api/v1/conversations/");
+        assert_eq!(link, m.to != INTERPRETER_MAIL, "{}: {}", m.to, m.text());
     }
     assert_eq!(remind_concurrently(&state, 3).await, 0);
     let reminded: Option<OffsetDateTime> =
@@ -2188,6 +2281,7 @@ async fn calendar_file_is_published_for_a_confirmed_conversation_only() {
         &proposal(&[(start, 60)], &[staff_id], externals()),
     )
     .await;
+    let organizer = proposer(&app, who::KRS_STAFF).await;
     let path = format!("/api/v1/conversations/{cid}/calendar.ics");
     let r = app.get(&path, &centre).await;
     r.assert_problem(409);
@@ -2196,11 +2290,18 @@ async fn calendar_file_is_published_for_a_confirmed_conversation_only() {
     for token in [&centre, &muni, &agder] {
         let r = app.get(&path, token).await;
         assert_eq!(r.status, 200, "{}", r.text);
-        assert!(
-            r.header("content-type")
-                .is_some_and(|c| c.starts_with("text/calendar")),
-            "{:?}",
-            r.headers
+        // The Content-Type names the method (RFC 5546 and RFC 6047 want them to agree).
+        let ct = r.header("content-type").unwrap_or_default().to_owned();
+        assert!(ct.starts_with("text/calendar"), "{:?}", r.headers);
+        assert_eq!(
+            header_param(&ct, "method").as_deref(),
+            Some("PUBLISH"),
+            "{ct}"
+        );
+        assert_eq!(
+            header_param(&ct, "charset").as_deref(),
+            Some("utf-8"),
+            "{ct}"
         );
         assert!(
             r.header("content-disposition")
@@ -2218,6 +2319,25 @@ async fn calendar_file_is_published_for_a_confirmed_conversation_only() {
         assert_eq!(ev.val("STATUS"), "CONFIRMED");
         assert_eq!(ev.val("URL"), VIDEO);
         assert!(!r.text.contains(GIVEN) && !r.text.contains(FAMILY));
+        // PUBLISH carries no ATTENDEE (RFC 5546 3.2.1; libical refuses one) and must have an
+        // ORGANIZER: the staff member who proposed, sent by the service.
+        assert!(ev.all("ATTENDEE").is_empty(), "{}", r.text);
+        assert!(!r.text.contains("ATTENDEE"), "{}", r.text);
+        let org = ev.one("ORGANIZER");
+        assert_eq!(
+            org.value.to_lowercase(),
+            format!("mailto:{}", organizer.email),
+            "{org:?}"
+        );
+        assert_eq!(org.params.get("CN"), Some(&organizer.cn), "{org:?}");
+        assert_eq!(
+            org.params.get("SENT-BY").map(|s| s.to_lowercase()),
+            organizer
+                .sent_by
+                .as_ref()
+                .map(|a| format!("mailto:{a}").to_lowercase()),
+            "{org:?}"
+        );
     }
     // The file of a cancelled one says so, with the next sequence.
     let r = act(&app, &muni, &cid, "cancel", &json!({"reason": "Avlyst."})).await;
@@ -2226,9 +2346,148 @@ async fn calendar_file_is_published_for_a_confirmed_conversation_only() {
     assert_eq!(r.status, 200, "{}", r.text);
     let cal = parse_ics(&r.text);
     assert_eq!(cal.val("METHOD"), "CANCEL");
+    let ct = r.header("content-type").unwrap_or_default().to_owned();
+    assert_eq!(
+        header_param(&ct, "method").as_deref(),
+        Some("CANCEL"),
+        "{ct}"
+    );
+    // CANCEL names whom it cancels for (RFC 5546 3.2.5).
+    let cancelled: BTreeSet<String> = cal
+        .event()
+        .all("ATTENDEE")
+        .iter()
+        .map(|a| a.value.to_lowercase())
+        .collect();
+    assert_eq!(
+        cancelled,
+        [who::KRS_STAFF, PARTICIPANT_MAIL, INTERPRETER_MAIL]
+            .iter()
+            .map(|a| format!("mailto:{}", a.to_lowercase()))
+            .collect(),
+        "{}",
+        r.text
+    );
     assert_eq!(cal.event().val("UID"), uid);
     assert_eq!(cal.event().val("SEQUENCE"), "1");
     assert_eq!(cal.event().val("STATUS"), "CANCELLED");
+}
+
+/// Checks the invitations of one SEQUENCE: one per attendee, each a REQUEST from `organizer`.
+fn check_requests(
+    invs: &[Invite],
+    sequence: i32,
+    start: OffsetDateTime,
+    attendees: &BTreeMap<String, String>,
+    organizer: &Organizer,
+    uid: &str,
+    reference: &str,
+) {
+    let these: Vec<&Invite> = invs
+        .iter()
+        .filter(|i| i.seq() == sequence.to_string())
+        .collect();
+    assert_eq!(
+        per_recipient(these.iter().map(|i| i.mail.to.as_str())),
+        once_each(attendees),
+        "SEQUENCE {sequence}"
+    );
+    for inv in these {
+        check_invite(
+            inv,
+            &Expect {
+                method: "REQUEST",
+                uid,
+                sequence,
+                start,
+                minutes: 60,
+                attendees,
+                organizer,
+                reference,
+            },
+        );
+    }
+}
+
+/// Replies to invitations reach the staff member who proposed (ORGANIZER, SENT-BY the service);
+/// when that person is unknown (deactivated, or never stored), the service is the organiser and
+/// no reply is asked, since nobody reads its address.
+#[tokio::test]
+async fn the_proposer_organises_and_the_service_only_when_the_proposer_is_unknown() {
+    let app = spawn_app().await;
+    let centre = app.token(who::KRS_STAFF).await;
+    let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
+    let h = accepted_handover(&app, &centre, &muni).await;
+    let staff_id = app.user_id(who::KRS_STAFF).await;
+    let muni_id = app.user_id(who::KOMMUNE_KRS_STAFF).await;
+    let start = at(12, 10, 0);
+    let (cid, _) = propose_ok(
+        &app,
+        &muni,
+        &h.id,
+        &proposal(&[(start, 60)], &[staff_id], externals()),
+    )
+    .await;
+    accept_ok(&app, &centre, &cid, 0).await;
+    let attendees = with_externals(internal(&app, &[who::KRS_STAFF]).await);
+    let uid = format!("conversation-{cid}@handover");
+    let by_proposer = proposer(&app, who::KOMMUNE_KRS_STAFF).await;
+    let by_service = service_organizer(&app, who::KOMMUNE_KRS_STAFF).await;
+    let invs = wait_invites(&app, &uid, attendees.len()).await;
+    assert_eq!(invs.len(), attendees.len());
+    check_requests(
+        &invs,
+        0,
+        start,
+        &attendees,
+        &by_proposer,
+        &uid,
+        &h.reference,
+    );
+
+    let set_active = |active: bool| {
+        sqlx::query("UPDATE users SET active = $2 WHERE id = $1")
+            .bind(muni_id)
+            .bind(active)
+            .execute(&app.pool)
+    };
+    let move_to = |days: i64| {
+        let centre = centre.clone();
+        let cid = cid.clone();
+        let app = &app;
+        async move {
+            let t = at(days, 10, 0);
+            let r = act(
+                app,
+                &centre,
+                &cid,
+                "reschedule",
+                &json!({"start": rfc(t), "duration_minutes": 60}),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{}", r.text);
+            t
+        }
+    };
+
+    // The proposer deactivated: the update comes from the service, asking no reply.
+    set_active(false).await.unwrap();
+    let t1 = move_to(13).await;
+    // Active again: the proposer organises again.
+    set_active(true).await.unwrap();
+    let t2 = move_to(14).await;
+    // Not stored (a conversation proposed before the service stored the proposer).
+    sqlx::query("UPDATE conversations SET proposed_by_user = NULL WHERE id = $1")
+        .bind(Uuid::parse_str(&cid).unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let t3 = move_to(15).await;
+    let invs = wait_invites(&app, &uid, 4 * attendees.len()).await;
+    assert_eq!(invs.len(), 4 * attendees.len());
+    check_requests(&invs, 1, t1, &attendees, &by_service, &uid, &h.reference);
+    check_requests(&invs, 2, t2, &attendees, &by_proposer, &uid, &h.reference);
+    check_requests(&invs, 3, t3, &attendees, &by_service, &uid, &h.reference);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2243,7 +2502,7 @@ async fn cancelling_the_handover_cancels_its_confirmed_conversation() {
     let h = accepted_handover(&app, &centre, &muni).await;
     let staff_id = app.user_id(who::KRS_STAFF).await;
     let muni_id = app.user_id(who::KOMMUNE_KRS_STAFF).await;
-    let organizer = app.settings.mail_from_parts();
+    let organizer = proposer(&app, who::KOMMUNE_KRS_STAFF).await;
     let start = at(12, 12, 0);
     let (cid, _) = propose_ok(
         &app,

@@ -35,8 +35,9 @@ pub struct ApiConfig {
     pub max_concurrent_hashes: usize,
     pub max_body_bytes: usize,
     pub request_timeout: Duration,
-    /// ORGANIZER of calendar invitations: the service's own address, so every update and
-    /// cancellation comes from the same organiser.
+    /// The service's own address (`HANDOVER_MAIL_FROM`): the `SENT-BY` of calendar invitations,
+    /// whose ORGANIZER is the staff member who proposed the conversation, and the ORGANIZER
+    /// itself when that person is unknown.
     pub organizer_name: String,
     pub organizer_email: String,
 }

@@ -14,16 +14,30 @@ use time::OffsetDateTime;
 use time::macros::format_description;
 use uuid::Uuid;
 
+/// One addressee of an invitation or reminder.
+#[derive(Debug, Clone)]
+pub struct Recipient {
+    pub attendee: Attendee,
+    /// A user of the service (an internal attendee). External attendees have no account: what
+    /// they get carries the time, the place and the organiser's contact, never a link into the
+    /// service.
+    pub internal: bool,
+}
+
 /// Who gets the invitation: internal attendees and every external attendee with an address.
-/// The participant appears as "Deltaker": a name in a calendar travels far.
-pub async fn recipients(db: &mut PgConnection, c: &Conversation) -> ApiResult<Vec<Attendee>> {
-    let mut out: Vec<Attendee> = conversations::attendee_emails(&mut *db, c.id)
+/// The participant appears as "Deltaker": a name in a calendar travels far. An external address
+/// that is also an internal attendee's is that attendee's.
+pub async fn recipients(db: &mut PgConnection, c: &Conversation) -> ApiResult<Vec<Recipient>> {
+    let mut out: Vec<Recipient> = conversations::attendee_emails(&mut *db, c.id)
         .await?
         .into_iter()
-        .map(|(name, email)| Attendee {
-            name,
-            email,
-            role: "REQ-PARTICIPANT",
+        .map(|(name, email)| Recipient {
+            attendee: Attendee {
+                name,
+                email,
+                role: "REQ-PARTICIPANT",
+            },
+            internal: true,
         })
         .collect();
     for e in &c.external_attendees {
@@ -35,16 +49,61 @@ pub async fn recipients(db: &mut PgConnection, c: &Conversation) -> ApiResult<Ve
                 }
                 ExternalKind::Other => e.name.clone(),
             };
-            out.push(Attendee {
-                name,
-                email: email.to_lowercase(),
-                role: "REQ-PARTICIPANT",
+            out.push(Recipient {
+                attendee: Attendee {
+                    name,
+                    email: email.to_lowercase(),
+                    role: "REQ-PARTICIPANT",
+                },
+                internal: false,
             });
         }
     }
-    out.sort_by(|a, b| a.email.cmp(&b.email));
-    out.dedup_by(|a, b| a.email == b.email);
+    // A stable sort keeps an internal attendee before an external one with the same address.
+    out.sort_by(|a, b| a.attendee.email.cmp(&b.attendee.email));
+    out.dedup_by(|a, b| a.attendee.email == b.attendee.email);
     Ok(out)
+}
+
+/// The ORGANIZER of a conversation's invitations and the contact they give.
+#[derive(Debug, Clone)]
+pub struct Organiser {
+    pub name: String,
+    pub email: String,
+    /// The service's address when it sends on the organiser's behalf.
+    pub sent_by: Option<String>,
+    /// Whether a reply reaches a person, so attendees are asked for one.
+    pub rsvp: bool,
+    /// Who to contact, as a line of text: name, address and organisation of the proposer, or the
+    /// proposing organisation when the proposer is unknown.
+    pub contact: String,
+}
+
+/// The staff member who proposed the conversation, sending through the service's address
+/// (`SENT-BY`), so a reply reaches them; when unknown (proposed before the service stored it,
+/// or the user is deactivated), the service's own address with no reply asked.
+pub async fn organiser(
+    db: &mut PgConnection,
+    state: &AppState,
+    c: &Conversation,
+) -> ApiResult<Organiser> {
+    let o = conversations::organizer(&mut *db, c.id).await?;
+    Ok(match o.proposer {
+        Some((name, email, org)) => Organiser {
+            contact: format!("{name}, {email} ({org})"),
+            sent_by: Some(state.config.organizer_email.clone()),
+            rsvp: true,
+            name,
+            email,
+        },
+        None => Organiser {
+            name: state.config.organizer_name.clone(),
+            email: state.config.organizer_email.clone(),
+            sent_by: None,
+            rsvp: false,
+            contact: o.organisation,
+        },
+    })
 }
 
 /// Oslo time with its offset, so the repeated autumn hour is never ambiguous.
@@ -55,21 +114,37 @@ pub fn when(t: OffsetDateTime) -> String {
     to_oslo(t).format(&f).unwrap_or_default()
 }
 
-pub fn event(
-    state: &AppState,
-    c: &Conversation,
-    method: Method,
-    attendees: Vec<Attendee>,
-) -> Option<CalendarEvent> {
-    let slot = c.confirmed_slot.as_ref()?;
-    let location = match c.mode {
+/// Where the conversation is: the video link, the phone number or the address, by mode.
+fn location(c: &Conversation) -> Option<String> {
+    match c.mode {
         ConversationMode::Video => c.video_link.clone(),
         ConversationMode::Phone => c
             .phone_number
             .as_ref()
             .map(|p| format!("Telefon / phone: {p}")),
         ConversationMode::InPerson => c.address.clone(),
-    };
+    }
+}
+
+/// The calendar event; its description has a link into the service only for `internal`
+/// recipients (users of the service).
+pub fn event(
+    state: &AppState,
+    c: &Conversation,
+    method: Method,
+    attendees: Vec<Attendee>,
+    organiser: &Organiser,
+    internal: bool,
+) -> Option<CalendarEvent> {
+    let slot = c.confirmed_slot.as_ref()?;
+    let mut description = format!(
+        "Overføringssamtale mellom integreringsmottaket og bosettingskommunen, sak {}.\nTransfer conversation, handover {}.\nKontakt / contact: {}",
+        c.handover_reference, c.handover_reference, organiser.contact
+    );
+    if internal {
+        description.push('\n');
+        description.push_str(&link(state, c.id));
+    }
     Some(CalendarEvent {
         uid: calendar_uid(c.id),
         sequence: c.calendar_sequence,
@@ -78,16 +153,13 @@ pub fn event(
         end: slot.start_utc + time::Duration::minutes(i64::from(slot.duration_minutes)),
         stamp: OffsetDateTime::now_utc(),
         summary: format!("Overføringssamtale {}", c.handover_reference),
-        description: format!(
-            "Overføringssamtale mellom integreringsmottaket og bosettingskommunen, sak {}.\nTransfer conversation, handover {}.\n{}",
-            c.handover_reference,
-            c.handover_reference,
-            link(state, c.id)
-        ),
-        location,
+        description,
+        location: location(c),
         url: c.video_link.clone(),
-        organizer_name: state.config.organizer_name.clone(),
-        organizer_email: state.config.organizer_email.clone(),
+        organizer_name: organiser.name.clone(),
+        organizer_email: organiser.email.clone(),
+        sent_by: organiser.sent_by.clone(),
+        rsvp: organiser.rsvp,
         attendees,
     })
 }
@@ -99,6 +171,21 @@ fn link(state: &AppState, id: Uuid) -> String {
     )
 }
 
+/// The lines after the first of a message: the place, the contact, and for a user of the
+/// service the link to the conversation.
+fn details(state: &AppState, c: &Conversation, organiser: &Organiser, internal: bool) -> String {
+    let mut s = String::new();
+    if let Some(l) = location(c) {
+        s.push_str(&format!("Sted / place: {l}\n"));
+    }
+    s.push_str(&format!("Kontakt / contact: {}\n", organiser.contact));
+    if internal {
+        s.push_str(&link(state, c.id));
+        s.push('\n');
+    }
+    s
+}
+
 /// Queues the invitation (REQUEST) or cancellation (CANCEL) to every recipient.
 pub async fn send(
     db: &mut PgConnection,
@@ -108,43 +195,52 @@ pub async fn send(
     method: Method,
 ) -> ApiResult<()> {
     let to = recipients(&mut *db, c).await?;
-    let Some(ev) = event(state, c, method, to.clone()) else {
+    let organiser = organiser(&mut *db, state, c).await?;
+    let attendees: Vec<Attendee> = to.iter().map(|r| r.attendee.clone()).collect();
+    let Some(ev) = event(state, c, method, attendees, &organiser, true) else {
         return Ok(());
     };
-    let body_ics = ics(&ev);
     let start = when(ev.start);
-    let (subject, text) = match method {
-        Method::Cancel => (
-            format!(
-                "Avlyst: overføringssamtale {} / Cancelled",
-                c.handover_reference
-            ),
-            format!(
-                "Overføringssamtalen {start} er avlyst.\n\n-- \nIn English: the transfer conversation on {start} (Oslo time) is cancelled.\n"
-            ),
+    let ics_internal = ics(&ev);
+    let ics_external = event(state, c, method, ev.attendees.clone(), &organiser, false)
+        .map(|mut e| {
+            e.stamp = ev.stamp;
+            ics(&e)
+        })
+        .unwrap_or_else(|| ics_internal.clone());
+    let subject = match method {
+        Method::Cancel => format!(
+            "Avlyst: overføringssamtale {} / Cancelled",
+            c.handover_reference
         ),
-        _ if c.calendar_sequence > 0 => (
-            format!(
-                "Endret: overføringssamtale {} / Updated",
-                c.handover_reference
-            ),
-            format!(
-                "Overføringssamtalen er flyttet til {start}.\n{}\n\n-- \nIn English: the transfer conversation has moved to {start} (Oslo time).\n",
-                link(state, c.id)
-            ),
+        _ if c.calendar_sequence > 0 => format!(
+            "Endret: overføringssamtale {} / Updated",
+            c.handover_reference
         ),
-        _ => (
-            format!(
-                "Invitasjon: overføringssamtale {} / Invitation",
-                c.handover_reference
-            ),
-            format!(
-                "Du er invitert til overføringssamtale {start}.\n{}\n\n-- \nIn English: you are invited to a transfer conversation on {start} (Oslo time).\n",
-                link(state, c.id)
-            ),
+        _ => format!(
+            "Invitasjon: overføringssamtale {} / Invitation",
+            c.handover_reference
         ),
     };
-    for a in &to {
+    for r in &to {
+        let details = details(state, c, &organiser, r.internal);
+        let text = match method {
+            Method::Cancel => format!(
+                "Overføringssamtalen {start} er avlyst.\nKontakt / contact: {}\n\n-- \nIn English: the transfer conversation on {start} (Oslo time) is cancelled.\n",
+                organiser.contact
+            ),
+            _ if c.calendar_sequence > 0 => format!(
+                "Overføringssamtalen er flyttet til {start}.\n{details}\n-- \nIn English: the transfer conversation has moved to {start} (Oslo time).\n"
+            ),
+            _ => format!(
+                "Du er invitert til overføringssamtale {start}.\n{details}\n-- \nIn English: you are invited to a transfer conversation on {start} (Oslo time).\n"
+            ),
+        };
+        let body_ics = if r.internal {
+            &ics_internal
+        } else {
+            &ics_external
+        };
         outbox::enqueue(
             &mut *db,
             &NewMail {
@@ -153,11 +249,11 @@ pub async fn send(
                     c.id,
                     c.calendar_sequence,
                     method.as_str(),
-                    a.email
+                    r.attendee.email
                 ),
-                to: &a.email,
+                to: &r.attendee.email,
                 subject: subject.clone(),
-                body_text: text.clone(),
+                body_text: text,
                 ics: Some(body_ics.clone()),
                 ics_method: Some(method.as_str()),
                 participant_id: Some(participant),
@@ -181,16 +277,17 @@ pub async fn remind(
         return Ok(());
     };
     let start = when(slot.start_utc);
-    for a in recipients(&mut *db, c).await? {
+    let organiser = organiser(&mut *db, state, c).await?;
+    for r in recipients(&mut *db, c).await? {
+        let details = details(state, c, &organiser, r.internal);
         outbox::enqueue(
             &mut *db,
             &NewMail {
-                dedupe_key: format!("conversation:{}:reminder:{}:{}", c.id, slot.start_utc.unix_timestamp(), a.email),
-                to: &a.email,
+                dedupe_key: format!("conversation:{}:reminder:{}:{}", c.id, slot.start_utc.unix_timestamp(), r.attendee.email),
+                to: &r.attendee.email,
                 subject: format!("Påminnelse: overføringssamtale {} / Reminder", c.handover_reference),
                 body_text: format!(
-                    "Påminnelse om overføringssamtale {start}.\n{}\n\n-- \nIn English: reminder of the transfer conversation on {start} (Oslo time).\n",
-                    link(state, c.id)
+                    "Påminnelse om overføringssamtale {start}.\n{details}\n-- \nIn English: reminder of the transfer conversation on {start} (Oslo time).\n"
                 ),
                 participant_id: Some(participant),
                 handover_id: Some(c.handover_id),

@@ -29,11 +29,12 @@ pub async fn create(
     id: Uuid,
     handover: Uuid,
     by_org: OrgId,
+    by_user: UserId,
     p: &ProposalInput,
 ) -> DbResult<()> {
     sqlx::query(
-        "INSERT INTO conversations (id, handover_id, state, proposed_by_org, mode, video_link, phone_number, address, external_attendees)
-         VALUES ($1, $2, 'proposed', $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO conversations (id, handover_id, state, proposed_by_org, proposed_by_user, mode, video_link, phone_number, address, external_attendees)
+         VALUES ($1, $2, 'proposed', $3, $9, $4, $5, $6, $7, $8)",
     )
     .bind(id)
     .bind(handover)
@@ -43,6 +44,7 @@ pub async fn create(
     .bind(&p.phone_number)
     .bind(&p.address)
     .bind(Json(&p.external_attendees))
+    .bind(by_user.0)
     .execute(&mut *db)
     .await?;
     replace_slots(db, id, &p.slots).await?;
@@ -501,6 +503,41 @@ pub async fn attendee_emails(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<
     .bind(id)
     .fetch_all(db)
     .await?)
+}
+
+/// Who organises a conversation's calendar event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Organizer {
+    /// The staff member who proposed the conversation, while known and active: (name, e-mail,
+    /// their organisation's name).
+    pub proposer: Option<(String, String, String)>,
+    /// The organisation that proposed the current slots.
+    pub organisation: String,
+}
+
+pub async fn organizer(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Organizer> {
+    let (name, email, org, proposing_org): (
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        String,
+    ) = sqlx::query_as(
+        "SELECT u.name, u.email, uo.name, po.name FROM conversations c
+         JOIN organisations po ON po.id = c.proposed_by_org
+         LEFT JOIN users u ON u.id = c.proposed_by_user AND u.active
+         LEFT JOIN organisations uo ON uo.id = u.organisation_id
+         WHERE c.id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    Ok(Organizer {
+        proposer: match (name, email, org) {
+            (Some(n), Some(e), Some(o)) => Some((n, e, o)),
+            _ => None,
+        },
+        organisation: proposing_org,
+    })
 }
 
 /// Claims the confirmed conversations starting within `before` whose reminder is not sent for

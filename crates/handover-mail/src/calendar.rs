@@ -1,6 +1,7 @@
 //! iCalendar (RFC 5545) objects for transfer conversations, with iTIP methods (RFC 5546):
 //! a stable UID per conversation, SEQUENCE raised on every change, REQUEST for invitations and
-//! updates, CANCEL for cancellations, times in Europe/Oslo with a VTIMEZONE.
+//! updates, CANCEL for cancellations, PUBLISH (without attendees) for a downloaded file, times
+//! in Europe/Oslo with a VTIMEZONE.
 
 use handover_domain::oslo::{offset_at, to_oslo};
 use time::OffsetDateTime;
@@ -46,6 +47,11 @@ pub struct CalendarEvent {
     pub url: Option<String>,
     pub organizer_name: String,
     pub organizer_email: String,
+    /// `SENT-BY` of the ORGANIZER: the address that sends on the organiser's behalf.
+    pub sent_by: Option<String>,
+    /// Whether attendees are asked to reply (`RSVP=TRUE`): only when a reply reaches a person.
+    pub rsvp: bool,
+    /// Listed for REQUEST and CANCEL; never for PUBLISH (RFC 5546 3.2.1 has no ATTENDEE).
     pub attendees: Vec<Attendee>,
 }
 
@@ -147,16 +153,26 @@ pub fn ics(e: &CalendarEvent) -> String {
     if let Some(u) = &e.url {
         s.push_str(&fold(&format!("URL:{u}")));
     }
+    let sent_by = e
+        .sent_by
+        .as_ref()
+        .map(|a| format!(";SENT-BY={}", param(&format!("mailto:{a}"))))
+        .unwrap_or_default();
     s.push_str(&fold(&format!(
-        "ORGANIZER;CN={}:mailto:{}",
+        "ORGANIZER;CN={}{sent_by}:mailto:{}",
         param(&e.organizer_name),
         e.organizer_email
     )));
-    for a in &e.attendees {
-        let partstat = if e.method == Method::Cancel {
-            ""
-        } else {
-            ";PARTSTAT=NEEDS-ACTION;RSVP=TRUE"
+    let attendees: &[Attendee] = if e.method == Method::Publish {
+        &[]
+    } else {
+        &e.attendees
+    };
+    for a in attendees {
+        let partstat = match (e.method, e.rsvp) {
+            (Method::Cancel, _) => "",
+            (_, true) => ";PARTSTAT=NEEDS-ACTION;RSVP=TRUE",
+            (_, false) => ";PARTSTAT=NEEDS-ACTION;RSVP=FALSE",
         };
         s.push_str(&fold(&format!(
             "ATTENDEE;CN={};ROLE={}{partstat}:mailto:{}",
@@ -194,6 +210,8 @@ mod tests {
             url: None,
             organizer_name: "Overføringstjenesten".into(),
             organizer_email: "ikke-svar@overforing.example".into(),
+            sent_by: None,
+            rsvp: true,
             attendees: vec![Attendee {
                 name: "Kari \"K\" Nordmann".into(),
                 email: "kari@x.no".into(),
@@ -218,6 +236,36 @@ mod tests {
         assert!(r.contains("STATUS:CONFIRMED"));
         let c = ics(&event(Method::Cancel));
         assert!(c.contains("METHOD:CANCEL\r\n") && c.contains("STATUS:CANCELLED"));
+    }
+
+    #[test]
+    fn organizer_sent_by_and_rsvp() {
+        let mut e = event(Method::Request);
+        e.organizer_name = "Siri Kommuneansatt".into();
+        e.organizer_email = "siri@kommune.example".into();
+        e.sent_by = Some("ikke-svar@overforing.example".into());
+        let r = ics(&e).replace("\r\n ", "");
+        assert!(
+            r.contains("ORGANIZER;CN=\"Siri Kommuneansatt\";SENT-BY=\"mailto:ikke-svar@overforing.example\":mailto:siri@kommune.example\r\n"),
+            "{r}"
+        );
+        assert!(r.contains(";RSVP=TRUE:mailto:kari@x.no"), "{r}");
+        e.rsvp = false;
+        e.sent_by = None;
+        let r = ics(&e).replace("\r\n ", "");
+        assert!(
+            r.contains(";PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:kari@x.no"),
+            "{r}"
+        );
+        assert!(!r.contains("SENT-BY"), "{r}");
+    }
+
+    #[test]
+    fn publish_has_an_organizer_and_no_attendee() {
+        let r = ics(&event(Method::Publish)).replace("\r\n ", "");
+        assert!(r.contains("METHOD:PUBLISH\r\n"), "{r}");
+        assert!(r.contains("\r\nORGANIZER;"), "{r}");
+        assert!(!r.contains("ATTENDEE"), "{r}");
     }
 
     #[test]

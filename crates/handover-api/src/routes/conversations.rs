@@ -163,7 +163,7 @@ pub async fn propose(
         drop(tx);
         return replayed(&state.pool, &auth, &meta, "conversation.propose", target, r).await;
     }
-    conversations::create(&mut tx, id, hid, auth.0.org_id, &p)
+    conversations::create(&mut tx, id, hid, auth.0.org_id, auth.0.user_id, &p)
         .await
         .map_err(|e| match e {
             DbError::Conflict(c) if c == "conversations_one_live" => ApiError::Conflict(
@@ -615,20 +615,34 @@ pub async fn calendar(
         "success",
     )
     .await?;
-    let mut conn = state.pool.acquire().await?;
-    let to = invitations::recipients(&mut conn, &c).await?;
-    drop(conn);
     let method = if c.state == ConversationState::Cancelled {
         Method::Cancel
     } else {
         Method::Publish
     };
-    let ev = invitations::event(&state, &c, method, to)
+    let mut conn = state.pool.acquire().await?;
+    let organiser = invitations::organiser(&mut conn, &state, &c).await?;
+    // PUBLISH has no ATTENDEE (RFC 5546 3.2.1); CANCEL names the attendees it cancels for.
+    let to = if method == Method::Cancel {
+        invitations::recipients(&mut conn, &c)
+            .await?
+            .into_iter()
+            .map(|r| r.attendee)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    drop(conn);
+    let ev = invitations::event(&state, &c, method, to, &organiser, true)
         .ok_or_else(|| ApiError::Conflict("The conversation has no agreed time yet.".into()))?;
     let mut res = ics(&ev).into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("text/calendar; charset=utf-8"),
+        HeaderValue::from_static(if method == Method::Cancel {
+            "text/calendar; charset=utf-8; method=CANCEL"
+        } else {
+            "text/calendar; charset=utf-8; method=PUBLISH"
+        }),
     );
     if let Ok(v) = HeaderValue::from_str(&format!(
         "attachment; filename=\"overforingssamtale-{}.ics\"",
