@@ -160,6 +160,11 @@ async fn docs_are_served_offline() {
         .request(Method::GET, "/password-setup", None, None, &[])
         .await;
     assert_eq!(r.status, 200);
+    assert!(r.text.contains("/assets/password-setup.js"));
+    let r = app
+        .request(Method::GET, "/assets/password-setup.js", None, None, &[])
+        .await;
+    assert_eq!(r.status, 200);
     assert!(r.text.contains("/api/v1/auth/password-setup"));
 }
 

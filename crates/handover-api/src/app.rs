@@ -304,6 +304,7 @@ pub fn router(state: AppState) -> Router {
     finish(&mut doc);
     let doc = Arc::new(doc);
     let max_body = state.config.max_body_bytes;
+    let hsts = state.config.public_url.starts_with("https://");
     let timeout = state.config.request_timeout;
     let request_id = HeaderName::from_static("x-request-id");
 
@@ -312,6 +313,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api-docs/openapi.json", axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .merge(SwaggerUi::new("/docs").url("/api-docs/swagger.json", doc.as_ref().clone()))
         .route("/password-setup", axum::routing::get(password_setup_page))
+        .route("/assets/password-setup.js", axum::routing::get(password_setup_script))
+        .route("/assets/password-setup.css", axum::routing::get(password_setup_style))
         .fallback(not_found)
         .layer(
             ServiceBuilder::new()
@@ -330,7 +333,7 @@ pub fn router(state: AppState) -> Router {
                 .layer(CatchPanicLayer::custom(|_| internal_error_response()))
                 .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, timeout))
                 .layer(DefaultBodyLimit::max(max_body))
-                .layer(middleware::from_fn(security_headers))
+                .layer(middleware::from_fn(move |req, next| security_headers(hsts, req, next)))
                 .layer(middleware::from_fn(move |req, next| read_body_first(max_body, req, next))),
         )
 }
@@ -422,8 +425,23 @@ async fn not_found() -> Response {
     crate::error::ApiError::NotFound.into_response()
 }
 
-async fn security_headers(req: Request, next: Next) -> Response {
-    let is_docs = req.uri().path().starts_with("/docs") || req.uri().path() == "/password-setup";
+/// The content-security-policy of the API docs (Swagger UI): its own scripts and styles only,
+/// inline style attributes (which Swagger UI sets), images from itself or data: URLs.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// The password-setup page: its own script and style file, posting to the API.
+const SETUP_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// Everything else is JSON (or a calendar file): nothing may load or run.
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+
+async fn security_headers(hsts: bool, req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let (csp, cacheable) = if path == "/docs" || path.starts_with("/docs/") {
+        (DOCS_CSP, true)
+    } else if path == "/password-setup" || path.starts_with("/assets/") {
+        (SETUP_PAGE_CSP, true)
+    } else {
+        (API_CSP, false)
+    };
     let mut res = next.run(req).await;
     let h = res.headers_mut();
     h.insert(
@@ -432,11 +450,16 @@ async fn security_headers(req: Request, next: Next) -> Response {
     );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    if !is_docs {
+    h.insert("content-security-policy", HeaderValue::from_static(csp));
+    if !cacheable {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Only where users reach the service over https: a development instance on plain http must
+    // not teach a browser to insist on https for localhost.
+    if hsts {
         h.insert(
-            "content-security-policy",
-            HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"),
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=63072000"),
         );
     }
     res
@@ -508,12 +531,24 @@ async fn problem_middleware(req: Request, next: Next) -> Response {
 }
 
 /// A minimal page for password-setup links: reads the token from the URL fragment (never sent
-/// to the server) and posts it with the new password. No external assets.
+/// to the server) and posts it with the new password. Its script and style are files of their
+/// own, so the page's CSP allows no inline code.
 async fn password_setup_page() -> Response {
-    let mut res = Html(include_str!("password_setup.html")).into_response();
-    res.headers_mut().insert(
-        "content-security-policy",
-        HeaderValue::from_static("default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; form-action 'none'; frame-ancestors 'none'"),
-    );
-    res
+    Html(include_str!("password_setup.html")).into_response()
+}
+
+async fn password_setup_script() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
+        include_str!("password_setup.js"),
+    )
+        .into_response()
+}
+
+async fn password_setup_style() -> Response {
+    (
+        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
+        include_str!("password_setup.css"),
+    )
+        .into_response()
 }

@@ -198,12 +198,50 @@ impl Settings {
             .merge(Env::raw().only(&["DATABASE_URL", "LISTEN_ADDR"]));
         let s: Settings = fig.extract().context("invalid configuration")?;
         s.validate()?;
+        let unknown = unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
+        if !unknown.is_empty() {
+            let list = unknown.join(", ");
+            if s.mode == Mode::Production {
+                bail!(
+                    "unknown configuration variables: {list} (misspelt? every setting is listed in docs/operations.md)"
+                );
+            }
+            // Tracing is not set up yet: it is configured from these very settings.
+            eprintln!(
+                "warning: unknown configuration variables are ignored: {list} (misspelt? production mode refuses them)"
+            );
+        }
         Ok(s)
+    }
+
+    /// The names of every `HANDOVER_*` variable the service reads.
+    pub fn known_variables() -> Vec<String> {
+        let fields = match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(m)) => m.keys().cloned().collect::<Vec<_>>(),
+            _ => Vec::new(),
+        };
+        fields
+            .iter()
+            .map(|f| format!("HANDOVER_{}", f.to_uppercase()))
+            // Read by the command line, not by the settings.
+            .chain(std::iter::once("HANDOVER_CONFIG".to_owned()))
+            .collect()
     }
 
     fn validate(&self) -> anyhow::Result<()> {
         if self.mode == Mode::Production && self.jwt_key.is_none() {
             bail!("HANDOVER_JWT_KEY is required in production mode");
+        }
+        match &self.public_url {
+            None if self.mode == Mode::Production => bail!(
+                "HANDOVER_PUBLIC_URL is required in production mode: the links in e-mails and \
+                 calendar invitations are built from it (e.g. https://overforing.example.no)"
+            ),
+            Some(u) if !is_public_url(u) => bail!(
+                "HANDOVER_PUBLIC_URL must be an http:// or https:// URL without a query or \
+                 fragment, not {u:?}"
+            ),
+            _ => {}
         }
         if self.access_token_ttl_secs < 60 || self.access_token_ttl_secs > 3600 {
             bail!("HANDOVER_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
@@ -300,10 +338,19 @@ impl Settings {
             .collect()
     }
 
+    /// Where users reach the service. In development without `HANDOVER_PUBLIC_URL`, the listen
+    /// address, with a wildcard address (`0.0.0.0`, `[::]`) named as loopback: a link to
+    /// `http://0.0.0.0:8080` opens nothing.
     pub fn public_url(&self) -> String {
-        self.public_url
-            .clone()
-            .unwrap_or_else(|| format!("http://{}", self.listen_addr))
+        if let Some(u) = &self.public_url {
+            return u.trim_end_matches('/').to_owned();
+        }
+        let addr = match self.listen_addr.parse::<std::net::SocketAddr>() {
+            Ok(a) if a.ip().is_unspecified() && a.is_ipv4() => format!("127.0.0.1:{}", a.port()),
+            Ok(a) if a.ip().is_unspecified() => format!("[::1]:{}", a.port()),
+            _ => self.listen_addr.clone(),
+        };
+        format!("http://{addr}")
     }
 
     pub fn pool_settings(&self) -> handover_db::PoolSettings {
@@ -380,6 +427,29 @@ impl Settings {
             .map(|k| k.with_max_lifetime(Duration::from_secs(self.access_token_ttl_secs)))
             .map_err(anyhow::Error::msg)
     }
+}
+
+/// The `HANDOVER_*` variables among `names` that no setting reads.
+pub fn unknown_variables(names: impl Iterator<Item = String>) -> Vec<String> {
+    let known = Settings::known_variables();
+    let mut unknown: Vec<String> = names
+        .filter(|n| n.starts_with("HANDOVER_") && !known.contains(n))
+        .collect();
+    unknown.sort();
+    unknown
+}
+
+fn is_public_url(u: &str) -> bool {
+    let rest = u
+        .strip_prefix("https://")
+        .or_else(|| u.strip_prefix("http://"));
+    rest.is_some_and(|r| {
+        let host = r.split('/').next().unwrap_or_default();
+        !host.is_empty()
+            && !r.contains(['?', '#', ' '])
+            && !host.starts_with("0.0.0.0")
+            && !host.starts_with("[::]")
+    })
 }
 
 fn parse_key(spec: &str, retired: bool) -> anyhow::Result<KeySpec> {
@@ -475,8 +545,47 @@ mod tests {
             smtp_host: Some("smtp.example.no".into()),
             ..s
         };
+        assert!(s.validate().is_err(), "production needs the public URL too");
+        let s = Settings {
+            public_url: Some("https://overforing.example.no".into()),
+            ..s
+        };
         assert!(s.validate().is_ok());
         assert!(s.token_keys().is_ok());
+    }
+
+    #[test]
+    fn public_urls() {
+        for bad in ["overforing.example.no", "ftp://x.no", "http://0.0.0.0:8080", "https://x.no/?a=1", "https://"] {
+            let s = Settings {
+                public_url: Some(bad.into()),
+                ..Settings::default()
+            };
+            assert!(s.validate().is_err(), "{bad}");
+        }
+        let s = Settings {
+            listen_addr: "0.0.0.0:8080".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.public_url(), "http://127.0.0.1:8080");
+        let s = Settings {
+            listen_addr: "[::]:9000".into(),
+            ..Settings::default()
+        };
+        assert_eq!(s.public_url(), "http://[::1]:9000");
+        let s = Settings {
+            public_url: Some("https://x.no/overforing/".into()),
+            ..Settings::default()
+        };
+        assert_eq!(s.public_url(), "https://x.no/overforing");
+    }
+
+    #[test]
+    fn misspelt_variables_are_found() {
+        let names = ["HANDOVER_SMTP_HOTS", "HANDOVER_SMTP_HOST", "HANDOVER_CONFIG", "PATH", "HANDOVER_MODE"]
+            .map(String::from);
+        assert_eq!(unknown_variables(names.into_iter()), vec!["HANDOVER_SMTP_HOTS"]);
+        assert!(Settings::known_variables().contains(&"HANDOVER_PUBLIC_URL".to_owned()));
     }
 
     #[test]
