@@ -13,7 +13,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates
 COPY --from=build /usr/local/bin/handover /usr/local/bin/handover
 USER handover
 WORKDIR /var/lib/handover
+# Production unless told otherwise: it then needs HANDOVER_JWT_KEY, HANDOVER_SMTP_HOST and
+# HANDOVER_PUBLIC_URL, and refuses unknown HANDOVER_* variables (docs/operations.md).
 ENV LISTEN_ADDR=0.0.0.0:8080 \
+    HANDOVER_MODE=production \
     HANDOVER_DATA_DIR=/var/lib/handover \
     HANDOVER_LOG_FORMAT=json
 EXPOSE 8080

@@ -455,3 +455,79 @@ pub fn decode_words(s: &str) -> String {
     }
     out
 }
+
+/// (subject, body) of a single-part message, decoded.
+pub fn decoded(m: &smtp::Received) -> (String, String) {
+    use base64::Engine as _;
+    let subject = decode_words(&m.header("subject").unwrap_or_default());
+    let body = m
+        .data
+        .split_once("\r\n\r\n")
+        .map(|b| b.1)
+        .unwrap_or_default();
+    let cte = m
+        .header("content-transfer-encoding")
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let body = match cte.as_str() {
+        "base64" => {
+            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
+            String::from_utf8(
+                base64::engine::general_purpose::STANDARD
+                    .decode(compact)
+                    .unwrap(),
+            )
+            .unwrap()
+        }
+        "quoted-printable" => String::from_utf8(qp_decode(body)).unwrap(),
+        _ => body.to_owned(),
+    };
+    (subject, body)
+}
+
+impl TestApp {
+    /// The password-setup tokens e-mailed to `email` so far, oldest first.
+    pub fn mailed_setup_tokens(&self, email: &str) -> Vec<String> {
+        self.smtp
+            .messages()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+            .filter_map(|m| {
+                let (_, body) = decoded(m);
+                let rest = body.split_once("#token=")?.1;
+                Some(
+                    rest.chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect(),
+                )
+            })
+            .collect()
+    }
+
+    /// Waits until the `n`-th setup e-mail to `email` arrived and returns its token.
+    pub async fn wait_setup_token(&self, email: &str, n: usize) -> String {
+        let start = std::time::Instant::now();
+        loop {
+            let tokens = self.mailed_setup_tokens(email);
+            if tokens.len() >= n {
+                return tokens[n - 1].clone();
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(15),
+                "setup e-mail {n} to {email} did not arrive ({} so far)",
+                tokens.len()
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The decoded (subject, body) of every message to `email` so far.
+    pub fn mail_to(&self, email: &str) -> Vec<(String, String)> {
+        self.smtp
+            .messages()
+            .iter()
+            .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
+            .map(decoded)
+            .collect()
+    }
+}

@@ -329,7 +329,7 @@ fn table() -> Vec<Op> {
         ),
         op(
             "POST",
-            "/api/v1/users/{id}/password-setup-link",
+            "/api/v1/users/{id}/password-setup-email",
             f(A::UserPasswordSetupIssue),
             K::SetupUser,
             false,
@@ -977,6 +977,9 @@ struct Target {
     recipient: Option<Uuid>,
     /// The organisation (organisations and users).
     org: Option<Uuid>,
+    /// A user target that is (or, for a create, will be) an administrator account: the
+    /// operator reaches those of other organisations, never their staff.
+    admin_account: bool,
 }
 
 /// Everything the cells need.
@@ -1012,9 +1015,18 @@ fn relation(kind: Kind, t: &Target, c: &Caller) -> Option<Relation> {
     let recipient = t.recipient == Some(c.org);
     Some(match kind {
         K::NoTarget | K::Offering => return None,
-        K::Org | K::User | K::SetupUser | K::BodyOrg => {
+        K::Org => {
             if t.org == Some(c.org) {
                 Relation::Own
+            } else {
+                Relation::Unrelated
+            }
+        }
+        K::User | K::SetupUser | K::BodyOrg => {
+            if t.org == Some(c.org) {
+                Relation::Own
+            } else if t.admin_account {
+                Relation::AdminAccount
             } else {
                 Relation::Unrelated
             }
@@ -1079,6 +1091,7 @@ fn rel_name(rel: Option<Relation>) -> &'static str {
         Some(Relation::Own) => "own",
         Some(Relation::Serving) | Some(Relation::Recipient) => "shared",
         Some(Relation::Unrelated) => "foreign",
+        Some(Relation::AdminAccount) => "foreign admin",
     }
 }
 
@@ -1408,6 +1421,7 @@ async fn fixture(app: &TestApp) -> Fx {
         targets.entry(K::BodyOrg).or_default().push(Target {
             label: label("body organisation_id"),
             org: Some(*org),
+            admin_account: true,
             ..Default::default()
         });
         let member = callers
@@ -1446,6 +1460,7 @@ async fn fixture(app: &TestApp) -> Fx {
             label: label("deactivated user"),
             params: vec![("id", id.parse().unwrap())],
             org: Some(*org),
+            admin_account: true,
             ..Default::default()
         });
     }
@@ -2067,7 +2082,7 @@ async fn probes(app: &TestApp, fx: &Fx) -> Vec<Probe> {
         "setup link for another organisation's user",
         who::KRS_ADMIN,
         "POST",
-        format!("/api/v1/users/{stj_staff_user}/password-setup-link"),
+        format!("/api/v1/users/{stj_staff_user}/password-setup-email"),
         None,
         None,
         None,

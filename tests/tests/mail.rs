@@ -9,13 +9,11 @@
 //! what (and never personal data), delivery after an SMTP outage exactly once, several workers
 //! on one outbox, and dead-lettering.
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use handover_db::outbox::{self, NewMail};
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
-use handover_tests::{ago, ahead, id_of, new_duf, qp_decode};
-use handover_tests::{decode_words, etag};
+use handover_tests::{ago, ahead, id_of, new_duf};
+use handover_tests::{decoded, etag};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -161,29 +159,6 @@ async fn act(app: &TestApp, token: &str, hid: &str, what: &str, body: Option<Val
     .await;
     assert_eq!(r.status, 200, "{what}: {}", r.text);
     r
-}
-
-/// (subject, body) of a single-part message, decoded.
-fn decoded(m: &Received) -> (String, String) {
-    let subject = decode_words(&m.header("subject").unwrap_or_default());
-    let body = m
-        .data
-        .split_once("\r\n\r\n")
-        .map(|b| b.1)
-        .unwrap_or_default();
-    let cte = m
-        .header("content-transfer-encoding")
-        .unwrap_or_default()
-        .to_ascii_lowercase();
-    let body = match cte.as_str() {
-        "base64" => {
-            let compact: String = body.chars().filter(|c| !c.is_whitespace()).collect();
-            String::from_utf8(STANDARD.decode(compact).unwrap()).unwrap()
-        }
-        "quoted-printable" => String::from_utf8(qp_decode(body)).unwrap(),
-        _ => body.to_owned(),
-    };
-    (subject, body)
 }
 
 /// The messages whose decoded subject contains `needle`.

@@ -198,7 +198,8 @@ impl Settings {
             .merge(Env::raw().only(&["DATABASE_URL", "LISTEN_ADDR"]));
         let s: Settings = fig.extract().context("invalid configuration")?;
         s.validate()?;
-        let unknown = unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
+        let unknown =
+            unknown_variables(std::env::vars_os().filter_map(|(k, _)| k.into_string().ok()));
         if !unknown.is_empty() {
             let list = unknown.join(", ");
             if s.mode == Mode::Production {
@@ -556,7 +557,13 @@ mod tests {
 
     #[test]
     fn public_urls() {
-        for bad in ["overforing.example.no", "ftp://x.no", "http://0.0.0.0:8080", "https://x.no/?a=1", "https://"] {
+        for bad in [
+            "overforing.example.no",
+            "ftp://x.no",
+            "http://0.0.0.0:8080",
+            "https://x.no/?a=1",
+            "https://",
+        ] {
             let s = Settings {
                 public_url: Some(bad.into()),
                 ..Settings::default()
@@ -582,9 +589,18 @@ mod tests {
 
     #[test]
     fn misspelt_variables_are_found() {
-        let names = ["HANDOVER_SMTP_HOTS", "HANDOVER_SMTP_HOST", "HANDOVER_CONFIG", "PATH", "HANDOVER_MODE"]
-            .map(String::from);
-        assert_eq!(unknown_variables(names.into_iter()), vec!["HANDOVER_SMTP_HOTS"]);
+        let names = [
+            "HANDOVER_SMTP_HOTS",
+            "HANDOVER_SMTP_HOST",
+            "HANDOVER_CONFIG",
+            "PATH",
+            "HANDOVER_MODE",
+        ]
+        .map(String::from);
+        assert_eq!(
+            unknown_variables(names.into_iter()),
+            vec!["HANDOVER_SMTP_HOTS"]
+        );
         assert!(Settings::known_variables().contains(&"HANDOVER_PUBLIC_URL".to_owned()));
     }
 
