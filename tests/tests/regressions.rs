@@ -112,7 +112,7 @@ async fn a_deleted_shipped_offering_stays_deleted_after_a_restart() {
     let list = app
         .get("/api/v1/catalogue/offerings?q=nasjonalt-tolkeregister", &op)
         .await;
-    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/catalogue/offerings/{id}");
     let etag = app.get(&path, &op).await.header("etag").unwrap().to_owned();
     let r = app
@@ -138,7 +138,7 @@ async fn retiring_twice_is_a_conflict_not_a_new_version() {
     let list = app
         .get("/api/v1/catalogue/offerings?q=jobbsjansen", &op)
         .await;
-    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/catalogue/offerings/{id}");
     let etag = app.get(&path, &op).await.header("etag").unwrap().to_owned();
     let r = app

@@ -2,7 +2,8 @@
 //! consent, and health and adaptation needs (shared only under explicit consent).
 
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::paging::{Page, Paging};
 use crate::routes::participants::{audit_read, authorize, created, log_write, today};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
@@ -99,18 +100,20 @@ pub async fn put_settlement(
 /// The participant's consent decisions, oldest first (withdrawn ones included).
 #[utoipa::path(get, path = "/api/v1/participants/{id}/consents", tag = "settlement and consent",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Consent>)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The consent decisions, oldest first", body = Page<Consent>)))]
 pub async fn list_consents(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<Consent>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<Consent>>> {
     authorize(&state, &auth, Action::HandoverPrepare, id).await?;
+    paging.resolve()?;
     let items = handovers::consents(&state.pool, id).await?;
     audit_read(&state, &auth, &meta, "consent.read", id).await?;
-    Ok(Json(items))
+    Ok(Json(Page::slice(items, &paging)?))
 }
 
 /// Record a consent decision: which sections may be shared (empty: none), when, how, in which
