@@ -1465,7 +1465,7 @@ async fn fixture(app: &TestApp) -> Fx {
         });
     }
     let r = app.get("/api/v1/catalogue/offerings", &op_token).await;
-    let offering: Uuid = r.body[0]["id"].as_str().unwrap().parse().unwrap();
+    let offering: Uuid = r.body["items"][0]["id"].as_str().unwrap().parse().unwrap();
     targets.insert(
         K::Offering,
         vec![Target {

@@ -72,7 +72,7 @@ fn assert_invalid(r: &Res, field: &str, code: &str, what: &str) {
 }
 
 fn items(r: &Res) -> Vec<Value> {
-    r.body
+    r.body["items"]
         .as_array()
         .unwrap_or_else(|| panic!("not a list: {}", r.text))
         .clone()
@@ -187,7 +187,7 @@ async fn shipped_catalogue_is_complete_and_every_role_reads_it() {
     let r = call(&app, Method::GET, OFFERINGS, None, None, None).await;
     r.assert_problem(401);
 
-    let all = lists[0].as_array().unwrap();
+    let all = lists[0]["items"].as_array().unwrap();
     assert!(all.len() >= 25, "only {} offerings", all.len());
     assert_eq!(all.len(), shipped.len(), "every shipped offering is loaded");
     let groups: BTreeSet<&str> = all.iter().map(|o| o["group"].as_str().unwrap()).collect();

@@ -313,7 +313,7 @@ async fn bookings_of(app: &TestApp, cid: &str) -> Vec<(Uuid, OffsetDateTime)> {
 }
 
 fn ids_of(r: &Res) -> Vec<String> {
-    r.body
+    r.body["items"]
         .as_array()
         .unwrap_or_else(|| panic!("not a list: {}", r.text))
         .iter()
@@ -1128,8 +1128,7 @@ async fn done_when_proposed_accepted_invited_moved_cancelled_and_then_held() {
         .await;
     assert_eq!(list.status, 200, "{}", list.text);
     assert_eq!(ids_of(&list), vec![cid.clone(), cid2.clone()]);
-    let states: Vec<&str> = list
-        .body
+    let states: Vec<&str> = list.body["items"]
         .as_array()
         .unwrap()
         .iter()
@@ -1940,7 +1939,12 @@ async fn turns_attendees_validation_and_preconditions() {
             &centre,
         )
         .await;
-    assert_eq!(r.body, json!([]), "nothing stored by refused proposals");
+    assert_eq!(
+        r.body["items"],
+        json!([]),
+        "nothing stored by refused proposals"
+    );
+    assert_eq!(r.body["total"], 0);
 
     // The municipality proposes; only one live conversation per handover.
     let (cid, tag) = propose_ok(&app, &muni, &h.id, &base).await;
@@ -2241,9 +2245,11 @@ async fn my_conversations_and_the_organisations_conversations() {
         let l = org_list(a, String::new()).await;
         assert!(has(&l, &x) && has(&l, &y) && has(&l, &demo), "{a}: {l:?}");
     }
+    // Agder serves Kristiansand's centre: it lists what it may read one by one, attended or
+    // not (the same rule as `GET /conversations/{id}`).
     let l = org_list(who::AGDER_COUNSELLOR, String::new()).await;
-    assert!(has(&l, &x) && has(&l, &y), "{l:?}");
-    assert!(!has(&l, &demo), "Agder attends only X and Y: {l:?}");
+    assert!(has(&l, &x) && has(&l, &y) && has(&l, &demo), "{l:?}");
+    conversation(&app, &tokens[who::AGDER_COUNSELLOR], &demo).await;
     for a in [who::STJ_STAFF, who::TRD_COUNSELLOR, who::KOMMUNE_TRD_STAFF] {
         let l = org_list(a, String::new()).await;
         assert!(
@@ -2259,6 +2265,91 @@ async fn my_conversations_and_the_organisations_conversations() {
     );
     assert_eq!(org_list(who::KRS_STAFF, q.clone()).await, vec![x.clone()]);
     assert_eq!(org_list(who::STJ_STAFF, q).await, Vec::<String>::new());
+}
+
+/// Finding 6: the lists used attendance as access. A counsellor whose career centre no longer
+/// serves the reception centre still listed a conversation that `GET /conversations/{id}`
+/// denied. Both lists now use the single read's relation.
+#[tokio::test]
+async fn regression_a_counsellor_no_longer_serving_the_centre_lists_nothing_of_it() {
+    let app = spawn_app().await;
+    let centre = app.token(who::KRS_STAFF).await;
+    let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
+    let counsellor = app.token(who::AGDER_COUNSELLOR).await;
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    let staff_id = app.user_id(who::KRS_STAFF).await;
+    let muni_id = app.user_id(who::KOMMUNE_KRS_STAFF).await;
+    let agder_id = app.user_id(who::AGDER_COUNSELLOR).await;
+    let h = accepted_handover(&app, &centre, &muni).await;
+    let (cid, _) = propose_ok(
+        &app,
+        &muni,
+        &h.id,
+        &proposal(
+            &[(at(12, 10, 0), 60)],
+            &[staff_id, muni_id, agder_id],
+            json!([]),
+        ),
+    )
+    .await;
+    accept_ok(&app, &centre, &cid, 0).await;
+
+    let lists = |token: String| {
+        let app = &app;
+        async move {
+            let mut out = Vec::new();
+            for path in [
+                "/api/v1/me/conversations",
+                "/api/v1/conversations?limit=200",
+            ] {
+                let r = app.get(path, &token).await;
+                assert_eq!(r.status, 200, "{path}: {}", r.text);
+                assert_eq!(
+                    r.body["total"].as_i64(),
+                    r.body["items"].as_array().map(|a| a.len() as i64),
+                    "{path}: {}",
+                    r.text
+                );
+                out.push(ids_of(&r));
+            }
+            out
+        }
+    };
+    for (n, l) in lists(counsellor.clone()).await.iter().enumerate() {
+        assert!(l.contains(&cid), "list {n} before the change: {l:?}");
+    }
+    conversation(&app, &counsellor, &cid).await;
+
+    // The operator moves Agder's career centre off Kristiansand's reception centre.
+    let agder = app.org_of(who::AGDER_COUNSELLOR).await;
+    let path = format!("/api/v1/organisations/{agder}");
+    let r = app.get(&path, &op).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call(
+        &app,
+        Method::PATCH,
+        &path,
+        Some(&op),
+        Some(&json!({"serves_reception_centre_id": null})),
+        Some(&etag(&r)),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(r.body["serves_reception_centre_id"].is_null(), "{}", r.text);
+
+    // The single read denies it, and so does every list, though the counsellor still attends.
+    app.get(&format!("/api/v1/conversations/{cid}"), &counsellor)
+        .await
+        .assert_problem(404);
+    for (n, l) in lists(counsellor.clone()).await.iter().enumerate() {
+        assert!(!l.contains(&cid), "list {n} after the change: {l:?}");
+    }
+    // The two sides still list it.
+    for t in [&centre, &muni] {
+        for (n, l) in lists(t.clone()).await.iter().enumerate() {
+            assert!(l.contains(&cid), "list {n}: {l:?}");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------

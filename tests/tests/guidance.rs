@@ -113,7 +113,7 @@ fn warnings(s: &Value) -> Vec<(String, Option<i64>)> {
 }
 
 fn list(r: &Res) -> Vec<Value> {
-    r.body
+    r.body["items"]
         .as_array()
         .unwrap_or_else(|| panic!("not a list: {}", r.text))
         .clone()

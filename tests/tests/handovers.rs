@@ -365,9 +365,9 @@ async fn done_when_centre_prepares_sends_and_municipality_opens_and_accepts() {
         .get(&format!("/api/v1/participants/{pid}/consents"), &staff)
         .await;
     assert_eq!(cs.status, 200);
-    assert_eq!(cs.body.as_array().unwrap().len(), 1);
-    assert_eq!(cs.body[0]["id"], cid.as_str());
-    assert_eq!(cs.body[0]["recorded_by_name"], staff_name.as_str());
+    assert_eq!(cs.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(cs.body["items"][0]["id"], cid.as_str());
+    assert_eq!(cs.body["items"][0]["recorded_by_name"], staff_name.as_str());
 
     let (hid, tag) = start(&app, &staff, &pid).await;
     let d = detail(&app, &staff, &hid).await;

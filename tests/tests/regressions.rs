@@ -112,7 +112,7 @@ async fn a_deleted_shipped_offering_stays_deleted_after_a_restart() {
     let list = app
         .get("/api/v1/catalogue/offerings?q=nasjonalt-tolkeregister", &op)
         .await;
-    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/catalogue/offerings/{id}");
     let etag = app.get(&path, &op).await.header("etag").unwrap().to_owned();
     let r = app
@@ -138,7 +138,7 @@ async fn retiring_twice_is_a_conflict_not_a_new_version() {
     let list = app
         .get("/api/v1/catalogue/offerings?q=jobbsjansen", &op)
         .await;
-    let id = list.body[0]["id"].as_str().unwrap().to_owned();
+    let id = list.body["items"][0]["id"].as_str().unwrap().to_owned();
     let path = format!("/api/v1/catalogue/offerings/{id}");
     let etag = app.get(&path, &op).await.header("etag").unwrap().to_owned();
     let r = app
@@ -210,7 +210,18 @@ async fn the_document_states_what_the_service_answers() {
             );
             let codes = op["responses"].as_object().unwrap();
             assert!(codes.contains_key("500"), "{method} {path}");
-            if op.get("security").is_some() {
+            for (code, r) in codes {
+                assert!(
+                    r["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.trim().is_empty()),
+                    "{method} {path} {code}: a response needs a description"
+                );
+            }
+            let security = op["security"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{method} {path}: no security (public: `[]`)"));
+            if !security.is_empty() {
                 secured += 1;
                 assert!(
                     codes.contains_key("401") && codes.contains_key("403"),
@@ -220,7 +231,68 @@ async fn the_document_states_what_the_service_answers() {
         }
     }
     assert!(secured > 70);
+    for (method, path) in [
+        ("post", "/api/v1/auth/login"),
+        ("post", "/api/v1/auth/refresh"),
+        ("post", "/api/v1/auth/password-setup"),
+        ("get", "/healthz"),
+        ("get", "/readyz"),
+    ] {
+        assert_eq!(
+            ops[path][method]["security"],
+            serde_json::json!([]),
+            "{path}"
+        );
+    }
+    assert_eq!(doc["servers"][0]["url"], "/");
+    assert_eq!(doc["info"]["x-package-name"], "handover-client");
+    // Every list answers a page.
+    for path in [
+        "/api/v1/catalogue/offerings",
+        "/api/v1/catalogue/offerings/{id}/versions",
+        "/api/v1/participants/{id}/consents",
+        "/api/v1/participants/{id}/guidance-summaries",
+        "/api/v1/participants/{id}/placements",
+        "/api/v1/handovers/{id}/conversations",
+        "/api/v1/me/conversations",
+        "/api/v1/conversations",
+    ] {
+        let schema = &ops[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"];
+        let name = schema["$ref"].as_str().unwrap_or_default();
+        assert!(
+            name.starts_with("#/components/schemas/Page_"),
+            "{path}: {schema}"
+        );
+    }
     let schemas = &doc["components"]["schemas"];
+    // A file section's content has the schema of its kind; status names not_recorded.
+    let sections = &schemas["FileSection"];
+    assert_eq!(sections["discriminator"]["propertyName"], "section");
+    assert_eq!(sections["oneOf"].as_array().map(Vec::len), Some(4));
+    for (variant, content) in [
+        ("IdentityAndProgrammeSection", "IdentityAndProgrammeContent"),
+        ("CompetenceMappingSection", "CompetenceMapping"),
+        ("GuidanceSummarySection", "GuidanceSummaryContent"),
+        ("HealthAndAdaptationSection", "AdaptationNeeds"),
+    ] {
+        let v = &schemas[variant]["properties"];
+        assert_eq!(
+            v["content"]["oneOf"][0]["$ref"],
+            format!("#/components/schemas/{content}").as_str()
+        );
+        assert!(
+            v["status"]["enum"]
+                .as_array()
+                .unwrap()
+                .contains(&"not_recorded".into())
+        );
+        assert!(
+            v["status"]["description"]
+                .as_str()
+                .unwrap()
+                .contains("not_recorded")
+        );
+    }
     assert!(
         schemas["OfferingGroup"]["enum"]
             .as_array()

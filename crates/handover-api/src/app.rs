@@ -34,8 +34,15 @@ use utoipa_swagger_ui::SwaggerUi;
         version = "0.1.0",
         license(name = "UNLICENSED")
     ),
+    servers((url = "/", description = "The service itself (the document is served by it)")),
     modifiers(&Security),
-    components(schemas(Problem)),
+    components(schemas(
+        Problem,
+        handovers::IdentityAndProgrammeContent,
+        handovers::GuidanceSummaryContent,
+        handover_domain::participant::CompetenceMapping,
+        handover_domain::handover::AdaptationNeeds,
+    )),
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Login, tokens, password setup"),
@@ -68,6 +75,17 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        // The title is Norwegian (non-ASCII); client generators that derive a package name from
+        // it get this ASCII one instead where they read it (openapi-python-client does not: its
+        // config, tests/openapi-lint/openapi-python-client.yaml, overrides the name).
+        openapi
+            .info
+            .extensions
+            .get_or_insert_with(Default::default)
+            .insert(
+                "x-package-name".into(),
+                serde_json::Value::String("handover-client".into()),
+            );
     }
 }
 
@@ -227,9 +245,187 @@ pub fn openapi() -> OpenApiDoc {
 /// Modifiers that need the routes' paths and schemas, so they run after the routes are merged
 /// (as `#[openapi(modifiers)]` they saw no paths at all).
 fn finish(doc: &mut OpenApiDoc) {
+    PublicOperations.modify(doc);
+    ResponseDescriptions.modify(doc);
+    FileSectionVariants.modify(doc);
+    PageItemRefs.modify(doc);
     StandardProblems.modify(doc);
     FlattenedInputs.modify(doc);
     IfMatchFormat.modify(doc);
+}
+
+/// Operations without a bearer requirement (login, refresh, password setup, health) say so with
+/// `security: []`, so tools do not take them for undocumented ones.
+struct PublicOperations;
+
+impl Modify for PublicOperations {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations_mut(item) {
+                op.security.get_or_insert_with(Vec::new);
+            }
+        }
+    }
+}
+
+/// Every response needs a description (OpenAPI requires one). Handlers give their own where it
+/// says more; a success answer without one gets the operation's summary, which says what it
+/// returns, or a generic sentence.
+struct ResponseDescriptions;
+
+impl Modify for ResponseDescriptions {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        for item in openapi.paths.paths.values_mut() {
+            for op in operations_mut(item) {
+                let summary = op
+                    .summary
+                    .as_deref()
+                    .map(|s| s.trim().trim_end_matches('.').to_owned())
+                    .filter(|s| !s.is_empty());
+                for (code, response) in op.responses.responses.iter_mut() {
+                    let RefOr::T(response) = response else {
+                        continue;
+                    };
+                    if !response.description.trim().is_empty() {
+                        continue;
+                    }
+                    response.description = match (code.as_str(), &summary) {
+                        ("201", Some(s)) => format!("Created ({s}); `Location` names it"),
+                        ("201", None) => "Created; `Location` names it".into(),
+                        ("204", _) => "Done; no body".into(),
+                        (_, Some(s)) => s.clone(),
+                        (_, None) => "Success".into(),
+                    };
+                }
+            }
+        }
+    }
+}
+
+/// utoipa inlines the item schema into each `Page_<T>`; where it is the same as the component
+/// `<T>`, the page refers to it instead, so clients get one `T` type, not an anonymous copy.
+struct PageItemRefs;
+
+impl Modify for PageItemRefs {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::schema::{ArrayItems, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let originals = components.schemas.clone();
+        for (name, schema) in components.schemas.iter_mut() {
+            let Some(item) = name.strip_prefix("Page_") else {
+                continue;
+            };
+            let Some(component) = originals.get(item) else {
+                continue;
+            };
+            let RefOr::T(Schema::Object(page)) = schema else {
+                continue;
+            };
+            if let Some(RefOr::T(Schema::Array(items))) = page.properties.get_mut("items")
+                && let ArrayItems::RefOrSchema(inner) = &mut items.items
+                && inner.as_ref() == component
+            {
+                **inner = RefOr::Ref(utoipa::openapi::Ref::from_schema_name(item));
+            }
+        }
+    }
+}
+
+/// `FileSection.content` depends on the section. The schema becomes one variant per section,
+/// told apart by `section` (a discriminator), each with its content schema; generated clients
+/// then get typed content instead of an empty object.
+struct FileSectionVariants;
+
+/// Section, its variant's schema name, and its content schema.
+const FILE_SECTIONS: &[(&str, &str, &str)] = &[
+    (
+        "identity_and_programme",
+        "IdentityAndProgrammeSection",
+        "IdentityAndProgrammeContent",
+    ),
+    (
+        "competence_mapping",
+        "CompetenceMappingSection",
+        "CompetenceMapping",
+    ),
+    (
+        "guidance_summary",
+        "GuidanceSummarySection",
+        "GuidanceSummaryContent",
+    ),
+    (
+        "health_and_adaptation",
+        "HealthAndAdaptationSection",
+        "AdaptationNeeds",
+    ),
+];
+
+impl Modify for FileSectionVariants {
+    fn modify(&self, openapi: &mut OpenApiDoc) {
+        use utoipa::openapi::Ref;
+        use utoipa::openapi::schema::{Discriminator, ObjectBuilder, OneOfBuilder, Schema, Type};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let Some(RefOr::T(Schema::Object(base))) = components.schemas.get("FileSection").cloned()
+        else {
+            return;
+        };
+        let mut one_of = OneOfBuilder::new().description(base.description.clone());
+        let mut mapping = Vec::new();
+        for (section, name, content) in FILE_SECTIONS {
+            let mut variant = base.clone();
+            variant.description = Some(format!("A file section of kind `{section}`."));
+            variant.properties.insert(
+                "section".into(),
+                RefOr::T(Schema::Object(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([*section]))
+                        .build(),
+                )),
+            );
+            let description = variant.properties.get("content").and_then(|c| match c {
+                RefOr::T(Schema::Object(o)) => o.description.clone(),
+                _ => None,
+            });
+            variant.properties.insert(
+                "content".into(),
+                RefOr::T(Schema::OneOf(
+                    OneOfBuilder::new()
+                        .item(Ref::from_schema_name(*content))
+                        .item(ObjectBuilder::new().schema_type(Type::Null))
+                        .description(description)
+                        .build(),
+                )),
+            );
+            if let Some(RefOr::T(Schema::Object(status))) = variant.properties.get_mut("status") {
+                status.enum_values = Some(
+                    ["shared", "not_recorded", "withheld"]
+                        .into_iter()
+                        .map(Into::into)
+                        .collect(),
+                );
+            }
+            components
+                .schemas
+                .insert((*name).into(), RefOr::T(Schema::Object(variant)));
+            one_of = one_of.item(Ref::from_schema_name(*name));
+            mapping.push((
+                (*section).to_owned(),
+                format!("#/components/schemas/{name}"),
+            ));
+        }
+        let discriminator = Discriminator::with_mapping("section", mapping);
+        components.schemas.insert(
+            "FileSection".into(),
+            RefOr::T(Schema::OneOf(
+                one_of.discriminator(Some(discriminator)).build(),
+            )),
+        );
+    }
 }
 
 /// `If-Match` takes our strong entity tags only (`"3"`, or a list): `*` is answered 428 and a

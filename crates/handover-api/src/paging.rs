@@ -1,6 +1,6 @@
 use crate::error::ApiError;
-use serde::Deserialize;
-use utoipa::IntoParams;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -38,5 +38,38 @@ impl Paging {
             ));
         }
         Ok((limit, offset))
+    }
+}
+
+/// One page of a list: every list endpoint answers this shape. `total` counts the matching
+/// items across all pages; `limit` and `offset` are the ones applied (the defaults when the
+/// request gave none).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Matching items across all pages.
+    pub total: i64,
+    /// Items per page, as applied.
+    pub limit: i64,
+    /// Items skipped, as applied.
+    pub offset: i64,
+}
+
+impl<T> Page<T> {
+    /// A page cut from a list read whole (the short per-record lists: a participant's
+    /// consents, summaries, elements and placements; a handover's conversations; the catalogue
+    /// and an offering's versions).
+    pub fn slice(all: Vec<T>, paging: &Paging) -> Result<Self, ApiError> {
+        let (limit, offset) = paging.resolve()?;
+        let total = i64::try_from(all.len()).unwrap_or(i64::MAX);
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let take = usize::try_from(limit).unwrap_or(0);
+        let items = all.into_iter().skip(skip).take(take).collect();
+        Ok(Page {
+            items,
+            total,
+            limit,
+            offset,
+        })
     }
 }

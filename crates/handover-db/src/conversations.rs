@@ -3,6 +3,7 @@
 
 use crate::error::{DbError, DbResult};
 use crate::orgs::parse;
+use crate::page::Counted;
 use handover_domain::conversation::*;
 use handover_domain::oslo::to_oslo;
 use handover_domain::{OrgId, UserId};
@@ -198,48 +199,104 @@ pub async fn for_handover(db: &mut PgConnection, handover: Uuid) -> DbResult<Vec
     load(db, rows).await
 }
 
-/// Confirmed conversations a user attends that have not ended yet, soonest first.
-pub async fn upcoming_for_user(db: &mut PgConnection, user: UserId) -> DbResult<Vec<Conversation>> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
-        conversation_select!(),
-        " JOIN conversation_attendees a ON a.conversation_id = c.id AND a.user_id = $1
-          WHERE c.state = 'confirmed' AND c.confirmed_start + make_interval(mins => c.confirmed_minutes) > now()
-          ORDER BY c.confirmed_start, c.id LIMIT 200"
-    ))
-    .bind(user.0)
-    .fetch_all(&mut *db)
-    .await?;
-    load(db, rows).await
+/// Which conversations a list may show: those whose handover relates to the caller's
+/// organisation in a way the caller's grants for reading conversations cover. It is the relation
+/// `GET /conversations/{id}` checks for one conversation (the API builds both from the policy):
+/// `own` the handover's reception centre is the organisation, `recipient` it was sent to the
+/// organisation's municipality, `serving` the organisation is a career centre that now serves the
+/// handover's reception centre. Attendance gives no access by itself.
+#[derive(Debug, Clone, Copy)]
+pub struct ConversationScope {
+    pub org: OrgId,
+    /// Every conversation (a grant not tied to an organisation).
+    pub everything: bool,
+    pub own: bool,
+    pub serving: bool,
+    pub recipient: bool,
 }
 
-/// An organisation's conversations (its handovers, or attended by its users), optionally in a
-/// period, newest first.
+/// The scope as SQL over `h` (the handover), binding $1 org, $2 everything, $3 own, $4 serving,
+/// $5 recipient.
+macro_rules! scope_predicate {
+    () => {
+        "($2 OR ($3 AND h.reception_centre_id = $1)
+              OR ($5 AND h.municipality_id = $1 AND h.latest_file_version > 0)
+              OR ($4 AND h.reception_centre_id = (SELECT o.serves_reception_centre_id FROM organisations o
+                                                 WHERE o.id = $1 AND o.kind = 'career_centre')))"
+    };
+}
+
+/// Confirmed conversations a user attends that have not ended yet and are in scope, soonest
+/// first, with the total across pages.
+pub async fn upcoming_for_user(
+    db: &mut PgConnection,
+    user: UserId,
+    scope: &ConversationScope,
+    limit: i64,
+    offset: i64,
+) -> DbResult<(Vec<Conversation>, i64)> {
+    let rows: Vec<Counted<Row>> = sqlx::query_as(concat!(
+        "SELECT s.*, count(*) OVER () AS total FROM (",
+        conversation_select!(),
+        " WHERE ",
+        scope_predicate!(),
+        " AND EXISTS (SELECT 1 FROM conversation_attendees a WHERE a.conversation_id = c.id AND a.user_id = $6)
+          AND c.state = 'confirmed' AND c.confirmed_start + make_interval(mins => c.confirmed_minutes) > now()
+         ) s ORDER BY s.confirmed_start, s.id LIMIT $7 OFFSET $8"
+    ))
+    .bind(scope.org.0)
+    .bind(scope.everything)
+    .bind(scope.own)
+    .bind(scope.serving)
+    .bind(scope.recipient)
+    .bind(user.0)
+    .bind(limit)
+    .bind(offset)
+    .fetch_all(&mut *db)
+    .await?;
+    counted(db, rows).await
+}
+
+/// Conversations in scope, optionally in a period, newest first, with the total across pages.
 pub async fn for_org(
     db: &mut PgConnection,
-    org: OrgId,
+    scope: &ConversationScope,
     from: Option<OffsetDateTime>,
     to: Option<OffsetDateTime>,
     limit: i64,
     offset: i64,
-) -> DbResult<Vec<Conversation>> {
-    let rows: Vec<Row> = sqlx::query_as(concat!(
+) -> DbResult<(Vec<Conversation>, i64)> {
+    let rows: Vec<Counted<Row>> = sqlx::query_as(concat!(
+        "SELECT s.*, count(*) OVER () AS total FROM (",
         conversation_select!(),
-        " WHERE (h.reception_centre_id = $1 OR (h.municipality_id = $1 AND h.latest_file_version > 0)
-                 OR EXISTS (SELECT 1 FROM conversation_attendees a JOIN users u ON u.id = a.user_id
-                            WHERE a.conversation_id = c.id AND u.organisation_id = $1))
-            AND ($2::timestamptz IS NULL OR COALESCE(c.confirmed_start, c.created_at) >= $2)
-            AND ($3::timestamptz IS NULL OR COALESCE(c.confirmed_start, c.created_at) < $3)
-          ORDER BY COALESCE(c.confirmed_start, c.created_at) DESC, c.id
-          LIMIT $4 OFFSET $5"
+        " WHERE ",
+        scope_predicate!(),
+        " AND ($6::timestamptz IS NULL OR COALESCE(c.confirmed_start, c.created_at) >= $6)
+          AND ($7::timestamptz IS NULL OR COALESCE(c.confirmed_start, c.created_at) < $7)
+         ) s ORDER BY COALESCE(s.confirmed_start, s.created_at) DESC, s.id
+          LIMIT $8 OFFSET $9"
     ))
-    .bind(org.0)
+    .bind(scope.org.0)
+    .bind(scope.everything)
+    .bind(scope.own)
+    .bind(scope.serving)
+    .bind(scope.recipient)
     .bind(from)
     .bind(to)
     .bind(limit)
     .bind(offset)
     .fetch_all(&mut *db)
     .await?;
-    load(db, rows).await
+    counted(db, rows).await
+}
+
+async fn counted(
+    db: &mut PgConnection,
+    rows: Vec<Counted<Row>>,
+) -> DbResult<(Vec<Conversation>, i64)> {
+    let total = rows.first().map(|r| r.total).unwrap_or(0);
+    let list = load(db, rows.into_iter().map(|r| r.row).collect()).await?;
+    Ok((list, total))
 }
 
 pub async fn counter_propose(

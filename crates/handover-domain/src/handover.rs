@@ -395,7 +395,9 @@ pub fn readiness(f: &ReadinessFacts) -> Readiness {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct FileSection {
     pub section: Section,
-    /// `shared` or `withheld`.
+    /// `shared` (with `content`), `not_recorded` (it could be shared, but nothing is recorded
+    /// yet; `content` is null) or `withheld` (no legal basis; `content` is null and
+    /// `withheld_reason` says why).
     pub status: String,
     /// The law reference or "consent (date)" under which it is shared.
     pub legal_basis: Option<String>,
@@ -406,6 +408,8 @@ pub struct FileSection {
     pub consent_id: Option<Uuid>,
     /// Whether this section changed since the version the municipality last opened.
     pub changed_since_last_opened: bool,
+    /// The section's data when `status` is `shared`; its schema depends on `section` (the
+    /// OpenAPI document gives one variant of this schema per section).
     #[schema(value_type = Option<Object>)]
     pub content: Option<serde_json::Value>,
 }

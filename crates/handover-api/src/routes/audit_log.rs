@@ -2,24 +2,16 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiQuery, Auth};
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use handover_db::audit::{self, AuditEntry, AuditFilter};
 use handover_domain::Action;
 use handover_domain::policy::ListScope;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use serde::Deserialize;
+use utoipa::IntoParams;
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct AuditList {
-    pub items: Vec<AuditEntry>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -41,12 +33,12 @@ pub struct AuditQuery {
 #[utoipa::path(operation_id = "list_audit_events", get, path = "/api/v1/audit-events", tag = "audit",
     security(("bearer" = [])),
     params(AuditQuery),
-    responses((status = 200, body = AuditList)))]
+    responses((status = 200, description = "The matching audit events", body = Page<AuditEntry>)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<AuditQuery>,
-) -> ApiResult<Json<AuditList>> {
+) -> ApiResult<Json<Page<AuditEntry>>> {
     auth.require(Action::AuditRead)?;
     let (limit, offset) = Paging {
         limit: q.limit,
@@ -76,7 +68,7 @@ pub async fn list(
         },
     )
     .await?;
-    Ok(Json(AuditList {
+    Ok(Json(Page {
         items: page.items,
         total: page.total,
         limit,

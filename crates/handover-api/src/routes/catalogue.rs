@@ -4,6 +4,7 @@
 use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::paging::{Page, Paging};
 use crate::routes::participants::created;
 use crate::routes::users::with_etag;
 use crate::state::AppState;
@@ -29,6 +30,12 @@ pub struct OfferingQuery {
     /// Part of the name (either language) or key.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<i64>,
+    /// Items to skip (default 0).
+    #[param(minimum = 0, maximum = 1000000)]
+    pub offset: Option<i64>,
 }
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<Offering> {
@@ -59,12 +66,12 @@ fn key_conflict(e: DbError) -> ApiError {
 #[utoipa::path(operation_id = "list_offerings", get, path = "/api/v1/catalogue/offerings", tag = "catalogue",
     security(("bearer" = [])),
     params(OfferingQuery),
-    responses((status = 200, body = Vec<Offering>)))]
+    responses((status = 200, description = "The matching offerings, by group and key", body = Page<Offering>)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<OfferingQuery>,
-) -> ApiResult<Json<Vec<Offering>>> {
+) -> ApiResult<Json<Page<Offering>>> {
     auth.require(Action::CatalogueRead)?;
     if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
         return Err(ApiError::field(
@@ -73,6 +80,11 @@ pub async fn list(
             "must be at most 100 characters",
         ));
     }
+    let paging = Paging {
+        limit: q.limit,
+        offset: q.offset,
+    };
+    paging.resolve()?;
     let items = guidance::list_offerings(
         &state.pool,
         &OfferingFilter {
@@ -82,7 +94,7 @@ pub async fn list(
         },
     )
     .await?;
-    Ok(Json(items))
+    Ok(Json(Page::slice(items, &paging)?))
 }
 
 /// Read an offering (its current version).
@@ -103,16 +115,19 @@ pub async fn get(
 /// Every version of an offering, newest first.
 #[utoipa::path(get, path = "/api/v1/catalogue/offerings/{id}/versions", tag = "catalogue",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<OfferingVersion>)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The offering's versions, newest first", body = Page<OfferingVersion>)))]
 pub async fn versions(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<OfferingVersion>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<OfferingVersion>>> {
     auth.require(Action::CatalogueRead)?;
+    paging.resolve()?;
     load(&state, id).await?;
-    Ok(Json(guidance::offering_versions(&state.pool, id).await?))
+    let all = guidance::offering_versions(&state.pool, id).await?;
+    Ok(Json(Page::slice(all, &paging)?))
 }
 
 /// Add an offering (operator administrators).

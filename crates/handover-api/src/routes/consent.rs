@@ -3,7 +3,8 @@
 
 use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::paging::{Page, Paging};
 use crate::routes::participants::{audit_read, authorize, disclosed_created, log_write, today};
 use crate::state::AppState;
 use axum::Json;
@@ -101,18 +102,20 @@ pub async fn put_settlement(
 /// The participant's consent decisions, oldest first (withdrawn ones included).
 #[utoipa::path(get, path = "/api/v1/participants/{id}/consents", tag = "settlement and consent",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Consent>)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The consent decisions, oldest first", body = Page<Consent>)))]
 pub async fn list_consents(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<Consent>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<Consent>>> {
     authorize(&state, &auth, Action::HandoverPrepare, id).await?;
+    paging.resolve()?;
     let items = handovers::consents(&state.pool, id).await?;
     audit_read(&state, &auth, &meta, "consent.read", id).await?;
-    Ok(Json(items))
+    Ok(Json(Page::slice(items, &paging)?))
 }
 
 /// Record a consent decision: which sections may be shared (empty: none), when, how, in which

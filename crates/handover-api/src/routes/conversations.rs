@@ -7,7 +7,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
 use crate::idempotency::{IdempotencyKey, replayed};
 use crate::invitations;
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::routes::handovers::step;
 use crate::routes::participants::created;
 use crate::routes::users::with_etag;
@@ -16,10 +16,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use handover_db::conversations::{self, Booking};
+use handover_db::conversations::{self, Booking, ConversationScope};
 use handover_db::{DbError, handovers, orgs};
 use handover_domain::conversation::*;
 use handover_domain::handover::{Handover, HandoverEvent, HandoverState};
+use handover_domain::policy::ListScope;
 use handover_domain::{Action, OrgKind, Relation, Validator};
 use handover_mail::calendar::{Method, ics};
 use serde::Deserialize;
@@ -29,7 +30,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 /// The relation of a conversation's handover to the caller, including the career centre that
-/// serves the handover's reception centre.
+/// serves the handover's reception centre. The lists use the same relation as SQL
+/// ([`list_scope`], `conversations::ConversationScope`): change both together.
 async fn relation(state: &AppState, auth: &Auth, h: &Handover) -> ApiResult<Relation> {
     let r = crate::routes::handovers::relation(auth, h);
     if r != Relation::Unrelated || auth.0.org_kind != OrgKind::CareerCentre {
@@ -42,6 +44,28 @@ async fn relation(state: &AppState, auth: &Auth, h: &Handover) -> ApiResult<Rela
         Relation::Serving
     } else {
         Relation::Unrelated
+    })
+}
+
+/// The conversations a list may show the caller: exactly those whose handover's [`relation`]
+/// the caller's grants for `action` allow (403 when no grant applies).
+fn list_scope(auth: &Auth, action: Action) -> ApiResult<ConversationScope> {
+    let (everything, own, serving, recipient) = match auth.list_scope(action) {
+        ListScope::Nothing => return Err(ApiError::Forbidden),
+        ListScope::Everything => (true, false, false, false),
+        ListScope::Related {
+            own,
+            serving,
+            recipient,
+        } => (false, own, serving, recipient),
+    };
+    Ok(ConversationScope {
+        org: auth.0.org_id,
+        everything,
+        own,
+        // `relation` finds `Serving` only for career centres; the SQL checks the kind too.
+        serving,
+        recipient,
     })
 }
 
@@ -190,15 +214,17 @@ pub async fn propose(
 /// A handover's conversations, oldest first.
 #[utoipa::path(get, path = "/api/v1/handovers/{id}/conversations", tag = "conversations",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Conversation>)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The handover's conversations, oldest first", body = Page<Conversation>)))]
 pub async fn for_handover(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(hid): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<Conversation>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<Conversation>>> {
     let h = authorize_handover(&state, &auth, Action::ConversationRead, hid).await?;
+    paging.resolve()?;
     let mut conn = state.pool.acquire().await?;
     let list = conversations::for_handover(&mut conn, hid).await?;
     drop(conn);
@@ -211,7 +237,7 @@ pub async fn for_handover(
         "success",
     )
     .await?;
-    Ok(Json(list))
+    Ok(Json(Page::slice(list, &paging)?))
 }
 
 /// Read a conversation (times in UTC and Europe/Oslo).
@@ -653,20 +679,31 @@ pub async fn calendar(
     Ok(res)
 }
 
-/// The caller's upcoming confirmed conversations, soonest first.
+/// The caller's upcoming confirmed conversations, soonest first: those they attend and may
+/// read (the same access as `GET /conversations/{id}`).
 #[utoipa::path(get, path = "/api/v1/me/conversations", tag = "conversations",
     security(("bearer" = [])),
-    responses((status = 200, body = Vec<Conversation>)))]
+    params(Paging),
+    responses((status = 200, description = "The caller's upcoming conversations, soonest first", body = Page<Conversation>)))]
 pub async fn mine(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
-) -> ApiResult<Json<Vec<Conversation>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<Conversation>>> {
     auth.require(Action::ConversationRead)?;
+    let scope = list_scope(&auth, Action::ConversationRead)?;
+    let (limit, offset) = paging.resolve()?;
     let mut conn = state.pool.acquire().await?;
-    let list = conversations::upcoming_for_user(&mut conn, auth.0.user_id).await?;
-    audit_shown(&mut conn, &auth, &meta, &list).await?;
-    Ok(Json(list))
+    let (items, total) =
+        conversations::upcoming_for_user(&mut conn, auth.0.user_id, &scope, limit, offset).await?;
+    audit_shown(&mut conn, &auth, &meta, &items).await?;
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// One audit row per participant whose conversation a list shows.
@@ -702,28 +739,36 @@ pub struct ConversationQuery {
     pub offset: Option<i64>,
 }
 
-/// The caller's organisation's conversations (its handovers, or attended by its staff).
+/// The conversations the caller may read (the same access as `GET /conversations/{id}`: the
+/// centre's handovers, those sent to the municipality, those of the centre the career centre
+/// serves), newest first.
 #[utoipa::path(get, path = "/api/v1/conversations", tag = "conversations",
     security(("bearer" = [])),
     params(ConversationQuery),
-    responses((status = 200, body = Vec<Conversation>)))]
+    responses((status = 200, description = "The conversations, newest first", body = Page<Conversation>)))]
 pub async fn for_org(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiQuery(q): ApiQuery<ConversationQuery>,
-) -> ApiResult<Json<Vec<Conversation>>> {
+) -> ApiResult<Json<Page<Conversation>>> {
     auth.require(Action::ConversationRead)?;
+    let scope = list_scope(&auth, Action::ConversationRead)?;
     let (limit, offset) = Paging {
         limit: q.limit,
         offset: q.offset,
     }
     .resolve()?;
     let mut conn = state.pool.acquire().await?;
-    let list =
-        conversations::for_org(&mut conn, auth.0.org_id, q.from, q.to, limit, offset).await?;
-    audit_shown(&mut conn, &auth, &meta, &list).await?;
-    Ok(Json(list))
+    let (items, total) =
+        conversations::for_org(&mut conn, &scope, q.from, q.to, limit, offset).await?;
+    audit_shown(&mut conn, &auth, &meta, &items).await?;
+    Ok(Json(Page {
+        items,
+        total,
+        limit,
+        offset,
+    }))
 }
 
 /// Sends due reminders. Every instance may call this; each reminder is claimed once, and the

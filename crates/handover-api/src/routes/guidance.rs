@@ -4,7 +4,8 @@
 
 use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::paging::{Page, Paging};
 use crate::routes::participants::{audit_read, authorize, disclosed_created, today};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
@@ -105,21 +106,23 @@ fn final_is_immutable(e: DbError) -> ApiError {
 /// Every guidance summary of a participant, oldest first (drafts, finals, superseded finals).
 #[utoipa::path(operation_id = "list_guidance_summaries", get, path = "/api/v1/participants/{id}/guidance-summaries", tag = "guidance",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<GuidanceSummary>)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The participant's summaries, oldest first", body = Page<GuidanceSummary>)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<GuidanceSummary>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<GuidanceSummary>>> {
     authorize(&state, &auth, Action::GuidanceRead, id).await?;
+    paging.resolve()?;
     let mut conn = state.pool.acquire().await?;
     let items = guidance::list_summaries(&mut conn, id).await?;
     let items = with_warnings(&mut conn, items).await?;
     drop(conn);
     audit_read(&state, &auth, &meta, "guidance.read", id).await?;
-    Ok(Json(items))
+    Ok(Json(Page::slice(items, &paging)?))
 }
 
 /// Start a draft summary for a participant (counsellors of the serving career centre).

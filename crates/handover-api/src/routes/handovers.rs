@@ -6,7 +6,7 @@ use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
 use crate::idempotency::{IdempotencyKey, replayed};
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::routes::participants::{authorize, created};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
@@ -159,14 +159,6 @@ async fn municipality_addresses(tx: &mut PgConnection, h: &Handover) -> ApiResul
     Ok(to)
 }
 
-#[derive(Debug, Serialize, ToSchema)]
-pub struct HandoverList {
-    pub items: Vec<Handover>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
@@ -191,13 +183,13 @@ pub struct HandoverQuery {
 #[utoipa::path(operation_id = "list_handovers", get, path = "/api/v1/handovers", tag = "handovers",
     security(("bearer" = [])),
     params(HandoverQuery),
-    responses((status = 200, body = HandoverList)))]
+    responses((status = 200, description = "The matching handovers", body = Page<Handover>)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiQuery(q): ApiQuery<HandoverQuery>,
-) -> ApiResult<Json<HandoverList>> {
+) -> ApiResult<Json<Page<Handover>>> {
     auth.require(Action::HandoverRead)?;
     let (limit, offset) = Paging {
         limit: q.limit,
@@ -242,7 +234,7 @@ pub async fn list(
     let client = meta.client();
     let event = crate::audit::list_event(&auth, &meta, client.as_deref(), "handover.list");
     let page = handovers::list_audited(&state.pool, &f, &event).await?;
-    Ok(Json(HandoverList {
+    Ok(Json(Page {
         items: page.items,
         total: page.total,
         limit,
@@ -453,6 +445,53 @@ fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
     serde_json::to_value(v).map_err(ApiError::internal)
 }
 
+/// The participant's core facts as the file shares them (the centre's notes never leave it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedParticipant {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Date,
+    pub duf_number: Option<String>,
+    pub d_number: Option<String>,
+    pub languages: Vec<handover_domain::participant::SpokenLanguage>,
+    pub interpreter_language: Option<String>,
+    pub arrival_date: Date,
+    pub programme_start: Option<Date>,
+    pub programme_end: Option<Date>,
+    pub status: handover_domain::participant::ParticipantStatus,
+}
+
+/// `content` of the `identity_and_programme` section: the participant and the programme record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityAndProgrammeContent {
+    pub participant: SharedParticipant,
+    pub norwegian_training: Option<handover_domain::participant::NorwegianTraining>,
+    pub programme_elements: Vec<handover_domain::participant::ProgrammeElement>,
+    pub placements: Vec<handover_domain::participant::Placement>,
+    pub attendance: handover_domain::participant::Attendance,
+    /// When any part of the record was last changed (RFC 3339).
+    #[schema(format = DateTime)]
+    pub record_last_updated_at: Option<String>,
+    pub record_last_updated_by: Option<String>,
+}
+
+/// A catalogue offering as a summary's pathway names it: the version the summary was
+/// finalised against.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferencedOffering {
+    pub offering_id: Uuid,
+    pub version: i32,
+    pub offering: handover_domain::guidance::OfferingInput,
+}
+
+/// `content` of the `guidance_summary` section: the current final summary and the offerings
+/// its pathway names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuidanceSummaryContent {
+    pub summary: handover_domain::guidance::GuidanceSummary,
+    pub offerings: Vec<ReferencedOffering>,
+}
+
 /// Loads everything the file holds, as it is now, and decides per section what is shared.
 async fn compose(
     conn: &mut PgConnection,
@@ -471,38 +510,48 @@ async fn compose(
                 .map(|p| (p.offering_id, p.offering_version))
                 .collect();
             let offerings = guidance::referenced_versions(&mut *conn, &pairs).await?;
-            let offerings: Vec<serde_json::Value> = offerings
+            let offerings = offerings
                 .into_iter()
-                .map(|(id, v)| serde_json::json!({ "offering_id": id, "version": v.version, "offering": v.data }))
+                .map(|(offering_id, v)| ReferencedOffering {
+                    offering_id,
+                    version: v.version,
+                    offering: v.data,
+                })
                 .collect();
-            Some(serde_json::json!({ "summary": to_json(&s)?, "offerings": offerings }))
+            Some(to_json(&GuidanceSummaryContent {
+                summary: s,
+                offerings,
+            })?)
         }
         None => None,
     };
     let p = &record.participant;
     let display_name = Some(format!("{} {}", p.data.given_name, p.data.family_name));
     // The centre's free-text notes are internal and never leave it.
-    let identity = serde_json::json!({
-        "participant": {
-            "given_name": p.data.given_name,
-            "family_name": p.data.family_name,
-            "date_of_birth": p.data.date_of_birth,
-            "duf_number": p.data.duf_number,
-            "d_number": p.data.d_number,
-            "languages": p.data.languages,
-            "interpreter_language": p.data.interpreter_language,
-            "arrival_date": p.data.arrival_date,
-            "programme_start": p.data.programme_start,
-            "programme_end": p.data.programme_end,
-            "status": p.data.status,
+    let identity = to_json(&IdentityAndProgrammeContent {
+        participant: SharedParticipant {
+            given_name: p.data.given_name.clone(),
+            family_name: p.data.family_name.clone(),
+            date_of_birth: p.data.date_of_birth,
+            duf_number: p.data.duf_number.clone(),
+            d_number: p.data.d_number.clone(),
+            languages: p.data.languages.clone(),
+            interpreter_language: p.data.interpreter_language.clone(),
+            arrival_date: p.data.arrival_date,
+            programme_start: p.data.programme_start,
+            programme_end: p.data.programme_end,
+            status: p.data.status,
         },
-        "norwegian_training": to_json(&record.norwegian_training)?,
-        "programme_elements": to_json(&record.programme_elements)?,
-        "placements": to_json(&record.placements)?,
-        "attendance": to_json(&record.attendance)?,
-        "record_last_updated_at": to_json(&record.last_updated_at.map(|t| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()))?,
-        "record_last_updated_by": record.last_updated_by,
-    });
+        norwegian_training: record.norwegian_training.clone(),
+        programme_elements: record.programme_elements.clone(),
+        placements: record.placements.clone(),
+        attendance: record.attendance.clone(),
+        record_last_updated_at: record.last_updated_at.map(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        }),
+        record_last_updated_by: record.last_updated_by.clone(),
+    })?;
     let sources = vec![
         SectionSource {
             section: Section::IdentityAndProgramme,

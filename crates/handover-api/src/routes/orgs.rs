@@ -3,7 +3,7 @@
 use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
@@ -15,17 +15,9 @@ use handover_db::sessions;
 use handover_domain::org::is_municipality_number;
 use handover_domain::validation::MAX_NAME_CHARS;
 use handover_domain::{Action, OrgId, OrgKind, Organisation, Relation, Validator};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrganisationList {
-    pub items: Vec<Organisation>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -109,12 +101,12 @@ async fn check_serves(state: &AppState, v: &mut Validator, target: OrgId) -> Api
 #[utoipa::path(operation_id = "list_organisations", get, path = "/api/v1/organisations", tag = "organisations",
     security(("bearer" = [])),
     params(OrgQuery),
-    responses((status = 200, body = OrganisationList)))]
+    responses((status = 200, description = "The matching organisations", body = Page<Organisation>)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<OrgQuery>,
-) -> ApiResult<Json<OrganisationList>> {
+) -> ApiResult<Json<Page<Organisation>>> {
     auth.require(Action::OrgRead)?;
     let (limit, offset) = Paging {
         limit: q.limit,
@@ -139,7 +131,7 @@ pub async fn list(
         },
     )
     .await?;
-    Ok(Json(OrganisationList {
+    Ok(Json(Page {
         items: page.items,
         total: page.total,
         limit,

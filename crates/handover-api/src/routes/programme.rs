@@ -3,7 +3,8 @@
 
 use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, Auth, IfMatch, RequestMeta};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::paging::{Page, Paging};
 use crate::routes::participants::{
     audit_read, authorize, check_owner, disclosed_created, log_write, today, write_log,
 };
@@ -188,22 +189,30 @@ pub async fn put_norwegian(
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ElementList {
     pub items: Vec<ProgrammeElement>,
-    /// Computed from the elements.
+    /// Elements across all pages.
+    pub total: i64,
+    /// Items per page, as applied.
+    pub limit: i64,
+    /// Items skipped, as applied.
+    pub offset: i64,
+    /// Computed from all the elements, not only this page's.
     pub attendance: Attendance,
 }
 
 /// The programme elements, with the attendance computed from them.
 #[utoipa::path(get, path = "/api/v1/participants/{id}/programme-elements", tag = "programme record",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = ElementList)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The elements (a page of them) and the attendance of all", body = ElementList)))]
 pub async fn list_elements(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<ElementList>> {
     authorize(&state, &auth, Action::ParticipantRead, id).await?;
+    paging.resolve()?;
     let items = participants::list_elements(&state.pool, id).await?;
     let attendance = attendance(
         items
@@ -211,7 +220,14 @@ pub async fn list_elements(
             .map(|e| (e.data.kind, e.data.hours_planned, e.data.hours_attended)),
     );
     audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
-    Ok(Json(ElementList { items, attendance }))
+    let page = Page::slice(items, &paging)?;
+    Ok(Json(ElementList {
+        items: page.items,
+        total: page.total,
+        limit: page.limit,
+        offset: page.offset,
+        attendance,
+    }))
 }
 
 /// Add a programme element.
@@ -363,18 +379,20 @@ pub async fn delete_element(
 /// Work and language practice placements.
 #[utoipa::path(get, path = "/api/v1/participants/{id}/placements", tag = "programme record",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
-    responses((status = 200, body = Vec<Placement>)))]
+    params(("id" = Uuid, Path), Paging),
+    responses((status = 200, description = "The participant's placements", body = Page<Placement>)))]
 pub async fn list_placements(
     State(state): State<AppState>,
     auth: Auth,
     meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<Vec<Placement>>> {
+    ApiQuery(paging): ApiQuery<Paging>,
+) -> ApiResult<Json<Page<Placement>>> {
     authorize(&state, &auth, Action::ParticipantRead, id).await?;
+    paging.resolve()?;
     let items = participants::list_placements(&state.pool, id).await?;
     audit_read(&state, &auth, &meta, "placement.read", id).await?;
-    Ok(Json(items))
+    Ok(Json(Page::slice(items, &paging)?))
 }
 
 /// Add a placement.

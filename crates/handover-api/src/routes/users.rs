@@ -4,7 +4,7 @@
 use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta, etag};
-use crate::paging::Paging;
+use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
@@ -19,14 +19,6 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct UserList {
-    pub items: Vec<User>,
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -145,12 +137,12 @@ async fn caller_org_name(state: &AppState, auth: &Auth) -> ApiResult<String> {
 #[utoipa::path(operation_id = "list_users", get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])),
     params(UserQuery),
-    responses((status = 200, body = UserList)))]
+    responses((status = 200, description = "The matching users", body = Page<User>)))]
 pub async fn list(
     State(state): State<AppState>,
     auth: Auth,
     ApiQuery(q): ApiQuery<UserQuery>,
-) -> ApiResult<Json<UserList>> {
+) -> ApiResult<Json<Page<User>>> {
     auth.require(Action::UserRead)?;
     let (limit, offset) = Paging {
         limit: q.limit,
@@ -187,7 +179,7 @@ pub async fn list(
         },
     )
     .await?;
-    Ok(Json(UserList {
+    Ok(Json(Page {
         items: page.items,
         total: page.total,
         limit,
