@@ -46,6 +46,8 @@ pub async fn issue(
     let ttl =
         time::Duration::try_from(state.config.password_setup_ttl).unwrap_or(time::Duration::DAY);
     let expires_at = OffsetDateTime::now_utc() + ttl;
+    // Only the newest link works: a link in an e-mail that went astray dies with the resend.
+    sessions::spend_password_setups(&mut *tx, user.id).await?;
     sessions::create_password_setup(&mut *tx, user.id, issued_by, &hash, expires_at).await?;
     let link = format!(
         "{}/password-setup#token={token}",
