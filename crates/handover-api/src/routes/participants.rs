@@ -306,7 +306,8 @@ pub async fn list(
     request_body = ParticipantInput,
     responses(
         (status = 201, body = Participant, headers(("ETag" = String), ("Location" = String))),
-        (status = 409, description = "DUF number or D-number already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The DUF number or D-number cannot be registered here", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many conflicting identifiers tried", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn create(
     State(state): State<AppState>,
@@ -364,7 +365,8 @@ pub async fn get(
     request_body = ParticipantPatch,
     responses(
         (status = 200, body = Participant, headers(("ETag" = String))),
-        (status = 409, description = "DUF number or D-number already registered", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The DUF number or D-number cannot be registered here", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many conflicting identifiers tried", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
