@@ -115,8 +115,7 @@ pub fn written(_log: &handover_db::participants::WriteLog<'_>) -> Audited {
 
 /// An answer that carries participant data. It can only be built with an [`Audited`] proof, so
 /// every path that hands out such data (a read, a write, a write that changed nothing) has
-/// written its audit row first (docs/security.md, "Every answer with participant data is
-/// audited").
+/// written its audit row first (docs/security.md, "Review findings of 2026-12", 2).
 #[derive(Debug)]
 pub struct Disclosed<T> {
     status: axum::http::StatusCode,

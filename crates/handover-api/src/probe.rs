@@ -7,7 +7,6 @@
 use crate::error::ApiError;
 use crate::extract::{Auth, RequestMeta};
 use crate::state::AppState;
-use handover_db::audit::{AuditEvent, record};
 use handover_db::throttle;
 use uuid::Uuid;
 
@@ -33,20 +32,13 @@ pub async fn conflict(
     hit: Option<(&str, Uuid)>,
     message: &str,
 ) -> ApiError {
-    let client = meta.client();
-    let audited = record(
+    let audited = crate::audit::audit(
         &state.pool,
-        &AuditEvent {
-            actor_user_id: Some(auth.0.user_id),
-            actor_org_id: Some(auth.0.org_id),
-            actor_role: Some(auth.0.role.as_str()),
-            action,
-            target_type: hit.map(|h| h.0),
-            target_id: hit.map(|h| h.1),
-            outcome: "identifier_conflict",
-            request_id: meta.request_id.as_deref(),
-            client_addr: client.as_deref(),
-        },
+        auth,
+        meta,
+        action,
+        hit,
+        "identifier_conflict",
     )
     .await;
     if let Err(e) = audited {

@@ -1,7 +1,7 @@
 //! Password-setup and reset e-mails. A setup or reset token is only ever shown to the account's
 //! owner: it travels in an e-mail to the account's own address, queued in the outbox in the
 //! transaction that issues it, and the outbox row's body is blanked once sent. The API that
-//! asks for it learns only that it was sent (docs/security.md, "Account takeover").
+//! asks for it learns only that it was sent (docs/security.md, "Review findings of 2026-12", 1).
 
 use crate::error::ApiResult;
 use crate::state::AppState;

@@ -108,7 +108,7 @@ async fn load_for(
 }
 
 /// The answer to a taken e-mail address: the same whoever holds it, audited and throttled as a
-/// probe (docs/security.md, "Identifier probes").
+/// probe (docs/security.md, "Review findings of 2026-12", 3).
 async fn email_conflict(
     state: &AppState,
     auth: &Auth,
