@@ -245,10 +245,10 @@ async fn patch_org(app: &App, token: &str, id: &str, body: &Value) -> Res {
     .await
 }
 
-async fn setup_link(app: &App, token: &str, id: &str) -> Res {
+async fn send_setup(app: &App, token: &str, id: &str) -> Res {
     app.request(
         Method::POST,
-        &format!("/api/v1/users/{id}/password-setup-link"),
+        &format!("/api/v1/users/{id}/password-setup-email"),
         Some(token),
         None,
         &[],
@@ -256,13 +256,55 @@ async fn setup_link(app: &App, token: &str, id: &str) -> Res {
     .await
 }
 
-/// The token of a password-setup link answer.
-fn link_token(r: &Res) -> String {
-    let url = str_of(&r.body["url"]);
-    url.split_once("#token=")
-        .unwrap_or_else(|| panic!("no token in {url}"))
-        .1
-        .to_owned()
+/// Asserts the answer of `POST /users/{id}/password-setup-email`: 202 with exactly `sent_to`
+/// (the account's own address), `kind` and `expires_at`, and never the link or its token.
+/// Returns `expires_at`.
+fn assert_setup_sent(r: &Res, email: &str, kind: &str, ctx: &str) -> time::OffsetDateTime {
+    assert_eq!(st(r), 202, "{ctx}: {}", r.text);
+    let keys: HashSet<&str> = r
+        .body
+        .as_object()
+        .unwrap_or_else(|| panic!("{ctx}: not an object: {}", r.text))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        keys,
+        HashSet::from(["sent_to", "kind", "expires_at"]),
+        "{ctx}: {}",
+        r.text
+    );
+    assert_eq!(r.body["sent_to"], email, "{ctx}: {}", r.text);
+    assert_eq!(r.body["kind"], kind, "{ctx}: {}", r.text);
+    assert!(
+        !r.text.contains("token") && !r.text.contains("password-setup#"),
+        "{ctx}: the answer shows the link: {}",
+        r.text
+    );
+    time::OffsetDateTime::parse(
+        &str_of(&r.body["expires_at"]),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap_or_else(|e| panic!("{ctx}: expires_at is not RFC 3339 ({e}): {}", r.text))
+}
+
+/// The detail of a 409 for an e-mail address that is taken, whoever holds it.
+const EMAIL_TAKEN: &str = "This e-mail address cannot be registered here.";
+
+/// Waits until `n` messages to `email` arrived (of any kind) and returns them, decoded.
+async fn wait_mail_to(app: &App, email: &str, n: usize) -> Vec<(String, String)> {
+    let start = std::time::Instant::now();
+    loop {
+        let mail = app.mail_to(email);
+        if mail.len() >= n {
+            return mail;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(15),
+            "{n} messages to {email} did not arrive: {mail:?}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 async fn use_setup_token(app: &App, token: &str, password: &str) -> Res {
@@ -292,8 +334,8 @@ enum Route {
     GetUser,
     /// PATCH /api/v1/users/{user} (a new name)
     PatchUser,
-    /// POST /api/v1/users/{user}/password-setup-link
-    SetupLink,
+    /// POST /api/v1/users/{user}/password-setup-email
+    SetupEmail,
     /// GET /api/v1/organisations
     ListOrgs,
     /// GET /api/v1/organisations/{org}
@@ -310,14 +352,26 @@ impl Route {
     /// The status of an allowed call.
     fn ok_status(self) -> u16 {
         match self {
-            Route::CreateUser | Route::SetupLink | Route::CreateOrg => 201,
+            Route::CreateUser | Route::CreateOrg => 201,
+            // The e-mail is queued, not sent yet.
+            Route::SetupEmail => 202,
             _ => 200,
         }
     }
 
+    /// Whether the route creates, changes or e-mails an account: the operator reaches those of
+    /// other organisations only while they are (and stay) administrators (letter `a` in
+    /// [`expect`]).
+    fn manages_accounts(self) -> bool {
+        matches!(
+            self,
+            Route::CreateUser | Route::PatchUser | Route::SetupEmail
+        )
+    }
+
     /// Whether the target is a user (every demo user of the target organisation is tried).
     fn targets_users(self) -> bool {
-        matches!(self, Route::GetUser | Route::PatchUser | Route::SetupLink)
+        matches!(self, Route::GetUser | Route::PatchUser | Route::SetupEmail)
     }
 }
 
@@ -347,6 +401,11 @@ const ORG_NAMES: [&str; 7] = ["operator", "KRS", "STJ", "AGD", "TRDCC", "KKRS", 
 const ORG_OF_ACCOUNT: [usize; 13] = [
     OPER, KRS, KRS, STJ, STJ, AGD, AGD, TRDCC, TRDCC, KKRS, KKRS, KTRD, KTRD,
 ];
+/// Whether each account of `who::ALL` is an administrator (the operator's, then an
+/// administrator and a staff member of each organisation).
+const ADMIN_ACCOUNT: [bool; 13] = [
+    true, true, false, true, false, true, false, true, false, true, false, true, false,
+];
 /// A role that fits each organisation's kind.
 const FIT_ROLE: [&str; 7] = [
     "admin",
@@ -362,7 +421,11 @@ const FIT_ROLE: [&str; 7] = [
 //
 //   OP | KRS adm stf | STJ adm stf | AGD adm cns | TRDCC adm cns | KKRS adm stf | KTRD adm stf
 //
-// A = allowed (200, or 201 for a create), F = 403 Forbidden, N = 404 Not Found.
+// A = allowed (200, or 201 for a create, 202 for a setup e-mail), F = 403 Forbidden,
+// N = 404 Not Found, a = allowed when the target account is an administrator and stays one
+// (created with role `admin`, or an existing administrator whose role the call leaves alone),
+// otherwise 404: the operator creates, changes and e-mails other organisations' administrators,
+// never their staff accounts (issue "account takeover": a staff account reads participant data).
 #[rustfmt::skip]
 mod expect {
     pub const ANY_ADMIN: &str =     "A   A F   A F   A F   A F   A F   A F";
@@ -377,6 +440,13 @@ mod expect {
     pub const IN_TRDCC: &str =      "A   N F   N F   N F   A F   N F   N F";
     pub const IN_KKRS: &str =       "A   N F   N F   N F   N F   A F   N F";
     pub const IN_KTRD: &str =       "A   N F   N F   N F   N F   N F   A F";
+    /// Creating, changing or e-mailing accounts of an organisation other than the operator's.
+    pub const ACCOUNTS_IN_KRS: &str =   "a   A F   N F   N F   N F   N F   N F";
+    pub const ACCOUNTS_IN_STJ: &str =   "a   N F   A F   N F   N F   N F   N F";
+    pub const ACCOUNTS_IN_AGD: &str =   "a   N F   N F   A F   N F   N F   N F";
+    pub const ACCOUNTS_IN_TRDCC: &str = "a   N F   N F   N F   A F   N F   N F";
+    pub const ACCOUNTS_IN_KKRS: &str =  "a   N F   N F   N F   N F   A F   N F";
+    pub const ACCOUNTS_IN_KTRD: &str =  "a   N F   N F   N F   N F   N F   A F";
     pub const NOWHERE: &str =       "N   N F   N F   N F   N F   N F   N F";
     /// The operator sees an empty list; local admins get 404 for a filter naming another (or no)
     /// organisation.
@@ -396,12 +466,12 @@ const MATRIX: &[(Route, Target, &str)] = &[
     (Route::ListUsersOf, Target::Org(KTRD), IN_KTRD),
     (Route::ListUsersOf, Target::Missing, LIST_NOWHERE),
     (Route::CreateUser, Target::Org(OPER), IN_OPER),
-    (Route::CreateUser, Target::Org(KRS), IN_KRS),
-    (Route::CreateUser, Target::Org(STJ), IN_STJ),
-    (Route::CreateUser, Target::Org(AGD), IN_AGD),
-    (Route::CreateUser, Target::Org(TRDCC), IN_TRDCC),
-    (Route::CreateUser, Target::Org(KKRS), IN_KKRS),
-    (Route::CreateUser, Target::Org(KTRD), IN_KTRD),
+    (Route::CreateUser, Target::Org(KRS), ACCOUNTS_IN_KRS),
+    (Route::CreateUser, Target::Org(STJ), ACCOUNTS_IN_STJ),
+    (Route::CreateUser, Target::Org(AGD), ACCOUNTS_IN_AGD),
+    (Route::CreateUser, Target::Org(TRDCC), ACCOUNTS_IN_TRDCC),
+    (Route::CreateUser, Target::Org(KKRS), ACCOUNTS_IN_KKRS),
+    (Route::CreateUser, Target::Org(KTRD), ACCOUNTS_IN_KTRD),
     (Route::CreateUser, Target::Missing, NOWHERE),
     (Route::GetUser, Target::Org(OPER), IN_OPER),
     (Route::GetUser, Target::Org(KRS), IN_KRS),
@@ -413,23 +483,23 @@ const MATRIX: &[(Route, Target, &str)] = &[
     (Route::GetUser, Target::Missing, NOWHERE),
     (Route::GetUser, Target::NotUuid, ALL_404),
     (Route::PatchUser, Target::Org(OPER), IN_OPER),
-    (Route::PatchUser, Target::Org(KRS), IN_KRS),
-    (Route::PatchUser, Target::Org(STJ), IN_STJ),
-    (Route::PatchUser, Target::Org(AGD), IN_AGD),
-    (Route::PatchUser, Target::Org(TRDCC), IN_TRDCC),
-    (Route::PatchUser, Target::Org(KKRS), IN_KKRS),
-    (Route::PatchUser, Target::Org(KTRD), IN_KTRD),
+    (Route::PatchUser, Target::Org(KRS), ACCOUNTS_IN_KRS),
+    (Route::PatchUser, Target::Org(STJ), ACCOUNTS_IN_STJ),
+    (Route::PatchUser, Target::Org(AGD), ACCOUNTS_IN_AGD),
+    (Route::PatchUser, Target::Org(TRDCC), ACCOUNTS_IN_TRDCC),
+    (Route::PatchUser, Target::Org(KKRS), ACCOUNTS_IN_KKRS),
+    (Route::PatchUser, Target::Org(KTRD), ACCOUNTS_IN_KTRD),
     (Route::PatchUser, Target::Missing, NOWHERE),
     (Route::PatchUser, Target::NotUuid, ALL_404),
-    (Route::SetupLink, Target::Org(OPER), IN_OPER),
-    (Route::SetupLink, Target::Org(KRS), IN_KRS),
-    (Route::SetupLink, Target::Org(STJ), IN_STJ),
-    (Route::SetupLink, Target::Org(AGD), IN_AGD),
-    (Route::SetupLink, Target::Org(TRDCC), IN_TRDCC),
-    (Route::SetupLink, Target::Org(KKRS), IN_KKRS),
-    (Route::SetupLink, Target::Org(KTRD), IN_KTRD),
-    (Route::SetupLink, Target::Missing, NOWHERE),
-    (Route::SetupLink, Target::NotUuid, ALL_404),
+    (Route::SetupEmail, Target::Org(OPER), IN_OPER),
+    (Route::SetupEmail, Target::Org(KRS), ACCOUNTS_IN_KRS),
+    (Route::SetupEmail, Target::Org(STJ), ACCOUNTS_IN_STJ),
+    (Route::SetupEmail, Target::Org(AGD), ACCOUNTS_IN_AGD),
+    (Route::SetupEmail, Target::Org(TRDCC), ACCOUNTS_IN_TRDCC),
+    (Route::SetupEmail, Target::Org(KKRS), ACCOUNTS_IN_KKRS),
+    (Route::SetupEmail, Target::Org(KTRD), ACCOUNTS_IN_KTRD),
+    (Route::SetupEmail, Target::Missing, NOWHERE),
+    (Route::SetupEmail, Target::NotUuid, ALL_404),
     (Route::ListOrgs, Target::Nothing, EVERYONE),
     (Route::GetOrg, Target::Org(OPER), EVERYONE),
     (Route::GetOrg, Target::Org(KRS), EVERYONE),
@@ -460,6 +530,10 @@ struct Tgt {
     id: String,
     /// The role to create with (CreateUser).
     role: &'static str,
+    /// Whether the target account is an administrator (for CreateUser: whether `role` is).
+    admin: bool,
+    /// The target account's e-mail address (user targets only).
+    email: &'static str,
     /// Who the target is, for messages.
     label: String,
 }
@@ -521,10 +595,10 @@ async fn matrix_call(
             )
             .await
         }
-        Route::SetupLink => {
+        Route::SetupEmail => {
             app.request(
                 Method::POST,
-                &format!("/api/v1/users/{id}/password-setup-link"),
+                &format!("/api/v1/users/{id}/password-setup-email"),
                 token,
                 None,
                 &[],
@@ -603,6 +677,8 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
     }
 
     let (mut cells, mut extra, mut n) = (0usize, 0usize, 0usize);
+    // Setup e-mails the matrix had sent, per demo account.
+    let mut setup_mails = [0usize; 13];
     for (route, target, expect) in MATRIX {
         let codes: Vec<char> = expect.chars().filter(|c| !c.is_whitespace()).collect();
         assert_eq!(
@@ -610,10 +686,16 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
             who::ALL.len(),
             "bad table row {route:?} {target:?}"
         );
+        assert!(
+            route.manages_accounts() || !codes.contains(&'a'),
+            "bad table row {route:?} {target:?}: `a` is for routes that manage accounts"
+        );
         let targets: Vec<Tgt> = match *target {
             Target::Nothing => vec![Tgt {
                 id: String::new(),
                 role: "admin",
+                admin: true,
+                email: "",
                 label: "-".into(),
             }],
             Target::Org(o) if route.targets_users() => (0..who::ALL.len())
@@ -621,22 +703,48 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
                 .map(|a| Tgt {
                     id: user_ids[a].to_string(),
                     role: "admin",
+                    admin: ADMIN_ACCOUNT[a],
+                    email: who::ALL[a],
                     label: format!("user {}", who::ALL[a]),
                 })
                 .collect(),
+            // A user of the role that fits the organisation's kind, and (where that is not
+            // `admin` already) an administrator.
+            Target::Org(o) if *route == Route::CreateUser => {
+                let mut roles = vec![FIT_ROLE[o]];
+                if FIT_ROLE[o] != "admin" {
+                    roles.push("admin");
+                }
+                roles
+                    .into_iter()
+                    .map(|role| Tgt {
+                        id: orgs[o].to_string(),
+                        role,
+                        admin: role == "admin",
+                        email: "",
+                        label: format!("org {} (role {role})", ORG_NAMES[o]),
+                    })
+                    .collect()
+            }
             Target::Org(o) => vec![Tgt {
                 id: orgs[o].to_string(),
                 role: FIT_ROLE[o],
+                admin: FIT_ROLE[o] == "admin",
+                email: "",
                 label: format!("org {}", ORG_NAMES[o]),
             }],
             Target::Missing => vec![Tgt {
                 id: Uuid::new_v4().to_string(),
                 role: "admin",
+                admin: true,
+                email: "",
                 label: "missing id".into(),
             }],
             Target::NotUuid => vec![Tgt {
                 id: "not-a-uuid".into(),
                 role: "admin",
+                admin: true,
+                email: "",
                 label: "not a uuid".into(),
             }],
         };
@@ -645,6 +753,8 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
                 n += 1;
                 let want = match codes[a] {
                     'A' => route.ok_status(),
+                    'a' if t.admin => route.ok_status(),
+                    'a' => 404,
                     'F' => 403,
                     'N' => 404,
                     c => panic!("bad letter {c}"),
@@ -744,11 +854,12 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
                             "{ctx}"
                         );
                     }
-                    Route::SetupLink => assert!(
-                        str_of(&r.body["url"]).contains("/password-setup#token="),
-                        "{ctx}: {}",
-                        r.text
-                    ),
+                    Route::SetupEmail => {
+                        // Demo accounts have a password: a reset, e-mailed to the account itself.
+                        assert_setup_sent(&r, t.email, "reset", &ctx);
+                        let i = who::ALL.iter().position(|e| *e == t.email).unwrap();
+                        setup_mails[i] += 1;
+                    }
                     Route::GetOrg => assert_eq!(str_of(&r.body["id"]), t.id, "{ctx}"),
                     Route::PatchOrg => {
                         assert_eq!(r.body["county"], format!("Fylke {n}"), "{ctx}");
@@ -782,16 +893,32 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
         }
     }
 
+    // Every setup e-mail went to the account's own address, one per allowed call, and nowhere
+    // else.
+    for (a, email) in who::ALL.iter().enumerate() {
+        assert!(setup_mails[a] > 0, "{email}: no setup e-mail tried");
+        app.wait_setup_token(email, setup_mails[a]).await;
+        assert_eq!(
+            app.mailed_setup_tokens(email).len(),
+            setup_mails[a],
+            "{email}: setup e-mails"
+        );
+    }
+
     // Without a token, or with a token that is not one of ours, every route answers 401.
     let mut anonymous = 0usize;
     let krs_staff = Tgt {
         id: user_ids[2].to_string(),
         role: "centre_staff",
+        admin: false,
+        email: who::KRS_STAFF,
         label: "KRS staff".into(),
     };
     let krs_org = Tgt {
         id: orgs[KRS].to_string(),
         role: "centre_staff",
+        admin: false,
+        email: "",
         label: "KRS".into(),
     };
     let routes = [
@@ -800,7 +927,7 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
         Route::CreateUser,
         Route::GetUser,
         Route::PatchUser,
-        Route::SetupLink,
+        Route::SetupEmail,
         Route::ListOrgs,
         Route::GetOrg,
         Route::CreateOrg,
@@ -838,13 +965,19 @@ async fn role_matrix_of_every_admin_route_and_every_demo_account() {
 async fn creating_a_user_answers_201_with_location_etag_and_no_secrets() {
     let app = spawn().await;
     let op = app.token(who::OPERATOR_ADMIN).await;
+    let krs_admin = app.token(who::KRS_ADMIN).await;
     let krs = app.org_of(who::KRS_ADMIN).await;
     let before = app.audit_count("user.create", "success").await;
+    let mails_before = app
+        .audit_count("user.password_setup_email", "success")
+        .await;
 
+    // A staff account is created by its organisation's own administrator (the operator's may
+    // not, see below).
     let r = app
         .post(
             "/api/v1/users",
-            Some(&op),
+            Some(&krs_admin),
             &json!({"email": "  Ny.Ansatt@Example.NO ", "name": "  Nora Ny  ", "role": "centre_staff", "organisation_id": krs}),
         )
         .await;
@@ -893,7 +1026,14 @@ async fn creating_a_user_answers_201_with_location_etag_and_no_secrets() {
     assert_eq!(r.body["has_password"], false);
     assert_eq!(r.body["version"], 1);
 
-    // The Location answers the same user.
+    // The answer carries no setup link: that goes by e-mail to the new address only.
+    assert!(
+        !r.text.contains("token") && !r.text.contains("password-setup#"),
+        "{}",
+        r.text
+    );
+
+    // The Location answers the same user (the operator reads every organisation's users).
     let g = app.get(r.header("location").unwrap(), &op).await;
     assert_eq!(g.status, 200, "{}", g.text);
     assert_eq!(g.header("etag"), Some("\"1\""));
@@ -909,6 +1049,21 @@ async fn creating_a_user_answers_201_with_location_etag_and_no_secrets() {
             .unwrap();
     assert!(hash.is_none());
     assert_eq!(app.audit_count("user.create", "success").await, before + 1);
+    // The setup e-mail is queued with the account, and audited.
+    let token = app.wait_setup_token("ny.ansatt@example.no", 1).await;
+    assert!(token.len() >= 32, "{token}");
+    assert_eq!(
+        app.audit_count("user.password_setup_email", "success")
+            .await,
+        mails_before + 1
+    );
+    let mailed_for: Option<Uuid> = sqlx::query_scalar(
+        "SELECT target_id FROM audit_log WHERE action = 'user.password_setup_email' ORDER BY id DESC LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(mailed_for.map(|u| u.to_string()), Some(id.clone()));
     let (actor, actor_org, target_type, request_id): (Option<Uuid>, Option<Uuid>, Option<String>, Option<String>) = sqlx::query_as(
         "SELECT actor_user_id, actor_org_id, target_type, request_id FROM audit_log WHERE action = 'user.create' AND target_id::text = $1",
     )
@@ -916,8 +1071,8 @@ async fn creating_a_user_answers_201_with_location_etag_and_no_secrets() {
     .fetch_one(&app.pool)
     .await
     .unwrap();
-    assert_eq!(actor, Some(app.user_id(who::OPERATOR_ADMIN).await));
-    assert_eq!(actor_org, Some(app.org_of(who::OPERATOR_ADMIN).await));
+    assert_eq!(actor, Some(app.user_id(who::KRS_ADMIN).await));
+    assert_eq!(actor_org, Some(krs));
     assert_eq!(target_type.as_deref(), Some("user"));
     assert_eq!(
         request_id.as_deref(),
@@ -934,7 +1089,6 @@ async fn creating_a_user_answers_201_with_location_etag_and_no_secrets() {
         .assert_problem(401);
 
     // A local admin creates users in their own organisation, of any fitting role.
-    let krs_admin = app.token(who::KRS_ADMIN).await;
     for (email, role) in [
         ("lokal.ansatt@example.no", "centre_staff"),
         ("lokal.admin@example.no", "admin"),
@@ -957,13 +1111,48 @@ async fn creating_a_user_answers_201_with_location_etag_and_no_secrets() {
             .await;
         r.assert_problem(404);
     }
-    // The operator gets 404 for an organisation that does not exist.
+    // The operator gets 404 for an organisation that does not exist, and for a staff account
+    // of another organisation (fitting role or not); it creates administrators anywhere.
     let r = app
         .post("/api/v1/users", Some(&op), &json!({"email": "fremmed@example.no", "name": "Fremmed", "role": "admin", "organisation_id": Uuid::new_v4()}))
         .await;
     r.assert_problem(404);
+    for role in ["centre_staff", "career_counsellor"] {
+        let r = app
+            .post("/api/v1/users", Some(&op), &json!({"email": "fremmed@example.no", "name": "Fremmed", "role": role, "organisation_id": krs}))
+            .await;
+        assert_eq!(
+            r.assert_problem(404),
+            "urn:handover:problem:not-found",
+            "{role}"
+        );
+    }
     assert_eq!(users_with_email(&app, "fremmed@example.no").await, 0);
     assert_eq!(app.audit_count("user.create", "success").await, before + 3);
+    let r = app
+        .post("/api/v1/users", Some(&op), &json!({"email": "operatorens.admin@example.no", "name": "Oda Admin", "role": "admin", "organisation_id": krs}))
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(
+        (str_of(&r.body["organisation_id"]), r.body["role"].as_str()),
+        (krs.to_string(), Some("admin"))
+    );
+    let op_actor: Option<Uuid> = sqlx::query_scalar(
+        "SELECT actor_org_id FROM audit_log WHERE action = 'user.create' AND target_id::text = $1",
+    )
+    .bind(str_of(&r.body["id"]))
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(op_actor, Some(app.org_of(who::OPERATOR_ADMIN).await));
+    app.wait_setup_token("operatorens.admin@example.no", 1)
+        .await;
+    assert_eq!(app.audit_count("user.create", "success").await, before + 4);
+    assert_eq!(
+        app.audit_count("user.password_setup_email", "success")
+            .await,
+        mails_before + 4
+    );
 }
 
 #[tokio::test]
@@ -983,8 +1172,12 @@ async fn creating_a_user_validates_fields_roles_and_conflicts() {
     let users_before = count(&app, "SELECT count(*) FROM users").await;
     let audit_before = app.audit_count("user.create", "success").await;
     let body = |email: &str, role: &str, org: Uuid| json!({"email": email, "name": "Test Testesen", "role": role, "organisation_id": org});
+    let krs_admin = app.token(who::KRS_ADMIN).await;
+    let agd_admin = app.token(who::AGDER_ADMIN).await;
+    let kkrs_admin = app.token(who::KOMMUNE_KRS_ADMIN).await;
 
-    // Duplicate e-mail, also in another case and with spaces.
+    // Duplicate e-mail, also in another case and with spaces: the same answer whoever holds
+    // the address, audited as an identifier conflict.
     for email in [
         who::KRS_STAFF.to_owned(),
         who::KRS_STAFF.to_uppercase(),
@@ -993,7 +1186,7 @@ async fn creating_a_user_validates_fields_roles_and_conflicts() {
         let r = app
             .post(
                 "/api/v1/users",
-                Some(&op),
+                Some(&krs_admin),
                 &body(&email, "centre_staff", krs),
             )
             .await;
@@ -1002,38 +1195,70 @@ async fn creating_a_user_validates_fields_roles_and_conflicts() {
             "urn:handover:problem:conflict",
             "{email}"
         );
+        assert_eq!(r.body["detail"], EMAIL_TAKEN, "{email}: {}", r.text);
     }
     // A local admin gets the same 409 for an address in use elsewhere.
-    let krs_admin = app.token(who::KRS_ADMIN).await;
-    app.post(
-        "/api/v1/users",
-        Some(&krs_admin),
-        &body(who::AGDER_COUNSELLOR, "centre_staff", krs),
-    )
-    .await
-    .assert_problem(409);
+    let r = app
+        .post(
+            "/api/v1/users",
+            Some(&krs_admin),
+            &body(who::AGDER_COUNSELLOR, "centre_staff", krs),
+        )
+        .await;
+    r.assert_problem(409);
+    assert_eq!(r.body["detail"], EMAIL_TAKEN, "{}", r.text);
+    // So does the operator creating an administrator with a taken address.
+    let r = app
+        .post(
+            "/api/v1/users",
+            Some(&op),
+            &body(who::KRS_STAFF, "admin", krs),
+        )
+        .await;
+    r.assert_problem(409);
+    assert_eq!(r.body["detail"], EMAIL_TAKEN, "{}", r.text);
+    assert_eq!(
+        app.audit_count("user.create", "identifier_conflict").await,
+        5
+    );
 
-    // Roles that do not fit the organisation's kind.
-    for (o, role) in [
-        (oper, "centre_staff"),
-        (oper, "career_counsellor"),
-        (oper, "municipality_staff"),
-        (krs, "career_counsellor"),
-        (krs, "municipality_staff"),
-        (agd, "centre_staff"),
-        (agd, "municipality_staff"),
-        (kkrs, "centre_staff"),
-        (kkrs, "career_counsellor"),
+    // Roles that do not fit the organisation's kind, tried by the organisation's own
+    // administrator. (The operator's administrator gets 404 for any staff role in another
+    // organisation, fitting or not: it never creates staff accounts there.)
+    for (o, role, t) in [
+        (oper, "centre_staff", &op),
+        (oper, "career_counsellor", &op),
+        (oper, "municipality_staff", &op),
+        (krs, "career_counsellor", &krs_admin),
+        (krs, "municipality_staff", &krs_admin),
+        (agd, "centre_staff", &agd_admin),
+        (agd, "municipality_staff", &agd_admin),
+        (kkrs, "centre_staff", &kkrs_admin),
+        (kkrs, "career_counsellor", &kkrs_admin),
     ] {
         let r = app
             .post(
                 "/api/v1/users",
-                Some(&op),
+                Some(t),
                 &body("passer.ikke@example.no", role, o),
             )
             .await;
         assert_invalid(&r, &["role"], &format!("{role} in {o}"));
         assert_eq!(field_codes(&r)[0].1, "role_does_not_fit");
+        if o != oper {
+            let r = app
+                .post(
+                    "/api/v1/users",
+                    Some(&op),
+                    &body("passer.ikke@example.no", role, o),
+                )
+                .await;
+            assert_eq!(
+                r.assert_problem(404),
+                "urn:handover:problem:not-found",
+                "operator, {role} in {o}"
+            );
+        }
     }
     let r = app
         .post(
@@ -1061,6 +1286,12 @@ async fn creating_a_user_validates_fields_roles_and_conflicts() {
         ("ok@example.no", "   ", &["name"][..]),
         ("ok@example.no", "Linje\nskift", &["name"][..]),
         ("", "", &["email", "name"][..]),
+        // A person's name has a letter, and no invisible or direction-changing characters.
+        ("ok@example.no", "12345", &["name"][..]),
+        ("ok@example.no", "--- ...", &["name"][..]),
+        ("ok@example.no", "Kari\u{200B}Nordmann", &["name"][..]),
+        ("ok@example.no", "\u{202E}namdroN iraK", &["name"][..]),
+        ("ikke-en-adresse", "\u{2066}Kari", &["email", "name"][..]),
     ] {
         let r = app
             .post(
@@ -1169,8 +1400,53 @@ async fn creating_a_user_validates_fields_roles_and_conflicts() {
             .status,
         200
     );
-    let r = app.post("/api/v1/users", Some(&op), &json!({"email": "sent@example.no", "name": "Sen", "role": "centre_staff", "organisation_id": closed})).await;
+    // (An administrator: the operator's may not create staff there at all.)
+    let r = app.post("/api/v1/users", Some(&op), &json!({"email": "sent@example.no", "name": "Sen", "role": "admin", "organisation_id": closed})).await;
     assert_invalid(&r, &["organisation_id"], "deactivated organisation");
+
+    // Probing for taken addresses runs into 429: after the 10th conflict within 15 minutes
+    // (the Kristiansand administrator had 4 above), creates and changes by that user are
+    // refused, even valid ones; other users are not affected.
+    for i in 0..6 {
+        let r = app
+            .post(
+                "/api/v1/users",
+                Some(&krs_admin),
+                &body(who::ALL[i], "centre_staff", krs),
+            )
+            .await;
+        assert_eq!(
+            r.assert_problem(409),
+            "urn:handover:problem:conflict",
+            "{i}"
+        );
+    }
+    assert_eq!(
+        app.audit_count("user.create", "identifier_conflict").await,
+        11
+    );
+    let r = app
+        .post(
+            "/api/v1/users",
+            Some(&krs_admin),
+            &body("ledig.adresse@example.no", "centre_staff", krs),
+        )
+        .await;
+    r.assert_problem(429);
+    assert!(r.header("retry-after").is_some(), "{:?}", r.headers);
+    let staff = app.user_id(who::KRS_STAFF).await.to_string();
+    patch_user(&app, &krs_admin, &staff, &json!({"name": "Nytt Navn"}))
+        .await
+        .assert_problem(429);
+    assert_eq!(user_version(&app, &staff).await, 1);
+    let r = app
+        .post(
+            "/api/v1/users",
+            Some(&op),
+            &body(who::KRS_STAFF, "admin", krs),
+        )
+        .await;
+    assert_eq!(r.assert_problem(409), "urn:handover:problem:conflict");
 
     // None of this created anybody.
     assert_eq!(
@@ -1271,9 +1547,12 @@ async fn listing_users_filters_and_pages() {
     }
     let r = app.get("/api/v1/users?active=false", &op).await;
     assert_eq!(r.body["total"], 0);
+    // (Deactivated by the centre's own administrator: the operator's may not change staff
+    // accounts of other organisations.)
     let staff = app.user_id(who::KRS_STAFF).await.to_string();
+    let krs_admin = app.token(who::KRS_ADMIN).await;
     assert_eq!(
-        patch_user(&app, &op, &staff, &json!({"active": false}))
+        patch_user(&app, &krs_admin, &staff, &json!({"active": false}))
             .await
             .status,
         200
@@ -1328,7 +1607,6 @@ async fn listing_users_filters_and_pages() {
     assert_eq!(app.get("/api/v1/users?limit=1", &op).await.status, 200);
 
     // A local admin sees their own organisation only, whatever the filters say.
-    let krs_admin = app.token(who::KRS_ADMIN).await;
     let r = app.get("/api/v1/users", &krs_admin).await;
     assert_eq!(
         emails(&r),
@@ -1446,6 +1724,14 @@ async fn patching_a_user_needs_a_current_if_match_and_valid_fields() {
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["email"], "kari.ny@example.no");
+    // The old address is told where the account's mail goes now.
+    let told = wait_mail_to(&app, who::KRS_STAFF, 1).await;
+    assert!(
+        told.iter().any(|(_, b)| b.contains("kari.ny@example.no")
+            && b.contains("Integreringsmottaket i Kristiansand")),
+        "{told:?}"
+    );
+    assert!(app.mail_to("kari.ny@example.no").is_empty());
 
     // Validation.
     for (body, fields) in [
@@ -1472,7 +1758,8 @@ async fn patching_a_user_needs_a_current_if_match_and_valid_fields() {
         let r = patch_user(&app, &admin, &id, &json!({ field: "x" })).await;
         assert_unknown_field(&r, field, field);
     }
-    // Duplicate e-mail (in another organisation, even).
+    // Duplicate e-mail (in another organisation, even): the same answer whoever holds it,
+    // audited as an identifier conflict.
     let r = patch_user(
         &app,
         &admin,
@@ -1481,6 +1768,11 @@ async fn patching_a_user_needs_a_current_if_match_and_valid_fields() {
     )
     .await;
     r.assert_problem(409);
+    assert_eq!(r.body["detail"], EMAIL_TAKEN, "{}", r.text);
+    assert_eq!(
+        app.audit_count("user.update", "identifier_conflict").await,
+        1
+    );
     // Malformed bodies.
     let r = app
         .raw(
@@ -1515,7 +1807,9 @@ async fn two_concurrent_patches_with_the_same_if_match_one_wins() {
     let app = spawn().await;
     let op = app.token(who::OPERATOR_ADMIN).await;
     let krs_admin = app.token(who::KRS_ADMIN).await;
-    let id = app.user_id(who::KRS_STAFF).await.to_string();
+    // The centre's administrator: the one account both may rename (the operator reaches other
+    // organisations' administrators, not their staff).
+    let id = app.user_id(who::KRS_ADMIN).await.to_string();
     let path = format!("/api/v1/users/{id}");
     for round in 0..8 {
         let v = user_version(&app, &id).await;
@@ -1598,10 +1892,15 @@ async fn deactivating_a_user_ends_their_tokens_and_logins_at_once() {
     .await
     .unwrap();
     assert_eq!(live, 0, "deactivation revokes every session");
-    // No setup link for a deactivated account.
-    setup_link(&app, &admin, &staff_id)
+    // No setup e-mail for a deactivated account.
+    send_setup(&app, &admin, &staff_id)
         .await
         .assert_problem(409);
+    assert_eq!(
+        app.audit_count("user.password_reset_email", "success")
+            .await,
+        0
+    );
 
     // Reactivation lets them log in again; the old token stays dead.
     let r = patch_user(&app, &admin, &staff_id, &json!({"active": true})).await;
@@ -1703,7 +2002,25 @@ async fn a_role_change_takes_effect_with_a_new_login() {
     create_user(&app, &op, krs, "admin", "admin2.kristiansand@example.no").await;
     let krs_admin = app.token(who::KRS_ADMIN).await;
     let id = app.user_id(who::KRS_ADMIN).await.to_string();
+    // The operator may not turn another organisation's administrator into a staff account.
     let r = patch_user(&app, &op, &id, &json!({"role": "centre_staff"})).await;
+    assert_eq!(r.assert_problem(404), "urn:handover:problem:not-found");
+    assert_eq!(user_version(&app, &id).await, 1, "the refused demotion");
+    assert_eq!(app.get("/api/v1/users", &krs_admin).await.status, 200);
+    // The second administrator, once they chose a password through the e-mailed link, may.
+    let setup = app
+        .wait_setup_token("admin2.kristiansand@example.no", 1)
+        .await;
+    assert_eq!(
+        use_setup_token(&app, &setup, GOOD_PASSWORD).await.status,
+        204
+    );
+    let login = app
+        .try_login("admin2.kristiansand@example.no", GOOD_PASSWORD)
+        .await;
+    assert_eq!(login.status, 200, "{}", login.text);
+    let admin2 = str_of(&login.body["access_token"]);
+    let r = patch_user(&app, &admin2, &id, &json!({"role": "centre_staff"})).await;
     assert_eq!(
         (st(&r), r.body["role"].as_str()),
         (200, Some("centre_staff")),
@@ -1737,10 +2054,11 @@ async fn a_role_change_takes_effect_with_a_new_login() {
 async fn password_setup_link_flow_end_to_end() {
     let app = spawn().await;
     let op = app.token(who::OPERATOR_ADMIN).await;
+    let kkrs_admin = app.token(who::KOMMUNE_KRS_ADMIN).await;
     let kkrs = app.org_of(who::KOMMUNE_KRS_ADMIN).await;
     let user = create_user(
         &app,
-        &op,
+        &kkrs_admin,
         kkrs,
         "municipality_staff",
         "ny.bruker@example.no",
@@ -1750,38 +2068,49 @@ async fn password_setup_link_flow_end_to_end() {
     app.try_login("ny.bruker@example.no", GOOD_PASSWORD)
         .await
         .assert_problem(401);
+    // Creating the account e-mailed the first link.
+    let first = app.wait_setup_token("ny.bruker@example.no", 1).await;
 
-    let link = setup_link(&app, &op, &id).await;
-    assert_eq!(link.status, 201, "{}", link.text);
-    let keys: HashSet<&str> = link
-        .body
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert_eq!(keys, HashSet::from(["url", "expires_at"]));
-    let url = str_of(&link.body["url"]);
-    assert!(url.contains("/password-setup#token="), "{url}");
-    assert!(
-        !url.contains('?'),
-        "the token belongs in the fragment, never the query: {url}"
-    );
-    let token = link_token(&link);
-    assert!(token.len() >= 32, "{token}");
-    let expires = time::OffsetDateTime::parse(
-        &str_of(&link.body["expires_at"]),
-        &time::format_description::well_known::Rfc3339,
-    )
-    .unwrap();
+    // Sending it again: the answer says where it went, never what.
+    let sent = send_setup(&app, &kkrs_admin, &id).await;
+    let expires = assert_setup_sent(&sent, "ny.bruker@example.no", "setup", "resend");
     let ttl = expires - time::OffsetDateTime::now_utc();
     assert!(
         ttl > time::Duration::hours(71) && ttl <= time::Duration::hours(72),
         "{ttl}"
     );
+    let token = app.wait_setup_token("ny.bruker@example.no", 2).await;
+    assert_ne!(first, token);
+    assert!(token.len() >= 32, "{token}");
+    assert!(!sent.text.contains(&token));
+    // The link in the e-mail points at the setup page, with the token in the fragment.
+    let mail = app.mail_to("ny.bruker@example.no");
+    let url = mail
+        .iter()
+        .flat_map(|(_, body)| body.split_whitespace())
+        .find(|w| w.contains(&format!("#token={token}")))
+        .unwrap_or_else(|| panic!("no link with the token: {mail:?}"))
+        .to_owned();
+    assert!(url.contains("/password-setup#token="), "{url}");
+    assert!(
+        !url.contains('?'),
+        "the token belongs in the fragment, never the query: {url}"
+    );
+    // No other address got it.
+    for m in app.smtp.messages() {
+        if handover_tests::decoded(&m).1.contains(&token) {
+            assert_eq!(m.to, ["ny.bruker@example.no"], "{}", m.data);
+        }
+    }
+    assert_eq!(
+        app.audit_count("user.password_setup_email", "success")
+            .await,
+        2,
+        "one on create, one on the resend"
+    );
     assert_eq!(
         app.audit_count("user.password_setup_link", "success").await,
-        1
+        0
     );
     // Only a hash of the token is stored.
     let stored: i64 = sqlx::query_scalar("SELECT count(*) FROM password_setup_tokens WHERE encode(token_hash, 'escape') LIKE '%' || $1 || '%'")
@@ -1796,6 +2125,10 @@ async fn password_setup_link_flow_end_to_end() {
         ("passwordpassword", "common_password"),
         ("kort", "too_short"),
         ("ny.bruker er meg selv", "contains_email"),
+        // Long enough and not on the list, but easy to guess.
+        ("Passord2026!!", "too_guessable"),
+        ("qwertyuiop12", "too_guessable"),
+        ("kristiansand2026", "too_guessable"),
     ] {
         let r = use_setup_token(&app, &token, pw).await;
         assert_invalid(&r, &["new_password"], pw);
@@ -1811,9 +2144,25 @@ async fn password_setup_link_flow_end_to_end() {
         .await;
     assert_unknown_field(&r, "email", "password setup with email");
 
+    // Only the newest link works: the one e-mailed on creation is spent by the resend.
+    use_setup_token(&app, &first, GOOD_PASSWORD)
+        .await
+        .assert_problem(400);
+
     let r = use_setup_token(&app, &token, GOOD_PASSWORD).await;
     assert_eq!(r.status, 204, "{}", r.text);
     assert_eq!(app.audit_count("user.password_setup", "success").await, 1);
+    // The audit row names the owner and the owner's organisation.
+    let (actor, actor_org, actor_role): (Option<Uuid>, Option<Uuid>, Option<String>) =
+        sqlx::query_as(
+            "SELECT actor_user_id, actor_org_id, actor_role FROM audit_log WHERE action = 'user.password_setup'",
+        )
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(actor.map(|u| u.to_string()), Some(id.clone()));
+    assert_eq!(actor_org, Some(kkrs));
+    assert_eq!(actor_role.as_deref(), Some("municipality_staff"));
     let login = app.try_login("ny.bruker@example.no", GOOD_PASSWORD).await;
     assert_eq!(login.status, 200, "{}", login.text);
     let user_token = str_of(&login.body["access_token"]);
@@ -1862,11 +2211,22 @@ async fn password_setup_links_only_the_newest_works_and_never_for_the_deactivate
     )
     .await;
     let id = str_of(&user["id"]);
+    let on_create = app.wait_setup_token("ola.veileder@example.no", 1).await;
 
-    // Two links; using one spends the other.
-    let first = link_token(&setup_link(&app, &admin, &id).await);
-    let second = link_token(&setup_link(&app, &admin, &id).await);
+    // Two more links; only the newest works, the older ones are spent by it.
+    let r = send_setup(&app, &admin, &id).await;
+    assert_setup_sent(&r, "ola.veileder@example.no", "setup", "first resend");
+    let first = app.wait_setup_token("ola.veileder@example.no", 2).await;
+    let r = send_setup(&app, &admin, &id).await;
+    assert_setup_sent(&r, "ola.veileder@example.no", "setup", "second resend");
+    let second = app.wait_setup_token("ola.veileder@example.no", 3).await;
     assert_ne!(first, second);
+    assert_ne!(on_create, first);
+    for old in [&on_create, &first] {
+        use_setup_token(&app, old, GOOD_PASSWORD)
+            .await
+            .assert_problem(400);
+    }
     assert_eq!(
         use_setup_token(&app, &second, GOOD_PASSWORD).await.status,
         204
@@ -1881,8 +2241,33 @@ async fn password_setup_links_only_the_newest_works_and_never_for_the_deactivate
         200
     );
 
+    // A link sent before the address changed stops working; the old address is told.
+    let r = send_setup(&app, &admin, &id).await;
+    assert_setup_sent(&r, "ola.veileder@example.no", "reset", "before the change");
+    let before_change = app.wait_setup_token("ola.veileder@example.no", 4).await;
+    let r = patch_user(
+        &app,
+        &admin,
+        &id,
+        &json!({"email": "ola.ny.veileder@example.no"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let told = wait_mail_to(&app, "ola.veileder@example.no", 5).await;
+    assert!(
+        told.iter()
+            .any(|(_, b)| b.contains("ola.ny.veileder@example.no")),
+        "{told:?}"
+    );
+    use_setup_token(&app, &before_change, "et helt annet passord 99")
+        .await
+        .assert_problem(400);
+    assert_eq!(app.mailed_setup_tokens("ola.veileder@example.no").len(), 4);
+
     // A link issued before deactivation dies with the account.
-    let third = link_token(&setup_link(&app, &admin, &id).await);
+    let r = send_setup(&app, &admin, &id).await;
+    assert_setup_sent(&r, "ola.ny.veileder@example.no", "reset", "new address");
+    let third = app.wait_setup_token("ola.ny.veileder@example.no", 1).await;
     assert_eq!(
         patch_user(&app, &admin, &id, &json!({"active": false}))
             .await
@@ -1892,18 +2277,17 @@ async fn password_setup_links_only_the_newest_works_and_never_for_the_deactivate
     use_setup_token(&app, &third, "et helt annet passord 99")
         .await
         .assert_problem(400);
-    setup_link(&app, &admin, &id).await.assert_problem(409);
+    send_setup(&app, &admin, &id).await.assert_problem(409);
 
     // Setting a password through a link for an existing account ends its sessions.
     let krs_admin = app.token(who::KRS_ADMIN).await;
     let staff = app.token(who::KRS_STAFF).await;
     let staff_id = app.user_id(who::KRS_STAFF).await.to_string();
-    let r = setup_link(&app, &krs_admin, &staff_id).await;
-    assert_eq!(r.status, 201, "{}", r.text);
+    let r = send_setup(&app, &krs_admin, &staff_id).await;
+    assert_setup_sent(&r, who::KRS_STAFF, "reset", "KRS staff");
+    let token = app.wait_setup_token(who::KRS_STAFF, 1).await;
     assert_eq!(
-        use_setup_token(&app, &link_token(&r), GOOD_PASSWORD)
-            .await
-            .status,
+        use_setup_token(&app, &token, GOOD_PASSWORD).await.status,
         204
     );
     app.get("/api/v1/me", &staff).await.assert_problem(401);
@@ -1914,25 +2298,45 @@ async fn password_setup_links_only_the_newest_works_and_never_for_the_deactivate
         app.try_login(who::KRS_STAFF, GOOD_PASSWORD).await.status,
         200
     );
-    // A local admin cannot issue links for another organisation's users (nor for ids that
+    // A local admin cannot send links for another organisation's users (nor for ids that
     // are not users).
-    setup_link(
+    send_setup(
         &app,
         &krs_admin,
         &app.user_id(who::STJ_STAFF).await.to_string(),
     )
     .await
     .assert_problem(404);
-    setup_link(
+    send_setup(
         &app,
         &krs_admin,
         &app.org_of(who::KRS_ADMIN).await.to_string(),
     )
     .await
     .assert_problem(404);
+    // Nor can the operator's administrator for a staff account of another organisation; it
+    // may for their administrators.
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    send_setup(&app, &op, &staff_id).await.assert_problem(404);
+    let r = send_setup(&app, &op, &app.user_id(who::STJ_ADMIN).await.to_string()).await;
+    assert_setup_sent(&r, who::STJ_ADMIN, "reset", "operator, STJ admin");
+    app.wait_setup_token(who::STJ_ADMIN, 1).await;
+    assert!(app.mailed_setup_tokens(who::STJ_STAFF).is_empty());
+    assert_eq!(
+        app.audit_count("user.password_setup_email", "success")
+            .await,
+        3,
+        "on create and two resends"
+    );
+    assert_eq!(
+        app.audit_count("user.password_reset_email", "success")
+            .await,
+        4,
+        "Ola twice, KRS staff, STJ admin"
+    );
     assert_eq!(
         app.audit_count("user.password_setup_link", "success").await,
-        4
+        0
     );
 }
 
@@ -2019,14 +2423,35 @@ async fn operator_admin_creates_each_kind_of_organisation() {
         ]
     );
 
-    // The new organisations take users of fitting roles.
+    // The new organisations take users of fitting roles: the operator creates each one's first
+    // administrator (it may not create their staff), who chooses a password through the
+    // e-mailed link and creates the staff.
     for (org, role) in [
         (&rc_id, "centre_staff"),
         (&cc_id, "career_counsellor"),
         (&m_id, "municipality_staff"),
     ] {
         let org: Uuid = org.parse().unwrap();
-        create_user(&app, &op, org, role, &format!("{role}@ny.example.no")).await;
+        let r = app
+            .post("/api/v1/users", Some(&op), &json!({"email": format!("{role}@ny.example.no"), "name": "Ny Ansatt", "role": role, "organisation_id": org}))
+            .await;
+        assert_eq!(
+            r.assert_problem(404),
+            "urn:handover:problem:not-found",
+            "{role}"
+        );
+        let admin_email = format!("admin.{role}@ny.example.no");
+        create_user(&app, &op, org, "admin", &admin_email).await;
+        let setup = app.wait_setup_token(&admin_email, 1).await;
+        assert_eq!(
+            use_setup_token(&app, &setup, GOOD_PASSWORD).await.status,
+            204
+        );
+        let login = app.try_login(&admin_email, GOOD_PASSWORD).await;
+        assert_eq!(login.status, 200, "{}", login.text);
+        let local = str_of(&login.body["access_token"]);
+        let u = create_user(&app, &local, org, role, &format!("{role}@ny.example.no")).await;
+        assert_eq!(u["role"], role);
     }
     // And they are listed.
     let r = app
@@ -2527,10 +2952,13 @@ async fn deactivating_an_organisation_locks_out_its_users() {
         .assert_problem(401);
     let r = app.get("/api/v1/organisations?active=false", &op).await;
     assert_eq!(item_ids(&r), std::slice::from_ref(&krs));
+    // (An administrator: the operator's may not create staff accounts there at all, and the
+    // centre's own administrator is locked out.)
     let r = app
-        .post("/api/v1/users", Some(&op), &json!({"email": "sen@example.no", "name": "Sen", "role": "centre_staff", "organisation_id": krs}))
+        .post("/api/v1/users", Some(&op), &json!({"email": "sen@example.no", "name": "Sen", "role": "admin", "organisation_id": krs}))
         .await;
     assert_invalid(&r, &["organisation_id"], "user in deactivated organisation");
+    assert_eq!(users_with_email(&app, "sen@example.no").await, 0);
 
     assert_eq!(
         patch_org(&app, &op, &krs, &json!({"active": true}))
@@ -2632,14 +3060,8 @@ async fn audit_events_operator_sees_all_local_admins_their_own() {
         app.org_of(who::AGDER_ADMIN).await,
     );
 
-    let by_op = create_user(
-        &app,
-        &op,
-        agd,
-        "career_counsellor",
-        "fra.operator@example.no",
-    )
-    .await;
+    // (The operator creates administrators of other organisations, not their staff.)
+    let by_op = create_user(&app, &op, agd, "admin", "fra.operator@example.no").await;
     let by_krs = create_user(&app, &krs_admin, krs, "centre_staff", "fra.krs@example.no").await;
     let by_agd = create_user(
         &app,
@@ -2671,7 +3093,7 @@ async fn audit_events_operator_sees_all_local_admins_their_own() {
         .await;
     let new_org = str_of(&r.body["id"]);
 
-    // The operator: everything, newest first, logins (which have no actor organisation) included.
+    // The operator: everything, newest first, logins included.
     let all = app.get("/api/v1/audit-events?limit=200", &op).await;
     assert_eq!(all.status, 200, "{}", all.text);
     let total = count(&app, "SELECT count(*) FROM audit_log").await;
@@ -2686,11 +3108,33 @@ async fn audit_events_operator_sees_all_local_admins_their_own() {
     for a in [
         "auth.login",
         "user.create",
+        "user.password_setup_email",
         "user.update",
         "user.deactivate",
         "organisation.create",
     ] {
         assert!(actions.contains(a), "{a} missing: {actions:?}");
+    }
+    // A successful login names the organisation and role of the account that logged in.
+    let logins: Vec<Value> = items(&all)
+        .into_iter()
+        .filter(|e| e["action"] == "auth.login" && e["outcome"] == "success")
+        .collect();
+    assert!(logins.len() >= 3, "{logins:?}");
+    let mut org_of_user = std::collections::HashMap::new();
+    for (email, org) in [
+        (who::OPERATOR_ADMIN, oper),
+        (who::KRS_ADMIN, krs),
+        (who::AGDER_ADMIN, agd),
+    ] {
+        org_of_user.insert(app.user_id(email).await.to_string(), org.to_string());
+    }
+    for e in &logins {
+        let org = org_of_user
+            .get(&str_of(&e["actor_user_id"]))
+            .unwrap_or_else(|| panic!("login of an unexpected account: {e}"));
+        assert_eq!(&str_of(&e["actor_org_id"]), org, "{e}");
+        assert_eq!(e["actor_role"], "admin", "{e}");
     }
     let orgs_seen: HashSet<String> = items(&all)
         .iter()
@@ -2743,7 +3187,15 @@ async fn audit_events_operator_sees_all_local_admins_their_own() {
         .get(&format!("/api/v1/audit-events?target_id={by_agd_id}"), &op)
         .await;
     let acts: Vec<String> = items(&r).iter().map(|e| str_of(&e["action"])).collect();
-    assert_eq!(acts, ["user.deactivate", "user.update", "user.create"]);
+    assert_eq!(
+        acts,
+        [
+            "user.deactivate",
+            "user.update",
+            "user.password_setup_email",
+            "user.create"
+        ]
+    );
 
     // A local admin: only events by actors of their own organisation.
     for (t, org, own_creations) in [
@@ -2766,6 +3218,12 @@ async fn audit_events_operator_sees_all_local_admins_their_own() {
                 "foreign event: {e}"
             );
         }
+        // Their own logins are among them.
+        assert!(
+            items(&r).iter().any(|e| e["action"] == "auth.login"),
+            "{}",
+            r.text
+        );
         let r = app.get("/api/v1/audit-events?action=user.create", t).await;
         let targets: Vec<String> = items(&r).iter().map(|e| str_of(&e["target_id"])).collect();
         assert_eq!(targets, own_creations);
@@ -2842,14 +3300,15 @@ async fn no_answer_contains_a_password_hash() {
     let op = app.token(who::OPERATOR_ADMIN).await;
     let krs_admin = app.token(who::KRS_ADMIN).await;
     let krs = app.org_of(who::KRS_ADMIN).await;
-    // Some activity: a user with a password set through a link, an update, failed logins.
+    // Some activity: a user with a password set through an e-mailed link, an update, failed
+    // logins.
     let u = create_user(&app, &krs_admin, krs, "centre_staff", "hemmelig@example.no").await;
     let id = str_of(&u["id"]);
-    let link = setup_link(&app, &krs_admin, &id).await;
+    let sent = send_setup(&app, &krs_admin, &id).await;
+    assert_setup_sent(&sent, "hemmelig@example.no", "setup", "resend");
+    let token = app.wait_setup_token("hemmelig@example.no", 2).await;
     assert_eq!(
-        use_setup_token(&app, &link_token(&link), GOOD_PASSWORD)
-            .await
-            .status,
+        use_setup_token(&app, &token, GOOD_PASSWORD).await.status,
         204
     );
     assert_eq!(

@@ -32,15 +32,8 @@ pub async fn conflict(
     hit: Option<(&str, Uuid)>,
     message: &str,
 ) -> ApiError {
-    let audited = crate::audit::audit(
-        &state.pool,
-        auth,
-        meta,
-        action,
-        hit,
-        "identifier_conflict",
-    )
-    .await;
+    let audited =
+        crate::audit::audit(&state.pool, auth, meta, action, hit, "identifier_conflict").await;
     if let Err(e) = audited {
         return e.into();
     }

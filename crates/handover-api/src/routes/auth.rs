@@ -107,7 +107,6 @@ async fn audit_anonymous(
             outcome,
             request_id: meta.request_id.as_deref(),
             client_addr: client.as_deref(),
-            ..Default::default()
         },
     )
     .await?;
@@ -242,7 +241,6 @@ pub async fn login(
             outcome: "success",
             request_id: meta.request_id.as_deref(),
             client_addr: client.as_deref(),
-            ..Default::default()
         },
     )
     .await?;
@@ -381,7 +379,6 @@ pub async fn password_setup(
             outcome: "success",
             request_id: meta.request_id.as_deref(),
             client_addr: client.as_deref(),
-            ..Default::default()
         },
     )
     .await?;
