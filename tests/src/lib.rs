@@ -1,5 +1,6 @@
-//! Test harness: every test starts the real service on a fresh PostgreSQL database (created from
-//! scratch, migrated, demo data loaded) and talks HTTP to it.
+//! Test harness: every test starts the real service on a fresh PostgreSQL database (a copy of a
+//! template database that is migrated and has the demo data, made once per day and code version)
+//! and talks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 pub mod smtp;
@@ -7,7 +8,8 @@ pub mod smtp;
 use handover_server::settings::{Settings, generate_key_spec};
 use reqwest::{Method, StatusCode, header::HeaderMap};
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{Connection as _, PgPool};
+use std::io::Write as _;
 use std::time::Duration;
 use uuid::Uuid;
 
@@ -90,17 +92,15 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-/// Starts the service on a fresh database; `tweak` may change settings first.
-pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
-    let db_name = format!("handover_test_{}", Uuid::new_v4().simple());
-    let smtp = smtp::SmtpServer::start().await;
-    let mut settings = Settings {
-        database_url: with_db(&server_url(), &db_name),
+/// The settings of a test app before `tweak`.
+fn base_settings(database_url: String, smtp_port: u16) -> Settings {
+    Settings {
+        database_url,
         listen_addr: "127.0.0.1:0".into(),
         jwt_key: Some(generate_key_spec()),
         db_max_connections: 8,
         smtp_host: Some("127.0.0.1".into()),
-        smtp_port: smtp.addr.port(),
+        smtp_port,
         smtp_security: "none".into(),
         smtp_timeout_secs: 3,
         mail_poll_ms: 50,
@@ -109,15 +109,29 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         // Tests stop their apps at once; the drain has its own test (hostile.rs).
         shutdown_drain_secs: 0,
         ..Settings::default()
-    };
+    }
+}
+
+/// Starts the service on a fresh database with the demo data; `tweak` may change settings
+/// first. The database is a copy of a template database, migrated and with the demo data, made
+/// once a day per version of the code (see `template`), unless `tweak` changes a setting not
+/// known to leave that database as it is: then it is migrated and the demo loaded as before.
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
+    let db_name = format!("handover_test_{}", Uuid::new_v4().simple());
+    let smtp = smtp::SmtpServer::start().await;
+    let mut settings = base_settings(with_db(&server_url(), &db_name), smtp.addr.port());
+    let untweaked = settings.clone();
     tweak(&mut settings);
+    let copied = only_serving_differs(&untweaked, &settings) && copy_template(&db_name).await;
     let pool = handover_server::prepare_database(&settings)
         .await
         .expect("database");
     let state = handover_server::app_state(&settings, pool.clone()).expect("state");
-    handover_server::demo::load(&state)
-        .await
-        .expect("demo data");
+    if !copied {
+        handover_server::demo::load(&state)
+            .await
+            .expect("demo data");
+    }
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -143,6 +157,342 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         smtp,
         db_name,
         shutdown: Some(tx),
+    }
+}
+
+/// Settings that neither `prepare_database` nor `demo::load` reads, or that change only what
+/// they do not keep: serving, logins, token signing (the demo's tokens are used in-process and
+/// never stored), mail (the demo's own e-mails are discarded) and the background workers (they
+/// run only once the app serves).
+const SERVING_ONLY: &[&str] = &[
+    "listen_addr",
+    "public_url",
+    "jwt_key",
+    "jwt_retired_keys",
+    "token_issuer",
+    "token_audience",
+    "access_token_ttl_secs",
+    "refresh_token_ttl_secs",
+    "session_max_age_secs",
+    "password_setup_ttl_secs",
+    "trusted_proxies",
+    "login_max_failures_per_account",
+    "login_max_failures_per_account_total",
+    "login_max_failures_per_address",
+    "identifier_conflicts_per_user",
+    "login_window_secs",
+    "login_lock_secs",
+    "max_concurrent_hashes",
+    "db_max_connections",
+    "db_acquire_timeout_secs",
+    "request_timeout_secs",
+    "header_read_timeout_secs",
+    "max_header_bytes",
+    "max_headers",
+    "max_connections",
+    "shutdown_drain_secs",
+    "shutdown_grace_secs",
+    "log_format",
+    "smtp_host",
+    "smtp_port",
+    "smtp_security",
+    "smtp_username",
+    "smtp_password",
+    "smtp_timeout_secs",
+    "mail_from",
+    "mail_dir",
+    "mail_poll_ms",
+    "mail_batch",
+    "mail_lease_secs",
+    "mail_max_attempts",
+    "mail_retry_base_secs",
+    "mail_retry_max_secs",
+    "retention_days",
+    "retention_interval_secs",
+    "reminder_before_secs",
+    "reminder_interval_secs",
+];
+
+/// Whether `tweaked` differs from `base` only in [`SERVING_ONLY`] settings, so that a copy of
+/// the template is the database `tweaked` would have made.
+fn only_serving_differs(base: &Settings, tweaked: &Settings) -> bool {
+    let (Ok(Value::Object(base)), Ok(Value::Object(tweaked))) =
+        (serde_json::to_value(base), serde_json::to_value(tweaked))
+    else {
+        return false;
+    };
+    base.len() == tweaked.len()
+        && base
+            .iter()
+            .all(|(k, v)| tweaked.get(k) == Some(v) || SERVING_ONLY.contains(&k.as_str()))
+}
+
+/// Creates `db` as a copy of the template database. False when there is no template to copy
+/// (see [`template_name`]): the caller then migrates and loads the demo itself.
+async fn copy_template(db: &str) -> bool {
+    // A template can disappear between two tests: another test run that built a newer one
+    // drops old ones (see `drop_old_templates`). It is then built again.
+    for _ in 0..3 {
+        let Some(template) = template().await else {
+            return false;
+        };
+        let mut admin = sqlx::PgConnection::connect(&server_url())
+            .await
+            .expect("PostgreSQL");
+        let r = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "CREATE DATABASE {db} TEMPLATE {template}"
+        )))
+        .execute(&mut admin)
+        .await;
+        let _ = admin.close().await;
+        match r {
+            Ok(_) => return true,
+            Err(e) if db_code(&e).as_deref() == Some("3D000") => {
+                let mut built = BUILT.lock().await;
+                if built.as_deref() == Some(template.as_str()) {
+                    *built = None;
+                }
+            }
+            Err(e) => panic!("cannot copy the template database {template}: {e}"),
+        }
+    }
+    panic!("the template database keeps disappearing");
+}
+
+fn db_code(e: &sqlx::Error) -> Option<String> {
+    e.as_database_error()
+        .and_then(|d| d.code())
+        .map(|c| c.into_owned())
+}
+
+/// The template this process has built or found, by name.
+static BUILT: tokio::sync::Mutex<Option<String>> = tokio::sync::Mutex::const_new(None);
+
+/// The name of today's template database, made and filled if missing. The first test of a
+/// process builds it (or waits for another process building it); later tests only copy it.
+async fn template() -> Option<String> {
+    let name = template_name()?;
+    // A tokio mutex: each test has its own runtime, and this one works across runtimes.
+    let mut built = BUILT.lock().await;
+    if built.as_deref() != Some(name.as_str()) {
+        // Built on a thread with its own runtime: the pool it uses must not belong to the
+        // runtime of one test, which ends with that test.
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        let n = name.clone();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            let _ = tx.send(rt.block_on(build_template(&n)));
+        });
+        rx.await
+            .expect("template thread")
+            .unwrap_or_else(|e| panic!("cannot build the template database {name}: {e:#}"));
+        *built = Some(name.clone());
+    }
+    Some(name)
+}
+
+/// `handover_test_tpl_<hash>`, the hash over everything that decides the template's content:
+/// today's date in UTC (the demo's dates are relative to it) and the sources of the service,
+/// its migrations and reference data. None when the sources cannot be read or changed after
+/// this test binary was built (it may not be what they say).
+fn template_name() -> Option<String> {
+    static SOURCES: std::sync::OnceLock<Option<u64>> = std::sync::OnceLock::new();
+    let sources = (*SOURCES.get_or_init(|| {
+        let r = sources_hash();
+        if let Err(e) = &r {
+            let _ = writeln!(
+                std::io::stderr(),
+                "note: tests load the demo data into every database: {e}"
+            );
+        }
+        r.ok()
+    }))?;
+    let mut h = Fnv::new();
+    h.write(&sources.to_le_bytes());
+    h.write(
+        time::OffsetDateTime::now_utc()
+            .date()
+            .to_string()
+            .as_bytes(),
+    );
+    Some(format!("{TEMPLATE_PREFIX}{:016x}", h.0))
+}
+
+const TEMPLATE_PREFIX: &str = "handover_test_tpl_";
+
+/// What the template's content depends on, relative to the workspace root. The whole of each
+/// service crate: the demo is made partly through the API.
+const TEMPLATE_SOURCES: &[&str] = &[
+    "Cargo.lock",
+    "migrations",
+    "data/catalogue.json",
+    "data/common-passwords.txt",
+    "data/municipalities.csv",
+    "crates/handover-domain/src",
+    "crates/handover-db/src",
+    "crates/handover-db/build.rs",
+    "crates/handover-api/src",
+    "crates/handover-mail/src",
+    "crates/handover-server/src",
+    "tests/src",
+];
+
+fn sources_hash() -> Result<u64, String> {
+    let tests = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = tests.parent().unwrap_or(tests);
+    let mut files = Vec::new();
+    for s in TEMPLATE_SOURCES {
+        list_files(&root.join(s), &mut files).map_err(|e| format!("{s}: {e}"))?;
+    }
+    files.sort();
+    let exe = std::env::current_exe().and_then(|p| p.metadata()?.modified());
+    let mut h = Fnv::new();
+    for f in &files {
+        let meta = f.metadata().map_err(|e| format!("{}: {e}", f.display()))?;
+        let rel = f.strip_prefix(root).unwrap_or(f);
+        // Not the lock file: it can change without the test binaries being rebuilt.
+        if let (Ok(exe), Ok(m)) = (&exe, meta.modified())
+            && m > *exe
+            && rel != std::path::Path::new("Cargo.lock")
+        {
+            return Err(format!("{} changed after this test was built", f.display()));
+        }
+        let bytes = std::fs::read(f).map_err(|e| format!("{}: {e}", f.display()))?;
+        h.write(rel.to_string_lossy().as_bytes());
+        h.write(&(bytes.len() as u64).to_le_bytes());
+        h.write(&bytes);
+    }
+    Ok(h.0)
+}
+
+/// `p` if it is a file, else the library source files under it: not editors' swap or backup
+/// files, nor those of programs (`main.rs`, `bin/`), which the test binaries do not contain:
+/// they would change the hash, and when newer than the test binary turn the templates off.
+fn list_files(p: &std::path::Path, out: &mut Vec<std::path::PathBuf>) -> std::io::Result<()> {
+    const SOURCE: [&str; 8] = ["rs", "sql", "html", "js", "css", "csv", "json", "txt"];
+    if !p.is_dir() {
+        // Fails for a missing path: the list above is then out of date.
+        p.metadata()?;
+        out.push(p.to_owned());
+        return Ok(());
+    }
+    for e in std::fs::read_dir(p)? {
+        let path = e?.path();
+        let hidden = path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+        let source = path
+            .extension()
+            .is_some_and(|x| SOURCE.contains(&x.to_string_lossy().as_ref()));
+        let program = path
+            .file_name()
+            .is_some_and(|n| n == "main.rs" || n == "bin");
+        if hidden || program {
+            continue;
+        }
+        if path.is_dir() {
+            list_files(&path, out)?;
+        } else if source {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// FNV-1a, 64 bits: stable across processes and Rust versions, unlike `DefaultHasher`.
+struct Fnv(u64);
+
+impl Fnv {
+    fn new() -> Self {
+        Fnv(0xcbf2_9ce4_8422_2325)
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 ^ u64::from(*b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+    }
+}
+
+/// Key of the PostgreSQL advisory lock under which templates are built: test binaries run as
+/// parallel processes, and only one of them builds a template while the others wait.
+const TEMPLATE_LOCK: i64 = 0x6861_6e64_6f76_6572; // "handover"
+
+/// Templates kept besides the newest one (other checkouts or code versions may be testing at
+/// the same time on this server); older ones are dropped when a new one is built.
+const OLD_TEMPLATES_KEPT: usize = 3;
+
+async fn build_template(name: &str) -> anyhow::Result<()> {
+    let mut admin = sqlx::PgConnection::connect(&server_url()).await?;
+    sqlx::query("SELECT pg_advisory_lock($1)")
+        .bind(TEMPLATE_LOCK)
+        .execute(&mut admin)
+        .await?;
+    let r = build_template_locked(&mut admin, name).await;
+    let _ = sqlx::query("SELECT pg_advisory_unlock($1)")
+        .bind(TEMPLATE_LOCK)
+        .execute(&mut admin)
+        .await;
+    let _ = admin.close().await;
+    r
+}
+
+async fn build_template_locked(admin: &mut sqlx::PgConnection, name: &str) -> anyhow::Result<()> {
+    let exists: bool =
+        sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+            .bind(name)
+            .fetch_one(&mut *admin)
+            .await?;
+    if exists {
+        return Ok(());
+    }
+    // Built under another name and renamed when complete, so that a half-built template (the
+    // process was killed) is never copied. Not `handover_test_tpl_`: not taken for a template.
+    let partial = name.replacen(TEMPLATE_PREFIX, "handover_test_tplpart_", 1);
+    let execute = |sql: String| sqlx::query(sqlx::AssertSqlSafe(sql));
+    execute(format!("DROP DATABASE IF EXISTS {partial} WITH (FORCE)"))
+        .execute(&mut *admin)
+        .await?;
+    let settings = base_settings(with_db(&server_url(), &partial), 25);
+    let pool = handover_server::prepare_database(&settings).await?;
+    let state = handover_server::app_state(&settings, pool.clone())?;
+    handover_server::demo::load(&state).await?;
+    drop(state);
+    // No connection may be open to a database that is renamed or copied.
+    pool.close().await;
+    execute(format!("ALTER DATABASE {partial} RENAME TO {name}"))
+        .execute(&mut *admin)
+        .await?;
+    // Not `IS_TEMPLATE true`: a template database cannot be dropped, and `.ci/run` drops every
+    // `handover_test_%` database.
+    drop_old_templates(admin, name).await;
+    Ok(())
+}
+
+/// Drops the templates older than the newest few (by OID: later databases have larger OIDs).
+/// One in use (being copied) is dropped after the copy, and the next test copying it builds it
+/// again (see `copy_template`).
+async fn drop_old_templates(admin: &mut sqlx::PgConnection, current: &str) {
+    let Ok(names) = sqlx::query_scalar::<_, String>(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, $1) AND datname <> $2
+         ORDER BY oid::bigint DESC",
+    )
+    .bind(TEMPLATE_PREFIX)
+    .bind(current)
+    .fetch_all(&mut *admin)
+    .await
+    else {
+        return;
+    };
+    for old in names.iter().skip(OLD_TEMPLATES_KEPT) {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP DATABASE IF EXISTS {old}"
+        )))
+        .execute(&mut *admin)
+        .await;
     }
 }
 
