@@ -114,6 +114,10 @@ impl Modify for StandardProblems {
                 let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
                 let has_body = op.request_body.is_some();
                 let has_params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+                let has_if_match =
+                    op.parameters.iter().flatten().any(
+                        |p| matches!(p, RefOr::T(p) if p.name.eq_ignore_ascii_case("if-match")),
+                    );
                 let mut add = |code: &str, desc: &str| {
                     op.responses
                         .responses
@@ -134,6 +138,13 @@ impl Modify for StandardProblems {
                 }
                 if has_body || has_params {
                     add("422", "Invalid fields; `errors` names them");
+                }
+                if has_if_match {
+                    add(
+                        "412",
+                        "Changed since read: the If-Match tag is not the current version",
+                    );
+                    add("428", "If-Match missing");
                 }
                 add("500", "Internal error (logged with the request id)");
                 add("503", "Temporarily unavailable (database); retry");

@@ -243,8 +243,6 @@ async fn new_version(
     request_body = OfferingInput,
     responses(
         (status = 200, body = Offering, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -273,8 +271,6 @@ pub async fn update(
     responses(
         (status = 200, body = Offering, headers(("ETag" = String))),
         (status = 409, description = "Already retired (retire) or not retired (reinstate)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn retire(
     State(state): State<AppState>,
@@ -302,8 +298,6 @@ pub async fn retire(
     responses(
         (status = 200, body = Offering, headers(("ETag" = String))),
         (status = 409, description = "Already retired (retire) or not retired (reinstate)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reinstate(
     State(state): State<AppState>,
@@ -331,8 +325,6 @@ pub async fn reinstate(
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, description = "Referenced by a guidance summary", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -48,7 +48,6 @@ pub async fn get_settlement(
     responses(
         (status = 200, body = Settlement, headers(("ETag" = String))),
         (status = 201, body = Settlement, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "It exists; If-Match is required", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_settlement(
@@ -241,7 +240,6 @@ pub async fn get_adaptation(
     responses(
         (status = 200, body = AdaptationNeeds, headers(("ETag" = String))),
         (status = 201, body = AdaptationNeeds, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "It exists; If-Match is required", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_adaptation(

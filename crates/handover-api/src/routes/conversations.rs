@@ -281,8 +281,6 @@ pub struct AcceptSlot {
     responses(
         (status = 200, body = Conversation, headers(("ETag" = String))),
         (status = 409, description = "Double booking, own proposal, or handover not accepted", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn accept(
     State(state): State<AppState>,
@@ -362,8 +360,6 @@ pub struct CounterProposal {
     responses(
         (status = 200, body = Conversation, headers(("ETag" = String))),
         (status = 409, description = "Not proposed, or your own proposal", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn counter_propose(
     State(state): State<AppState>,
@@ -409,8 +405,6 @@ pub async fn counter_propose(
     responses(
         (status = 200, body = Conversation, headers(("ETag" = String))),
         (status = 409, description = "Not confirmed, or double booking", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn reschedule(
     State(state): State<AppState>,
@@ -467,8 +461,6 @@ pub struct CancelConversation {
     responses(
         (status = 200, body = Conversation, headers(("ETag" = String))),
         (status = 409, description = "Already held or cancelled", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -548,8 +540,6 @@ pub(crate) async fn cancel_in(
     responses(
         (status = 200, body = Conversation, headers(("ETag" = String))),
         (status = 409, description = "Not confirmed, or not started yet", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn minutes(
     State(state): State<AppState>,

@@ -195,8 +195,6 @@ pub async fn get(
     responses(
         (status = 200, body = GuidanceSummary, headers(("ETag" = String))),
         (status = 409, description = "The summary is final", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,
@@ -246,8 +244,6 @@ pub async fn update(
     responses(
         (status = 204, description = "Deleted"),
         (status = 409, description = "The summary is final", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(
     State(state): State<AppState>,
@@ -291,8 +287,6 @@ pub async fn delete(
     responses(
         (status = 200, body = GuidanceSummary, headers(("ETag" = String))),
         (status = 409, description = "Already final", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn finalise(
     State(state): State<AppState>,

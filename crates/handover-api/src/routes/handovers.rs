@@ -592,8 +592,6 @@ async fn compose(
     responses(
         (status = 200, body = Handover, headers(("ETag" = String))),
         (status = 409, description = "Not sendable in this state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn send(
     State(state): State<AppState>,
@@ -883,8 +881,6 @@ pub struct OptionalNote {
     responses(
         (status = 200, body = Handover, headers(("ETag" = String))),
         (status = 409, description = "Illegal in this state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel(
     State(state): State<AppState>,
@@ -972,8 +968,6 @@ async fn close_live_conversation(
     responses(
         (status = 200, body = Handover, headers(("ETag" = String))),
         (status = 409, description = "Illegal in this state (open the file first)", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn accept(
     State(state): State<AppState>,
@@ -1009,8 +1003,6 @@ pub async fn accept(
     responses(
         (status = 200, body = Handover, headers(("ETag" = String))),
         (status = 409, description = "Illegal in this state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn decline(
     State(state): State<AppState>,
@@ -1068,8 +1060,6 @@ pub async fn decline(
     responses(
         (status = 200, body = Handover, headers(("ETag" = String))),
         (status = 409, description = "Illegal in this state", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn complete(
     State(state): State<AppState>,

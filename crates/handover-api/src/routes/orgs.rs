@@ -252,8 +252,6 @@ pub async fn create(
     responses(
         (status = 200, body = Organisation, headers(("ETag" = String))),
         (status = 409, description = "Conflict", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,

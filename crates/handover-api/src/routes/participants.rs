@@ -26,9 +26,8 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 pub(crate) fn today() -> Date {
-    // Dates in the record are Norwegian calendar dates; UTC+1/+2 never moves "today" by more than
-    // one day, and the check is "not in the future", so allow that day.
-    (OffsetDateTime::now_utc() + time::Duration::hours(2)).date()
+    // Dates in the record are Norwegian calendar dates: "today" is the date in Oslo.
+    handover_domain::oslo::to_oslo(OffsetDateTime::now_utc()).date()
 }
 
 /// Checks that the caller may do `action` to participant `id`: 403 for a role without any grant,
@@ -367,8 +366,6 @@ pub async fn get(
         (status = 200, body = Participant, headers(("ETag" = String))),
         (status = 409, description = "The DUF number or D-number cannot be registered here", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many conflicting identifiers tried", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,

@@ -64,7 +64,6 @@ pub async fn get_mapping(
     responses(
         (status = 200, body = CompetenceMapping, headers(("ETag" = String))),
         (status = 201, body = CompetenceMapping, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "The mapping exists; If-Match is required", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_mapping(
@@ -140,7 +139,6 @@ pub async fn get_norwegian(
     responses(
         (status = 200, body = NorwegianTraining, headers(("ETag" = String))),
         (status = 201, body = NorwegianTraining, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 428, description = "It exists; If-Match is required", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn put_norwegian(
@@ -295,8 +293,6 @@ pub async fn get_element(
     request_body = ProgrammeElementPatch,
     responses(
         (status = 200, body = ProgrammeElement, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_element(
     State(state): State<AppState>,
@@ -342,8 +338,6 @@ pub async fn update_element(
     params(("id" = Uuid, Path), ("element_id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version deleted")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_element(
     State(state): State<AppState>,
@@ -450,8 +444,6 @@ pub async fn get_placement(
     request_body = PlacementPatch,
     responses(
         (status = 200, body = Placement, headers(("ETag" = String))),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update_placement(
     State(state): State<AppState>,
@@ -497,8 +489,6 @@ pub async fn update_placement(
     params(("id" = Uuid, Path), ("placement_id" = Uuid, Path), ("If-Match" = String, Header, description = "ETag of the version deleted")),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 412, description = "Changed since read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete_placement(
     State(state): State<AppState>,

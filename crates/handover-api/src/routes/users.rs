@@ -314,8 +314,6 @@ pub async fn get(
         (status = 200, body = User, headers(("ETag" = String))),
         (status = 409, description = "Conflict (e-mail address cannot be registered here, own account)", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many conflicting identifiers tried", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The user changed since it was read", body = crate::error::Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match missing", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(
     State(state): State<AppState>,
