@@ -59,11 +59,7 @@ impl Auth {
 
     /// Relation of a target owned by `org` to the caller.
     pub fn relation_to_org(&self, org: handover_domain::OrgId) -> Relation {
-        if org == self.0.org_id {
-            Relation::Own
-        } else {
-            Relation::Unrelated
-        }
+        policy::organisation_relation(&self.0, org)
     }
 
     pub fn list_scope(&self, action: Action) -> ListScope {

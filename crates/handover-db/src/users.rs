@@ -208,6 +208,7 @@ struct CallerRow {
     org_kind: String,
     role: String,
     name: String,
+    serves: Option<Uuid>,
 }
 
 /// The caller behind an access token, if the user, the organisation and the session are all
@@ -218,7 +219,8 @@ pub async fn caller(
     session_id: Uuid,
 ) -> DbResult<Option<Caller>> {
     let row: Option<CallerRow> = sqlx::query_as(
-        "SELECT u.id AS user_id, o.id AS org_id, o.kind AS org_kind, u.role, u.name
+        "SELECT u.id AS user_id, o.id AS org_id, o.kind AS org_kind, u.role, u.name,
+                o.serves_reception_centre_id AS serves
          FROM sessions s
          JOIN users u ON u.id = s.user_id
          JOIN organisations o ON o.id = u.organisation_id
@@ -237,6 +239,7 @@ pub async fn caller(
             org_kind: parse(&r.org_kind)?,
             role: parse(&r.role)?,
             name: r.name,
+            serves: r.serves.map(OrgId),
         })
     })
     .transpose()

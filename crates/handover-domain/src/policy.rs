@@ -289,6 +289,64 @@ pub fn decide(p: Principal, action: Action, relation: Relation) -> Decision {
     }
 }
 
+// How each kind of target relates to the caller: one pure function per kind, used by every
+// check of a single target and mirrored by the list queries' scopes (which take the same
+// `Caller` facts: its organisation and the centre it serves).
+
+/// An organisation, or a record that belongs to one and to nobody else (an organisation's
+/// audit log).
+pub fn organisation_relation(c: &crate::Caller, org: crate::OrgId) -> Relation {
+    if org == c.org_id {
+        Relation::Own
+    } else {
+        Relation::Unrelated
+    }
+}
+
+/// A participant, and everything recorded about them (their record's parts, consents,
+/// settlement, guidance summaries): owned by their reception centre, served by the career
+/// centre that serves it.
+pub fn participant_relation(c: &crate::Caller, reception_centre: crate::OrgId) -> Relation {
+    if reception_centre == c.org_id {
+        Relation::Own
+    } else if c.serves == Some(reception_centre) {
+        Relation::Serving
+    } else {
+        Relation::Unrelated
+    }
+}
+
+/// A handover: owned by its reception centre; the municipality's once a file version was sent
+/// (before that it does not exist for the municipality).
+pub fn handover_relation(
+    c: &crate::Caller,
+    reception_centre: crate::OrgId,
+    municipality: crate::OrgId,
+    sent: bool,
+) -> Relation {
+    if reception_centre == c.org_id {
+        Relation::Own
+    } else if municipality == c.org_id && sent {
+        Relation::Recipient
+    } else {
+        Relation::Unrelated
+    }
+}
+
+/// A transfer conversation, through its handover: as the handover, and also the career centre
+/// that serves the handover's reception centre now.
+pub fn conversation_relation(
+    c: &crate::Caller,
+    reception_centre: crate::OrgId,
+    municipality: crate::OrgId,
+    sent: bool,
+) -> Relation {
+    match handover_relation(c, reception_centre, municipality, sent) {
+        Relation::Unrelated if c.serves == Some(reception_centre) => Relation::Serving,
+        r => r,
+    }
+}
+
 /// How a user account (existing, or to be created) relates to the caller: `Own` in the caller's
 /// organisation; `AdminAccount` when it is an administrator account of another organisation
 /// and stays one (`role_after` is the role it has after the change, if any); else `Unrelated`.
@@ -539,6 +597,64 @@ mod tests {
                 recipient: false
             }
         );
+    }
+
+    fn caller(org: crate::OrgId, serves: Option<crate::OrgId>) -> crate::Caller {
+        crate::Caller {
+            user_id: crate::UserId::new(),
+            session_id: uuid::Uuid::new_v4(),
+            org_id: org,
+            org_kind: OrgKind::CareerCentre,
+            role: CareerCounsellor,
+            name: "V".into(),
+            serves,
+        }
+    }
+
+    #[test]
+    fn relations_of_each_kind_of_target() {
+        let (me, centre, other, muni) = (
+            crate::OrgId::new(),
+            crate::OrgId::new(),
+            crate::OrgId::new(),
+            crate::OrgId::new(),
+        );
+        let serving = caller(me, Some(centre));
+        let lone = caller(me, None);
+        assert_eq!(participant_relation(&serving, centre), Relation::Serving);
+        assert_eq!(participant_relation(&serving, other), Relation::Unrelated);
+        assert_eq!(participant_relation(&lone, centre), Relation::Unrelated);
+        assert_eq!(
+            participant_relation(&caller(centre, None), centre),
+            Relation::Own
+        );
+        let m = caller(muni, None);
+        assert_eq!(
+            handover_relation(&m, centre, muni, true),
+            Relation::Recipient
+        );
+        assert_eq!(
+            handover_relation(&m, centre, muni, false),
+            Relation::Unrelated
+        );
+        assert_eq!(
+            handover_relation(&serving, centre, muni, true),
+            Relation::Unrelated
+        );
+        assert_eq!(
+            conversation_relation(&serving, centre, muni, true),
+            Relation::Serving
+        );
+        assert_eq!(
+            conversation_relation(&m, centre, muni, true),
+            Relation::Recipient
+        );
+        assert_eq!(
+            conversation_relation(&lone, centre, muni, true),
+            Relation::Unrelated
+        );
+        assert_eq!(organisation_relation(&lone, me), Relation::Own);
+        assert_eq!(organisation_relation(&lone, other), Relation::Unrelated);
     }
 
     #[test]

@@ -33,6 +33,9 @@ pub struct Caller {
     pub role: Role,
     /// Display name, for "changed by" lines in record histories.
     pub name: String,
+    /// For a career centre: the reception centre it serves now, read with the caller on every
+    /// request, so the relation functions of `policy` need no query of their own.
+    pub serves: Option<OrgId>,
 }
 
 impl Caller {

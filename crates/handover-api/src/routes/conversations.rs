@@ -21,7 +21,7 @@ use handover_db::{DbError, handovers, orgs};
 use handover_domain::conversation::*;
 use handover_domain::handover::{Handover, HandoverEvent, HandoverState};
 use handover_domain::policy::ListScope;
-use handover_domain::{Action, OrgKind, Relation, Validator};
+use handover_domain::{Action, Relation, Validator};
 use handover_mail::calendar::{Method, ics};
 use serde::Deserialize;
 use sqlx::PgConnection;
@@ -32,19 +32,13 @@ use uuid::Uuid;
 /// The relation of a conversation's handover to the caller, including the career centre that
 /// serves the handover's reception centre. The lists use the same relation as SQL
 /// ([`list_scope`], `conversations::ConversationScope`): change both together.
-async fn relation(state: &AppState, auth: &Auth, h: &Handover) -> ApiResult<Relation> {
-    let r = crate::routes::handovers::relation(auth, h);
-    if r != Relation::Unrelated || auth.0.org_kind != OrgKind::CareerCentre {
-        return Ok(r);
-    }
-    let serves = orgs::get(&state.pool, auth.0.org_id)
-        .await?
-        .serves_reception_centre_id;
-    Ok(if serves == Some(h.reception_centre_id) {
-        Relation::Serving
-    } else {
-        Relation::Unrelated
-    })
+fn relation(auth: &Auth, h: &Handover) -> Relation {
+    handover_domain::policy::conversation_relation(
+        &auth.0,
+        h.reception_centre_id,
+        h.municipality_id,
+        h.latest_file_version > 0,
+    )
 }
 
 /// The conversations a list may show the caller: exactly those whose handover's [`relation`]
@@ -63,7 +57,8 @@ fn list_scope(auth: &Auth, action: Action) -> ApiResult<ConversationScope> {
         org: auth.0.org_id,
         everything,
         own,
-        // `relation` finds `Serving` only for career centres; the SQL checks the kind too.
+        // `conversation_relation` finds `Serving` only through `Caller::serves`, which only a
+        // career centre has; the SQL checks the kind too.
         serving,
         recipient,
     })
@@ -80,7 +75,7 @@ async fn authorize_handover(
         Err(DbError::NotFound) => return Err(ApiError::NotFound),
         other => other?,
     };
-    auth.check(action, relation(state, auth, &h).await?)?;
+    auth.check(action, relation(auth, &h))?;
     Ok(h)
 }
 

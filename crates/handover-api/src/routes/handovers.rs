@@ -46,13 +46,12 @@ pub(crate) async fn load(
 }
 
 pub(crate) fn relation(auth: &Auth, h: &Handover) -> Relation {
-    if h.reception_centre_id == auth.0.org_id {
-        Relation::Own
-    } else if h.municipality_id == auth.0.org_id && h.latest_file_version > 0 {
-        Relation::Recipient
-    } else {
-        Relation::Unrelated
-    }
+    handover_domain::policy::handover_relation(
+        &auth.0,
+        h.reception_centre_id,
+        h.municipality_id,
+        h.latest_file_version > 0,
+    )
 }
 
 fn side(auth: &Auth) -> Side {

@@ -11,13 +11,14 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use handover_db::DbError;
 use handover_db::participants::{self, Change, Owner, ParticipantFilter, WriteLog};
-use handover_db::{DbError, orgs};
 use handover_domain::participant::{
     Participant, ParticipantInput, ParticipantPatch, ParticipantStatus, ProgrammeRecord,
     RecordChange,
 };
 use handover_domain::policy::ListScope;
+use handover_domain::policy::participant_relation;
 use handover_domain::{Action, OrgKind, Relation};
 use serde::{Deserialize, Serialize};
 use sqlx::PgConnection;
@@ -49,14 +50,10 @@ pub(crate) async fn authorize(
 /// The access check of [`authorize`], for handlers that read the owner together with the record
 /// they edit (one query instead of two). The caller has passed `auth.require(action)`.
 pub(crate) fn check_owner(auth: &Auth, action: Action, owner: &Owner) -> ApiResult<()> {
-    let relation = if owner.reception_centre_id == auth.0.org_id {
-        Relation::Own
-    } else if owner.serving_career_centre_id == Some(auth.0.org_id) {
-        Relation::Serving
-    } else {
-        Relation::Unrelated
-    };
-    auth.check(action, relation)
+    auth.check(
+        action,
+        participant_relation(&auth.0, owner.reception_centre_id),
+    )
 }
 
 /// The history line and audit row of a change that the database layer writes in the same
@@ -188,8 +185,9 @@ async fn identifier_conflict(
     .await
 }
 
-/// The reception centres whose participants the caller may list.
-async fn visible_centres(state: &AppState, auth: &Auth) -> ApiResult<Vec<Uuid>> {
+/// The reception centres whose participants the caller may list: the centres for which
+/// [`participant_relation`] gives a relation the caller's grants allow.
+fn visible_centres(auth: &Auth) -> ApiResult<Vec<Uuid>> {
     match auth.list_scope(Action::ParticipantRead) {
         ListScope::Nothing => Err(ApiError::Forbidden),
         ListScope::Everything => Err(ApiError::Forbidden),
@@ -198,11 +196,7 @@ async fn visible_centres(state: &AppState, auth: &Auth) -> ApiResult<Vec<Uuid>> 
             if own && auth.0.org_kind == OrgKind::ReceptionCentre {
                 centres.push(auth.0.org_id.0);
             }
-            if serving
-                && let Some(c) = orgs::get(&state.pool, auth.0.org_id)
-                    .await?
-                    .serves_reception_centre_id
-            {
+            if serving && let Some(c) = auth.0.serves {
                 centres.push(c.0);
             }
             Ok(centres)
@@ -271,7 +265,7 @@ pub async fn list(
             "must not be before arrived_from",
         ));
     }
-    let centres = visible_centres(&state, &auth).await?;
+    let centres = visible_centres(&auth)?;
     let page = participants::list(
         &state.pool,
         &ParticipantFilter {
@@ -460,7 +454,7 @@ pub async fn lookup(
         );
     }
     v.finish().map_err(ApiError::Validation)?;
-    let centres = visible_centres(&state, &auth).await?;
+    let centres = visible_centres(&auth)?;
     let p = participants::find_by_identifier(
         &state.pool,
         req.duf_number.as_deref(),
