@@ -38,8 +38,8 @@ use utoipa_swagger_ui::SwaggerUi;
     modifiers(&Security),
     components(schemas(
         Problem,
-        handovers::IdentityAndProgrammeContent,
-        handovers::GuidanceSummaryContent,
+        handover_domain::handover::IdentityAndProgrammeContent,
+        handover_domain::handover::GuidanceSummaryContent,
         handover_domain::participant::CompetenceMapping,
         handover_domain::handover::AdaptationNeeds,
     )),

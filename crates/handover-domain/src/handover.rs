@@ -791,3 +791,85 @@ mod section_tests {
         assert_eq!(f[0].status, "not_recorded");
     }
 }
+
+// The stored format of a sent file version (`handover_files.snapshot`): frozen once written, so
+// a change here needs a migration of the stored text.
+
+/// The frozen content of one file version.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct FileSnapshot {
+    pub file_version: i32,
+    pub sent_by_name: String,
+    pub reception_centre_name: String,
+    pub municipality_name: String,
+    pub settlement: Option<Settlement>,
+    pub missing: Vec<MissingItem>,
+    pub missing_reason: Option<String>,
+    pub sections: Vec<FileSection>,
+}
+
+/// The participant's core facts as the file shares them (the centre's notes never leave it).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SharedParticipant {
+    pub given_name: String,
+    pub family_name: String,
+    pub date_of_birth: Date,
+    pub duf_number: Option<String>,
+    pub d_number: Option<String>,
+    pub languages: Vec<crate::participant::SpokenLanguage>,
+    pub interpreter_language: Option<String>,
+    pub arrival_date: Date,
+    pub programme_start: Option<Date>,
+    pub programme_end: Option<Date>,
+    pub status: crate::participant::ParticipantStatus,
+}
+
+/// `content` of the `identity_and_programme` section: the participant and the programme record.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IdentityAndProgrammeContent {
+    pub participant: SharedParticipant,
+    pub norwegian_training: Option<crate::participant::NorwegianTraining>,
+    pub programme_elements: Vec<crate::participant::ProgrammeElement>,
+    pub placements: Vec<crate::participant::Placement>,
+    pub attendance: crate::participant::Attendance,
+    /// When any part of the record was last changed (RFC 3339).
+    #[schema(format = DateTime)]
+    pub record_last_updated_at: Option<String>,
+    pub record_last_updated_by: Option<String>,
+}
+
+/// A catalogue offering as a summary's pathway names it: the version the summary was
+/// finalised against.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReferencedOffering {
+    pub offering_id: Uuid,
+    pub version: i32,
+    pub offering: crate::guidance::OfferingInput,
+}
+
+/// `content` of the `guidance_summary` section: the current final summary and the offerings
+/// its pathway names.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GuidanceSummaryContent {
+    pub summary: crate::guidance::GuidanceSummary,
+    pub offerings: Vec<ReferencedOffering>,
+}
+
+impl From<&crate::participant::ParticipantInput> for SharedParticipant {
+    /// The allow-list of the identity section: every core fact but the centre's notes.
+    fn from(p: &crate::participant::ParticipantInput) -> Self {
+        SharedParticipant {
+            given_name: p.given_name.clone(),
+            family_name: p.family_name.clone(),
+            date_of_birth: p.date_of_birth,
+            duf_number: p.duf_number.clone(),
+            d_number: p.d_number.clone(),
+            languages: p.languages.clone(),
+            interpreter_language: p.interpreter_language.clone(),
+            arrival_date: p.arrival_date,
+            programme_start: p.programme_start,
+            programme_end: p.programme_end,
+            status: p.status,
+        }
+    }
+}

@@ -419,19 +419,6 @@ pub struct SendRequest {
     pub missing_reason: Option<String>,
 }
 
-/// The frozen content of one file version.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct FileSnapshot {
-    pub file_version: i32,
-    pub sent_by_name: String,
-    pub reception_centre_name: String,
-    pub municipality_name: String,
-    pub settlement: Option<Settlement>,
-    pub missing: Vec<MissingItem>,
-    pub missing_reason: Option<String>,
-    pub sections: Vec<FileSection>,
-}
-
 fn section_hash(s: &FileSection) -> String {
     let bytes = serde_json::to_vec(s).unwrap_or_default();
     Sha256::digest(&bytes)
@@ -442,53 +429,6 @@ fn section_hash(s: &FileSection) -> String {
 
 fn to_json<T: Serialize>(v: &T) -> ApiResult<serde_json::Value> {
     serde_json::to_value(v).map_err(ApiError::internal)
-}
-
-/// The participant's core facts as the file shares them (the centre's notes never leave it).
-#[derive(Debug, Serialize, ToSchema)]
-pub struct SharedParticipant {
-    pub given_name: String,
-    pub family_name: String,
-    pub date_of_birth: Date,
-    pub duf_number: Option<String>,
-    pub d_number: Option<String>,
-    pub languages: Vec<handover_domain::participant::SpokenLanguage>,
-    pub interpreter_language: Option<String>,
-    pub arrival_date: Date,
-    pub programme_start: Option<Date>,
-    pub programme_end: Option<Date>,
-    pub status: handover_domain::participant::ParticipantStatus,
-}
-
-/// `content` of the `identity_and_programme` section: the participant and the programme record.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct IdentityAndProgrammeContent {
-    pub participant: SharedParticipant,
-    pub norwegian_training: Option<handover_domain::participant::NorwegianTraining>,
-    pub programme_elements: Vec<handover_domain::participant::ProgrammeElement>,
-    pub placements: Vec<handover_domain::participant::Placement>,
-    pub attendance: handover_domain::participant::Attendance,
-    /// When any part of the record was last changed (RFC 3339).
-    #[schema(format = DateTime)]
-    pub record_last_updated_at: Option<String>,
-    pub record_last_updated_by: Option<String>,
-}
-
-/// A catalogue offering as a summary's pathway names it: the version the summary was
-/// finalised against.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ReferencedOffering {
-    pub offering_id: Uuid,
-    pub version: i32,
-    pub offering: handover_domain::guidance::OfferingInput,
-}
-
-/// `content` of the `guidance_summary` section: the current final summary and the offerings
-/// its pathway names.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct GuidanceSummaryContent {
-    pub summary: handover_domain::guidance::GuidanceSummary,
-    pub offerings: Vec<ReferencedOffering>,
 }
 
 /// Loads everything the file holds, as it is now, and decides per section what is shared.
@@ -526,21 +466,8 @@ async fn compose(
     };
     let p = &record.participant;
     let display_name = Some(format!("{} {}", p.data.given_name, p.data.family_name));
-    // The centre's free-text notes are internal and never leave it.
     let identity = to_json(&IdentityAndProgrammeContent {
-        participant: SharedParticipant {
-            given_name: p.data.given_name.clone(),
-            family_name: p.data.family_name.clone(),
-            date_of_birth: p.data.date_of_birth,
-            duf_number: p.data.duf_number.clone(),
-            d_number: p.data.d_number.clone(),
-            languages: p.data.languages.clone(),
-            interpreter_language: p.data.interpreter_language.clone(),
-            arrival_date: p.data.arrival_date,
-            programme_start: p.data.programme_start,
-            programme_end: p.data.programme_end,
-            status: p.data.status,
-        },
+        participant: SharedParticipant::from(&p.data),
         norwegian_training: record.norwegian_training.clone(),
         programme_elements: record.programme_elements.clone(),
         placements: record.placements.clone(),
