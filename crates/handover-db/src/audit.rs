@@ -2,8 +2,8 @@
 
 use crate::error::DbResult;
 use crate::page::{Counted, Page};
+use handover_domain::audit::AuditEntry;
 use handover_domain::{OrgId, UserId};
-use serde::Serialize;
 use sqlx::{FromRow, PgExecutor};
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -44,23 +44,40 @@ pub async fn record(db: impl PgExecutor<'_>, e: &AuditEvent<'_>) -> DbResult<()>
     Ok(())
 }
 
-/// One audit row, as read back.
-#[derive(Debug, Clone, Serialize, FromRow, utoipa::ToSchema)]
-pub struct AuditEntry {
-    pub id: i64,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    pub actor_user_id: Option<Uuid>,
-    pub actor_org_id: Option<Uuid>,
-    pub actor_role: Option<String>,
-    pub action: String,
-    pub target_type: Option<String>,
-    pub target_id: Option<Uuid>,
-    /// For list answers: every target shown.
-    pub target_ids: Option<Vec<Uuid>>,
-    pub outcome: String,
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
+/// An audit row as the database holds it; `AuditEntry` (domain) is what it is read back as.
+#[derive(FromRow)]
+pub struct AuditRow {
+    id: i64,
+    at: OffsetDateTime,
+    actor_user_id: Option<Uuid>,
+    actor_org_id: Option<Uuid>,
+    actor_role: Option<String>,
+    action: String,
+    target_type: Option<String>,
+    target_id: Option<Uuid>,
+    target_ids: Option<Vec<Uuid>>,
+    outcome: String,
+    request_id: Option<String>,
+    client_addr: Option<String>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            at: r.at,
+            actor_user_id: r.actor_user_id,
+            actor_org_id: r.actor_org_id,
+            actor_role: r.actor_role,
+            action: r.action,
+            target_type: r.target_type,
+            target_id: r.target_id,
+            target_ids: r.target_ids,
+            outcome: r.outcome,
+            request_id: r.request_id,
+            client_addr: r.client_addr,
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -74,7 +91,7 @@ pub struct AuditFilter {
 }
 
 pub async fn list(db: impl PgExecutor<'_>, f: &AuditFilter) -> DbResult<Page<AuditEntry>> {
-    let rows: Vec<Counted<AuditEntry>> = sqlx::query_as(
+    let rows: Vec<Counted<AuditRow>> = sqlx::query_as(
         "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id, target_ids,
                 outcome, request_id, client_addr, count(*) OVER () AS total
          FROM audit_log
@@ -124,12 +141,13 @@ pub async fn record_many(
 
 /// Every audit row about one target (for a participant's data export).
 pub async fn about(db: impl PgExecutor<'_>, target: Uuid) -> DbResult<Vec<AuditEntry>> {
-    Ok(sqlx::query_as(
+    let rows: Vec<AuditRow> = sqlx::query_as(
         "SELECT id, at, actor_user_id, actor_org_id, actor_role, action, target_type, target_id, target_ids,
                 outcome, request_id, client_addr
          FROM audit_log WHERE target_id = $1 OR target_ids @> ARRAY[$1] ORDER BY id",
     )
     .bind(target)
     .fetch_all(db)
-    .await?)
+    .await?;
+    Ok(rows.into_iter().map(AuditEntry::from).collect())
 }

@@ -230,15 +230,6 @@ pub async fn delete_offering(
     Ok(true)
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
-pub struct OfferingVersion {
-    pub version: i32,
-    pub retired: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub changed_at: OffsetDateTime,
-    pub data: OfferingInput,
-}
-
 pub async fn offering_versions(
     db: impl PgExecutor<'_>,
     id: Uuid,

@@ -154,7 +154,7 @@ pub async fn release(pool: &PgPool, worker: &str) -> DbResult<u64> {
     Ok(r.rows_affected())
 }
 
-#[derive(Debug, Clone, Default, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct OutboxStats {
     pub pending: i64,
     pub sent: i64,

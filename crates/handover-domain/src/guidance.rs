@@ -576,3 +576,13 @@ mod tests {
         assert!(!is_slug("-a"));
     }
 }
+
+/// One version of a catalogue offering, as its history shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferingVersion {
+    pub version: i32,
+    pub retired: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub changed_at: OffsetDateTime,
+    pub data: OfferingInput,
+}

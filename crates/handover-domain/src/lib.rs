@@ -1,5 +1,6 @@
 //! The rules of the handover service, free of I/O: who may do what, and what valid input is.
 
+pub mod audit;
 pub mod conversation;
 pub mod guidance;
 pub mod handover;

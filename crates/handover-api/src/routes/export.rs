@@ -8,10 +8,10 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
-use handover_db::audit::AuditEntry;
 use handover_db::handovers::{self, HandoverFilter};
 use handover_db::{guidance, participants};
 use handover_domain::Action;
+use handover_domain::audit::AuditEntry;
 use handover_domain::guidance::GuidanceSummary;
 use handover_domain::handover::{
     AdaptationNeeds, Consent, Handover, Opening, Settlement, Transition,
