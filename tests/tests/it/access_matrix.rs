@@ -1678,8 +1678,11 @@ impl Fields {
 }
 
 fn check_fields(fields: &Fields, failures: &mut Vec<String>) -> usize {
-    let allow: Value = serde_json::from_str(include_str!("../data/response-fields.json"))
-        .expect("tests/data/response-fields.json");
+    let allow: Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/data/response-fields.json"
+    )))
+    .expect("tests/data/response-fields.json");
     if let Ok(path) = std::env::var("ACCESS_MATRIX_WRITE_FIELDS") {
         // For reviewing a change: what each role saw.
         let seen: BTreeMap<&String, Vec<&String>> = fields

@@ -1,0 +1,24 @@
+//! The black-box HTTP tests in one test binary (`it`), one module per feature: each test
+//! binary links the whole service and its dependencies, so one binary is one link step for
+//! `cargo test --workspace` instead of one per file. Cargo discovers this file as the test
+//! target; the module files beside it are not targets of their own. One feature's tests:
+//! `cargo test -p handover-tests --test it participants::`.
+
+mod access_matrix;
+mod admin;
+mod admin_rules;
+mod auth;
+mod catalogue;
+mod conversations;
+mod docs;
+mod guidance;
+mod handovers;
+mod health;
+mod hostile;
+mod idempotency;
+mod mail;
+mod participants;
+mod regressions;
+mod security_findings;
+mod throttle;
+mod tokens;
