@@ -3,6 +3,7 @@
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use handover_app::AppError;
 use handover_db::DbError;
 use handover_domain::FieldError;
 use serde::Serialize;
@@ -229,36 +230,39 @@ impl ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
         match e {
-            DbError::NotFound => ApiError::NotFound,
-            DbError::Conflict(c) => ApiError::Conflict(conflict_message(&c)),
-            DbError::Rejected(c) => ApiError::Conflict(conflict_message(&c)),
-            DbError::Unavailable(d) => ApiError::Unavailable(d),
-            DbError::Other(e) => ApiError::Internal(e.to_string()),
+            AppError::BadRequest(d) => ApiError::BadRequest(d),
+            AppError::Validation(v) => ApiError::Validation(v),
+            AppError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
+            AppError::Unauthenticated => ApiError::Unauthenticated,
+            AppError::InvalidCredentials => ApiError::InvalidCredentials,
+            AppError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
+            AppError::Forbidden => ApiError::Forbidden,
+            AppError::NotFound => ApiError::NotFound,
+            AppError::Conflict(d) => ApiError::Conflict(d),
+            AppError::Gone(d) => ApiError::Gone(d),
+            AppError::PreconditionFailed => ApiError::PreconditionFailed,
+            AppError::PreconditionRequired => ApiError::PreconditionRequired,
+            AppError::TooManyRequests { retry_after_secs } => {
+                ApiError::TooManyRequests { retry_after_secs }
+            }
+            AppError::Unavailable(d) => ApiError::Unavailable(d),
+            AppError::Internal(d) => ApiError::Internal(d),
         }
     }
 }
 
-/// Names a violated constraint in words a client can act on, without leaking SQL.
-fn conflict_message(constraint: &str) -> String {
-    match constraint {
-        "users_email_key" => "A user with this e-mail address already exists.".into(),
-        "organisations_kind_name_key" => {
-            "An organisation of this kind with this name already exists.".into()
-        }
-        "organisations_municipality_number_key" => {
-            "A municipality with this number already exists.".into()
-        }
-        "organisations_serves_key" => {
-            "That reception centre is already served by another career centre.".into()
-        }
-        "organisations_serves_reception_centre" => {
-            "A career centre can only serve a reception centre.".into()
-        }
-        "users_role_fits_organisation" => "The role does not fit the organisation's kind.".into(),
-        _ => "The request conflicts with the current state of the data.".into(),
+impl From<Vec<FieldError>> for ApiError {
+    fn from(e: Vec<FieldError>) -> Self {
+        ApiError::Validation(e)
+    }
+}
+
+impl From<DbError> for ApiError {
+    fn from(e: DbError) -> Self {
+        AppError::from(e).into()
     }
 }
 

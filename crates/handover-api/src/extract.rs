@@ -7,15 +7,24 @@ use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::{HeaderMap, header, request::Parts};
 use bytes::Bytes;
-use handover_domain::policy::{self, Decision, ListScope};
-use handover_domain::{Action, Caller, Relation, UserId};
+use handover_app::Actor;
+use handover_app::precondition::Precondition;
+use handover_domain::UserId;
 use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
-/// The authenticated caller. Loaded from the database on every request, so a deactivated user
-/// or a revoked session is refused at once.
+/// The authenticated caller, with the request's id and client address: the [`Actor`] every use
+/// case takes. Loaded from the database on every request, so a deactivated user or a revoked
+/// session is refused at once.
 #[derive(Debug, Clone)]
-pub struct Auth(pub Caller);
+pub struct Auth(pub Actor);
+
+impl std::ops::Deref for Auth {
+    type Target = Actor;
+    fn deref(&self) -> &Actor {
+        &self.0
+    }
+}
 
 impl FromRequestParts<AppState> for Auth {
     type Rejection = ApiError;
@@ -23,10 +32,14 @@ impl FromRequestParts<AppState> for Auth {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let token = bearer(&parts.headers).ok_or(ApiError::Unauthenticated)?;
         let claims = state.keys.verify(token).ok_or(ApiError::Unauthenticated)?;
-        let caller = handover_db::users::caller(&state.pool, UserId(claims.sub), claims.sid)
+        let caller = handover_app::session::caller(&state.app, UserId(claims.sub), claims.sid)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
-        Ok(Auth(caller))
+        let Ok(meta) = RequestMeta::from_request_parts(parts, state).await;
+        Ok(Auth(Actor {
+            caller,
+            meta: meta.into(),
+        }))
     }
 }
 
@@ -39,34 +52,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-impl Auth {
-    /// The role may perform `action` at all (403 otherwise).
-    pub fn require(&self, action: Action) -> Result<(), ApiError> {
-        match policy::role_may(self.0.principal(), action) {
-            Decision::Allow => Ok(()),
-            _ => Err(ApiError::Forbidden),
-        }
-    }
-
-    /// The role may perform `action` on a target with this relation (403 or 404 otherwise).
-    pub fn check(&self, action: Action, relation: Relation) -> Result<(), ApiError> {
-        match policy::decide(self.0.principal(), action, relation) {
-            Decision::Allow => Ok(()),
-            Decision::Forbidden => Err(ApiError::Forbidden),
-            Decision::NotFound => Err(ApiError::NotFound),
-        }
-    }
-
-    /// Relation of a target owned by `org` to the caller.
-    pub fn relation_to_org(&self, org: handover_domain::OrgId) -> Relation {
-        policy::organisation_relation(&self.0, org)
-    }
-
-    pub fn list_scope(&self, action: Action) -> ListScope {
-        policy::list_scope(self.0.principal(), action)
-    }
-}
-
 /// Request id and client address, for the audit log.
 #[derive(Debug, Clone)]
 pub struct RequestMeta {
@@ -77,6 +62,15 @@ pub struct RequestMeta {
 impl RequestMeta {
     pub fn client(&self) -> Option<String> {
         self.client_addr.map(|a| a.to_string())
+    }
+}
+
+impl From<RequestMeta> for handover_app::RequestMeta {
+    fn from(m: RequestMeta) -> Self {
+        handover_app::RequestMeta {
+            request_id: m.request_id,
+            client_addr: m.client_addr,
+        }
     }
 }
 
@@ -364,43 +358,28 @@ impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
 }
 
 impl IfMatch {
-    /// The versions named by the header. Missing (or `*`): 428. None of ours: 412.
-    fn versions(&self) -> Result<Vec<i32>, ApiError> {
-        let v = self.0.as_ref().ok_or(ApiError::PreconditionRequired)?;
-        let s = v.to_str().map_err(|_| ApiError::PreconditionFailed)?.trim();
+    /// The header as the use cases take it. Missing or `*`: [`Precondition::Missing`]; tags
+    /// that are not ours are dropped (none left: no version matches).
+    pub fn precondition(&self) -> Precondition {
+        let Some(v) = self.0.as_ref() else {
+            return Precondition::Missing;
+        };
+        let Ok(s) = v.to_str() else {
+            return Precondition::Versions(Vec::new());
+        };
+        let s = s.trim();
         if s == "*" {
-            return Err(ApiError::PreconditionRequired);
+            return Precondition::Missing;
         }
-        let tags: Vec<i32> = s.split(',').filter_map(|t| parse_etag(t.trim())).collect();
-        if tags.is_empty() {
-            Err(ApiError::PreconditionFailed)
-        } else {
-            Ok(tags)
-        }
+        Precondition::Versions(s.split(',').filter_map(|t| parse_etag(t.trim())).collect())
     }
 
-    /// Checks the header against the stored version: `Ok(current)` when one of the listed
-    /// tags is it, 412 when not, 428 when the header is missing. Use the returned version in
-    /// the conditional write, so a change in between still loses.
     pub fn check(&self, current: i32) -> Result<i32, ApiError> {
-        if self.versions()?.contains(&current) {
-            Ok(current)
-        } else {
-            Err(ApiError::PreconditionFailed)
-        }
+        Ok(self.precondition().check(current)?)
     }
 
-    /// For PUT of a document that may not exist yet: `Ok(None)` without the header (create);
-    /// with it, the document must exist at a listed version.
     pub fn check_optional(&self, current: Option<i32>) -> Result<Option<i32>, ApiError> {
-        match (&self.0, current) {
-            (None, _) => Ok(None),
-            (Some(_), Some(c)) => self.check(c).map(Some),
-            (Some(_), None) => {
-                self.versions()?;
-                Err(ApiError::PreconditionFailed)
-            }
-        }
+        Ok(self.precondition().check_optional(current)?)
     }
 }
 

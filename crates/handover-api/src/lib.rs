@@ -1,5 +1,6 @@
 //! The HTTP API: thin handlers over the domain policy and the database modules.
 
+pub mod answer;
 pub mod app;
 pub mod audit;
 pub mod config;
@@ -8,7 +9,6 @@ pub mod extract;
 pub mod idempotency;
 pub mod invitations;
 pub mod paging;
-pub mod password;
 pub mod probe;
 pub mod routes;
 pub mod setup_mail;

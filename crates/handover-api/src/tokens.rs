@@ -4,15 +4,11 @@
 //! key signs, retired keys still verify until their grace period ends.
 
 use crate::error::ApiError;
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use handover_domain::UserId;
 use jsonwebtoken::{
     Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, decode_header, encode,
 };
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use uuid::Uuid;
@@ -177,18 +173,7 @@ impl TokenKeys {
     }
 }
 
-/// A new opaque token (256 random bits, URL-safe) and the SHA-256 to store.
-pub fn new_opaque_token() -> (String, Vec<u8>) {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    let token = URL_SAFE_NO_PAD.encode(bytes);
-    let hash = hash_opaque(&token);
-    (token, hash)
-}
-
-pub fn hash_opaque(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
+pub use handover_app::secrets::{hash_opaque, new_opaque_token};
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@ pub mod handover;
 pub mod ids;
 pub mod org;
 pub mod oslo;
+pub mod page;
 pub mod participant;
 pub mod password;
 pub mod policy;
@@ -15,6 +16,7 @@ pub mod validation;
 
 pub use ids::{OrgId, UserId};
 pub use org::{OrgKind, Organisation, Role};
+pub use page::{Page, Paging};
 pub use policy::{Action, Decision, Relation};
 pub use user::{Caller, User};
 pub use validation::{FieldError, Validator};

@@ -14,6 +14,17 @@ pub struct FieldError {
     pub message: String,
 }
 
+impl FieldError {
+    /// The one invalid field of a request, as the list a validation result carries.
+    pub fn one(field: &str, code: &str, message: &str) -> Vec<FieldError> {
+        vec![FieldError {
+            field: field.to_owned(),
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }]
+    }
+}
+
 /// Collects field errors; `finish` turns them into a result.
 #[derive(Debug, Default)]
 pub struct Validator {

@@ -11,7 +11,6 @@ use anyhow::Context;
 use axum::extract::ConnectInfo;
 use axum::http::{HeaderValue, Request, header};
 use handover_api::AppState;
-use handover_api::password::Hasher;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use settings::Settings;
@@ -49,12 +48,11 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<handover_db
 
 pub fn app_state(settings: &Settings, pool: handover_db::PgPool) -> anyhow::Result<AppState> {
     let config = settings.api_config()?;
-    let hasher = Hasher::new(config.max_concurrent_hashes).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = handover_app::App::new(pool, config, handover_app::Clock::system())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(AppState {
-        pool,
-        config: Arc::new(config),
+        app,
         keys: Arc::new(settings.token_keys()?),
-        hasher,
         draining: Arc::default(),
     })
 }

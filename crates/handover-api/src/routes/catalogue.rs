@@ -48,7 +48,8 @@ async fn load(state: &AppState, id: Uuid) -> ApiResult<Offering> {
 
 fn manage(auth: &Auth) -> ApiResult<()> {
     auth.require(Action::CatalogueManage)?;
-    auth.check(Action::CatalogueManage, Relation::Unrelated)
+    auth.check(Action::CatalogueManage, Relation::Unrelated)?;
+    Ok(())
 }
 
 fn key_conflict(e: DbError) -> ApiError {

@@ -53,7 +53,8 @@ pub(crate) fn check_owner(auth: &Auth, action: Action, owner: &Owner) -> ApiResu
     auth.check(
         action,
         participant_relation(&auth.0, owner.reception_centre_id),
-    )
+    )?;
+    Ok(())
 }
 
 /// The history line and audit row of a change that the database layer writes in the same

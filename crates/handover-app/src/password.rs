@@ -5,15 +5,15 @@
 //! instead of starving request handling, and memory stays at `threads` × 19 MiB instead of one
 //! allocator arena's worth per blocking thread.
 
-use crate::error::ApiError;
+use crate::error::AppError;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::{Algorithm, Argon2, Params, Version};
 use std::sync::{Arc, Mutex, mpsc};
 use tokio::sync::oneshot;
 
 /// OWASP's Argon2id parameters: m=19456 KiB, t=2, p=1.
-fn argon2() -> Result<Argon2<'static>, ApiError> {
-    let params = Params::new(19_456, 2, 1, None).map_err(ApiError::internal)?;
+fn argon2() -> Result<Argon2<'static>, AppError> {
+    let params = Params::new(19_456, 2, 1, None).map_err(AppError::internal)?;
     Ok(Argon2::new(Algorithm::Argon2id, Version::V0x13, params))
 }
 
@@ -27,7 +27,7 @@ pub struct Hasher {
 }
 
 impl Hasher {
-    pub fn new(threads: usize) -> Result<Self, ApiError> {
+    pub fn new(threads: usize) -> Result<Self, AppError> {
         let (tx, rx) = mpsc::channel::<Job>();
         let rx = Arc::new(Mutex::new(rx));
         for i in 0..threads.max(1) {
@@ -47,11 +47,11 @@ impl Hasher {
                         }
                     }
                 })
-                .map_err(ApiError::internal)?;
+                .map_err(AppError::internal)?;
         }
         let dummy = argon2()?
             .hash_password(b"no such account - constant work")
-            .map_err(ApiError::internal)?
+            .map_err(AppError::internal)?
             .to_string();
         Ok(Self {
             jobs: tx,
@@ -61,22 +61,22 @@ impl Hasher {
 
     async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-    ) -> Result<T, ApiError> {
+        f: impl FnOnce() -> Result<T, AppError> + Send + 'static,
+    ) -> Result<T, AppError> {
         let (tx, rx) = oneshot::channel();
         self.jobs
             .send(Box::new(move || {
                 let _ = tx.send(f());
             }))
-            .map_err(|_| ApiError::internal("hashing pool stopped"))?;
-        rx.await.map_err(ApiError::internal)?
+            .map_err(|_| AppError::internal("hashing pool stopped"))?;
+        rx.await.map_err(AppError::internal)?
     }
 
-    pub async fn hash(&self, password: String) -> Result<String, ApiError> {
+    pub async fn hash(&self, password: String) -> Result<String, AppError> {
         self.run(move || {
             Ok(argon2()?
                 .hash_password(password.as_bytes())
-                .map_err(ApiError::internal)?
+                .map_err(AppError::internal)?
                 .to_string())
         })
         .await
@@ -84,7 +84,7 @@ impl Hasher {
 
     /// Verifies `password` against `hash`, or against a dummy hash when there is none, so an
     /// unknown account costs the same time as a wrong password.
-    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, password: String, hash: Option<String>) -> Result<bool, AppError> {
         let real = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
         let ok = self

@@ -1,0 +1,81 @@
+//! The verified caller of a use case, with where the request came from (for the audit log).
+
+use crate::error::{AppError, AppResult};
+use handover_domain::policy::{self, Decision, ListScope};
+use handover_domain::{Action, Caller, OrgId, Relation};
+use std::net::IpAddr;
+
+/// Who asks, as the interface verified them (an access token, a session cookie), and the
+/// request's id and client address. Every use case takes one; it derefs to the [`Caller`].
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub caller: Caller,
+    pub meta: RequestMeta,
+}
+
+/// Request id and client address, for the audit log.
+#[derive(Debug, Clone, Default)]
+pub struct RequestMeta {
+    pub request_id: Option<String>,
+    pub client_addr: Option<IpAddr>,
+}
+
+impl RequestMeta {
+    pub fn client(&self) -> Option<String> {
+        self.client_addr.map(|a| a.to_string())
+    }
+}
+
+impl std::ops::Deref for Actor {
+    type Target = Caller;
+    fn deref(&self) -> &Caller {
+        &self.caller
+    }
+}
+
+/// Proof that the access decision for an action on a target was taken and allowed. Only
+/// [`Actor::check`] makes one, so a write that takes a `Granted` cannot be reached without it.
+#[derive(Debug, Clone, Copy)]
+pub struct Granted {
+    pub action: Action,
+    _sealed: (),
+}
+
+impl Actor {
+    /// The role may perform `action` at all (403 otherwise).
+    pub fn require(&self, action: Action) -> AppResult<()> {
+        match policy::role_may(self.caller.principal(), action) {
+            Decision::Allow => Ok(()),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    /// The role may perform `action` on a target with this relation (403 or 404 otherwise).
+    pub fn check(&self, action: Action, relation: Relation) -> AppResult<Granted> {
+        match policy::decide(self.caller.principal(), action, relation) {
+            Decision::Allow => Ok(Granted {
+                action,
+                _sealed: (),
+            }),
+            Decision::Forbidden => Err(AppError::Forbidden),
+            Decision::NotFound => Err(AppError::NotFound),
+        }
+    }
+
+    /// Relation of a target owned by `org` to the caller.
+    pub fn relation_to_org(&self, org: OrgId) -> Relation {
+        policy::organisation_relation(&self.caller, org)
+    }
+
+    pub fn list_scope(&self, action: Action) -> ListScope {
+        policy::list_scope(self.caller.principal(), action)
+    }
+
+    pub fn client(&self) -> Option<String> {
+        self.meta.client()
+    }
+
+    pub fn request_id(&self) -> Option<&str> {
+        self.meta.request_id.as_deref()
+    }
+}

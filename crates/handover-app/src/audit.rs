@@ -1,0 +1,132 @@
+//! Writing audit rows from use cases.
+
+use crate::actor::Actor;
+use handover_db::DbResult;
+use handover_db::audit::{AuditEvent, record};
+use sqlx::PgExecutor;
+use uuid::Uuid;
+
+/// Records what `actor` did, in the caller's transaction when given one, so the audit row and the
+/// change it describes commit together.
+pub async fn audit(
+    db: impl PgExecutor<'_>,
+    actor: &Actor,
+    action: &str,
+    target: Option<(&str, Uuid)>,
+    outcome: &str,
+) -> DbResult<()> {
+    let client = actor.client();
+    record(
+        db,
+        &AuditEvent {
+            actor_user_id: Some(actor.caller.user_id),
+            actor_org_id: Some(actor.caller.org_id),
+            actor_role: Some(actor.caller.role.as_str()),
+            action,
+            target_type: target.map(|t| t.0),
+            target_id: target.map(|t| t.1),
+            outcome,
+            request_id: actor.request_id(),
+            client_addr: client.as_deref(),
+        },
+    )
+    .await
+}
+
+/// The audit event of a list answer; the participants shown go in its `target_ids`.
+pub fn list_event<'a>(
+    actor: &'a Actor,
+    client: Option<&'a str>,
+    action: &'a str,
+) -> AuditEvent<'a> {
+    AuditEvent {
+        actor_user_id: Some(actor.caller.user_id),
+        actor_org_id: Some(actor.caller.org_id),
+        actor_role: Some(actor.caller.role.as_str()),
+        action,
+        target_type: Some("participant"),
+        outcome: "success",
+        request_id: actor.request_id(),
+        client_addr: client,
+        ..Default::default()
+    }
+}
+
+/// One row naming the participants shown in a list answer, in one statement.
+pub async fn audit_list(
+    db: impl PgExecutor<'_>,
+    actor: &Actor,
+    action: &str,
+    participants: &[Uuid],
+) -> DbResult<()> {
+    let client = actor.client();
+    handover_db::audit::record_many(
+        db,
+        &list_event(actor, client.as_deref(), action),
+        participants,
+    )
+    .await
+}
+
+mod proof {
+    /// Proof that the audit row of an answer carrying participant data has been written, in the
+    /// transaction or statement that produced the data. Only this module makes one, and only
+    /// in the functions that write such a row; [`super::Disclosed`] needs one.
+    #[derive(Debug)]
+    pub struct Audited(());
+
+    impl Audited {
+        pub(super) fn new() -> Self {
+            Audited(())
+        }
+    }
+}
+pub use proof::Audited;
+
+/// Records that `actor` did `action` to participant `participant` (a read or a write) and returns
+/// the proof an answer with that participant's data needs.
+pub async fn audit_participant(
+    db: impl PgExecutor<'_>,
+    actor: &Actor,
+    action: &str,
+    participant: Uuid,
+) -> DbResult<Audited> {
+    audit(
+        db,
+        actor,
+        action,
+        Some(("participant", participant)),
+        "success",
+    )
+    .await?;
+    Ok(Audited::new())
+}
+
+/// The proof for a change whose audit row the database layer wrote in the same statement as the
+/// change (`WriteLog`): call it only with the log of a write that succeeded.
+pub fn written(_log: &handover_db::participants::WriteLog<'_>) -> Audited {
+    Audited::new()
+}
+
+/// An answer that carries participant data. It can only be built with an [`Audited`] proof, so
+/// every path that hands out such data (a read, a write, a write that changed nothing) has
+/// written its audit row first (docs/security.md, "Review findings of 2026-12", 2). The
+/// interface renders it (the JSON API with the version as `ETag`).
+#[derive(Debug)]
+pub struct Disclosed<T> {
+    pub version: Option<i32>,
+    pub body: T,
+}
+
+impl<T> Disclosed<T> {
+    pub fn new(_proof: Audited, version: Option<i32>, body: T) -> Self {
+        Disclosed { version, body }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Disclosed<U> {
+        Disclosed {
+            version: self.version,
+            body: f(self.body),
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! The use cases of the handover service, under every interface (the JSON API, the web pages,
+//! and what comes later). Each takes the verified [`Actor`] and typed input and owns the access
+//! decision, the transaction, the audit row, the history line, the outbox rows and the
+//! idempotency claim; it returns domain types or [`AppError`]. No HTTP types here: an interface
+//! extracts, calls one use case and renders the answer (docs/architecture.md).
+
+pub mod access;
+pub mod actor;
+pub mod audit;
+pub mod clock;
+pub mod config;
+pub mod error;
+pub mod handovers;
+pub mod idempotency;
+pub mod invitations;
+pub mod password;
+pub mod precondition;
+pub mod probe;
+pub mod record;
+pub mod secrets;
+pub mod session;
+pub mod setup_mail;
+
+pub use actor::{Actor, Granted, RequestMeta};
+pub use audit::{Audited, Disclosed};
+pub use clock::Clock;
+pub use config::{AppConfig, ThrottleConfig};
+pub use error::{AppError, AppResult};
+pub use idempotency::{Idempotency, KeyRequest, Outcome, StoredAnswer};
+
+use handover_db::PgPool;
+use password::Hasher;
+use std::sync::Arc;
+
+/// What every use case runs on; cheap to clone.
+#[derive(Clone)]
+pub struct App {
+    pub pool: PgPool,
+    pub config: Arc<AppConfig>,
+    pub hasher: Hasher,
+    pub clock: Clock,
+}
+
+impl App {
+    pub fn new(pool: PgPool, config: AppConfig, clock: Clock) -> AppResult<Self> {
+        let hasher = Hasher::new(config.max_concurrent_hashes)?;
+        Ok(App {
+            pool,
+            config: Arc::new(config),
+            hasher,
+            clock,
+        })
+    }
+
+    pub fn now(&self) -> time::OffsetDateTime {
+        self.clock.now()
+    }
+
+    pub fn today(&self) -> time::Date {
+        self.clock.today()
+    }
+
+    /// A link into the service as its users reach it.
+    pub fn link(&self, path: &str) -> String {
+        format!("{}{path}", self.config.public_url.trim_end_matches('/'))
+    }
+}
