@@ -8,6 +8,7 @@ pub mod error;
 pub mod extract;
 pub mod idempotency;
 pub mod invitations;
+pub mod legacy;
 pub mod paging;
 pub mod probe;
 pub mod routes;

@@ -13,6 +13,7 @@ pub mod error;
 pub mod handovers;
 pub mod idempotency;
 pub mod invitations;
+pub mod participants;
 pub mod password;
 pub mod precondition;
 pub mod probe;

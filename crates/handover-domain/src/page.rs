@@ -9,7 +9,7 @@ pub const MAX_LIMIT: i64 = 200;
 pub const MAX_OFFSET: i64 = 1_000_000;
 
 /// Offset pagination, ordered by a stable key.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Debug, Clone, Copy, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {

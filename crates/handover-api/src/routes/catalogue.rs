@@ -4,8 +4,8 @@
 use crate::audit::audit;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::legacy::created;
 use crate::paging::{Page, Paging};
-use crate::routes::participants::created;
 use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;

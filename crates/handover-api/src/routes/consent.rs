@@ -4,8 +4,8 @@
 use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::legacy::{audit_read, authorize, disclosed_created, log_write, today};
 use crate::paging::{Page, Paging};
-use crate::routes::participants::{audit_read, authorize, disclosed_created, log_write, today};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

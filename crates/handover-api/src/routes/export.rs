@@ -2,7 +2,7 @@
 
 use crate::error::ApiResult;
 use crate::extract::{ApiPath, Auth, RequestMeta};
-use crate::routes::participants::{audit_read, authorize};
+use crate::legacy::{audit_read, authorize};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

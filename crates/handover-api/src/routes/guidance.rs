@@ -5,8 +5,8 @@
 use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::legacy::{audit_read, authorize, disclosed_created, today};
 use crate::paging::{Page, Paging};
-use crate::routes::participants::{audit_read, authorize, disclosed_created, today};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;

@@ -4,10 +4,10 @@
 use crate::audit::Disclosed;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
-use crate::paging::{Page, Paging};
-use crate::routes::participants::{
+use crate::legacy::{
     audit_read, authorize, check_owner, disclosed_created, log_write, today, write_log,
 };
+use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
