@@ -262,6 +262,62 @@ pub async fn replayed(
     Ok(res)
 }
 
+impl IdempotencyKey {
+    /// The key as the use cases take it (`None` without the header); bind it with
+    /// [`handover_app::Idempotency::bind`].
+    pub fn request(self) -> Option<handover_app::KeyRequest> {
+        self.0.map(|s| handover_app::KeyRequest {
+            key: s.key,
+            operation: s.operation,
+            target: vec![s.method, s.path],
+        })
+    }
+}
+
+/// The answer to store for an idempotent create: `status` with the body as JSON, and the
+/// `Location` and `ETag` it will carry. [`respond`] renders it, so a replay is byte for byte
+/// the first answer.
+pub fn stored<T: Serialize>(
+    status: StatusCode,
+    location: Option<String>,
+    version: Option<i32>,
+    body: &T,
+) -> handover_app::AppResult<handover_app::StoredAnswer> {
+    Ok(handover_app::StoredAnswer {
+        status: status.as_u16(),
+        body: serde_json::to_vec(body).map_err(handover_app::AppError::internal)?,
+        location,
+        etag: version.map(crate::extract::etag),
+    })
+}
+
+/// Renders a stored answer; `replayed` marks it with `Idempotent-Replayed: true`.
+pub fn respond(answer: handover_app::StoredAnswer, replayed: bool) -> Response {
+    let status = StatusCode::from_u16(answer.status).unwrap_or(StatusCode::OK);
+    let mut res = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        answer.body,
+    )
+        .into_response();
+    let h = res.headers_mut();
+    for (name, value) in [
+        (header::LOCATION, answer.location),
+        (header::ETAG, answer.etag),
+    ] {
+        if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert(name, v);
+        }
+    }
+    if replayed {
+        h.insert(REPLAYED, HeaderValue::from_static("true"));
+    }
+    res
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
