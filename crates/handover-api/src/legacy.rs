@@ -8,10 +8,9 @@ use crate::state::AppState;
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use handover_db::participants::{self, Change, Owner, WriteLog};
+use handover_db::participants::{self, Owner};
 use handover_domain::Action;
 use handover_domain::policy::participant_relation;
-use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -44,66 +43,6 @@ pub(crate) fn check_owner(auth: &Auth, action: Action, owner: &Owner) -> ApiResu
         participant_relation(&auth.0, owner.reception_centre_id),
     )?;
     Ok(())
-}
-
-/// The history line and audit row of a change that the database layer writes in the same
-/// statement as the change.
-pub(crate) fn write_log<'a>(
-    auth: &'a Auth,
-    meta: &'a RequestMeta,
-    client: Option<&'a str>,
-    section: &'a str,
-    operation: &'a str,
-    fields: &'a [&'a str],
-) -> WriteLog<'a> {
-    WriteLog {
-        actor: auth.0.user_id,
-        actor_name: &auth.0.name,
-        actor_org: auth.0.org_id,
-        actor_role: auth.0.role.as_str(),
-        section,
-        operation,
-        fields,
-        action: format!("{section}.{operation}"),
-        request_id: meta.request_id.as_deref(),
-        client_addr: client,
-    }
-}
-
-/// Records a change in the record history and the audit log, in the caller's transaction.
-// The arguments are the columns of the two rows written; a struct would only rename them.
-#[allow(clippy::too_many_arguments)]
-pub(crate) async fn log_write(
-    tx: &mut PgConnection,
-    auth: &Auth,
-    meta: &RequestMeta,
-    participant: Uuid,
-    section: &str,
-    record_id: Uuid,
-    operation: &str,
-    fields: &[&str],
-) -> ApiResult<Audited> {
-    participants::record_change(
-        &mut *tx,
-        &Change {
-            participant,
-            actor: auth.0.user_id,
-            actor_name: &auth.0.name,
-            section,
-            record_id,
-            operation,
-            fields,
-        },
-    )
-    .await?;
-    Ok(audit_participant(
-        &mut *tx,
-        auth,
-        meta,
-        &format!("{section}.{operation}"),
-        participant,
-    )
-    .await?)
 }
 
 pub(crate) async fn audit_read(

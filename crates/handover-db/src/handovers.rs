@@ -3,7 +3,6 @@
 use crate::error::{DbError, DbResult};
 use crate::orgs::parse;
 use crate::page::{Counted, Page};
-use crate::participants::Upsert;
 use handover_domain::handover::*;
 use handover_domain::{OrgId, UserId};
 use sqlx::types::Json;
@@ -55,51 +54,6 @@ pub async fn get_settlement(
             updated_at,
         }),
     )
-}
-
-pub async fn put_settlement(
-    db: &mut PgConnection,
-    participant: Uuid,
-    if_match: Option<i32>,
-    s: &SettlementInput,
-    by: UserId,
-) -> DbResult<Upsert> {
-    let created = sqlx::query(
-        "INSERT INTO settlements (participant_id, municipality_id, settlement_date, contacts, recorded_by)
-         SELECT $1, $2, $3, $4, $5 WHERE $6::int IS NULL ON CONFLICT (participant_id) DO NOTHING",
-    )
-    .bind(participant)
-    .bind(s.municipality_id.0)
-    .bind(s.settlement_date)
-    .bind(Json(&s.contacts))
-    .bind(by.0)
-    .bind(if_match)
-    .execute(&mut *db)
-    .await?;
-    if created.rows_affected() == 1 {
-        return Ok(Upsert::Created);
-    }
-    let Some(v) = if_match else {
-        return Ok(Upsert::PreconditionRequired);
-    };
-    let r = sqlx::query(
-        "UPDATE settlements SET municipality_id = $3, settlement_date = $4, contacts = $5, recorded_by = $6,
-            version = version + 1, updated_at = now()
-         WHERE participant_id = $1 AND version = $2",
-    )
-    .bind(participant)
-    .bind(v)
-    .bind(s.municipality_id.0)
-    .bind(s.settlement_date)
-    .bind(Json(&s.contacts))
-    .bind(by.0)
-    .execute(&mut *db)
-    .await?;
-    Ok(if r.rows_affected() == 1 {
-        Upsert::Updated
-    } else {
-        Upsert::VersionMismatch
-    })
 }
 
 #[derive(FromRow)]
@@ -258,43 +212,6 @@ pub async fn get_adaptation(
         version,
         updated_at,
     }))
-}
-
-pub async fn put_adaptation(
-    db: &mut PgConnection,
-    participant: Uuid,
-    if_match: Option<i32>,
-    a: &AdaptationNeedsInput,
-) -> DbResult<Upsert> {
-    let created = sqlx::query(
-        "INSERT INTO adaptation_needs (participant_id, data) SELECT $1, $2 WHERE $3::int IS NULL
-         ON CONFLICT (participant_id) DO NOTHING",
-    )
-    .bind(participant)
-    .bind(Json(a))
-    .bind(if_match)
-    .execute(&mut *db)
-    .await?;
-    if created.rows_affected() == 1 {
-        return Ok(Upsert::Created);
-    }
-    let Some(v) = if_match else {
-        return Ok(Upsert::PreconditionRequired);
-    };
-    let r = sqlx::query(
-        "UPDATE adaptation_needs SET data = $3, version = version + 1, updated_at = now()
-         WHERE participant_id = $1 AND version = $2",
-    )
-    .bind(participant)
-    .bind(v)
-    .bind(Json(a))
-    .execute(&mut *db)
-    .await?;
-    Ok(if r.rows_affected() == 1 {
-        Upsert::Updated
-    } else {
-        Upsert::VersionMismatch
-    })
 }
 
 #[derive(FromRow)]

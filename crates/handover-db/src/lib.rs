@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod conversations;
+pub mod documents;
 pub mod error;
 pub mod guidance;
 pub mod handovers;

@@ -264,17 +264,7 @@ pub async fn update(
     Ok(r.rows_affected() == 1)
 }
 
-/// The result of a conditional write of a one-per-participant document.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Upsert {
-    Created,
-    Updated,
-    /// `If-Match` did not match the stored version (or named a version of a document that does
-    /// not exist yet).
-    VersionMismatch,
-    /// The document exists and no `If-Match` was sent.
-    PreconditionRequired,
-}
+pub use crate::documents::Upsert;
 
 pub async fn get_mapping(
     db: impl PgExecutor<'_>,
@@ -297,55 +287,6 @@ pub async fn get_mapping(
     ))
 }
 
-/// Creates the mapping (when none exists and `if_match` is `None`) or replaces it (when
-/// `if_match` is its version).
-pub async fn put_mapping(
-    db: &mut PgConnection,
-    participant: Uuid,
-    if_match: Option<i32>,
-    m: &CompetenceMappingInput,
-    by: UserId,
-    by_name: &str,
-) -> DbResult<Upsert> {
-    let created = sqlx::query(
-        "INSERT INTO competence_mappings (participant_id, data, mapped_on, mapped_by, mapped_by_name)
-         SELECT $1, $2, $3, $4, $5 WHERE $6::int IS NULL
-         ON CONFLICT (participant_id) DO NOTHING",
-    )
-    .bind(participant)
-    .bind(Json(m))
-    .bind(m.mapped_on)
-    .bind(by.0)
-    .bind(by_name)
-    .bind(if_match)
-    .execute(&mut *db)
-    .await?;
-    if created.rows_affected() == 1 {
-        return Ok(Upsert::Created);
-    }
-    let Some(v) = if_match else {
-        return Ok(Upsert::PreconditionRequired);
-    };
-    let r = sqlx::query(
-        "UPDATE competence_mappings SET data = $3, mapped_on = $4, mapped_by = $5, mapped_by_name = $6,
-            version = version + 1, updated_at = now()
-         WHERE participant_id = $1 AND version = $2",
-    )
-    .bind(participant)
-    .bind(v)
-    .bind(Json(m))
-    .bind(m.mapped_on)
-    .bind(by.0)
-    .bind(by_name)
-    .execute(&mut *db)
-    .await?;
-    Ok(if r.rows_affected() == 1 {
-        Upsert::Updated
-    } else {
-        Upsert::VersionMismatch
-    })
-}
-
 pub async fn get_norwegian(
     db: impl PgExecutor<'_>,
     participant: Uuid,
@@ -362,43 +303,6 @@ pub async fn get_norwegian(
         version,
         updated_at,
     }))
-}
-
-pub async fn put_norwegian(
-    db: &mut PgConnection,
-    participant: Uuid,
-    if_match: Option<i32>,
-    n: &NorwegianTrainingInput,
-) -> DbResult<Upsert> {
-    let created = sqlx::query(
-        "INSERT INTO norwegian_training (participant_id, data) SELECT $1, $2 WHERE $3::int IS NULL
-         ON CONFLICT (participant_id) DO NOTHING",
-    )
-    .bind(participant)
-    .bind(Json(n))
-    .bind(if_match)
-    .execute(&mut *db)
-    .await?;
-    if created.rows_affected() == 1 {
-        return Ok(Upsert::Created);
-    }
-    let Some(v) = if_match else {
-        return Ok(Upsert::PreconditionRequired);
-    };
-    let r = sqlx::query(
-        "UPDATE norwegian_training SET data = $3, version = version + 1, updated_at = now()
-         WHERE participant_id = $1 AND version = $2",
-    )
-    .bind(participant)
-    .bind(v)
-    .bind(Json(n))
-    .execute(&mut *db)
-    .await?;
-    Ok(if r.rows_affected() == 1 {
-        Upsert::Updated
-    } else {
-        Upsert::VersionMismatch
-    })
 }
 
 #[derive(FromRow)]

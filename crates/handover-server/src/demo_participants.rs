@@ -192,7 +192,17 @@ pub async fn load(
                     .into(),
                 mapped_on: start + Duration::days(7),
             };
-            participants::put_mapping(&mut tx, id, None, &mapping, staff, staff_name).await?;
+            handover_db::documents::put(
+                &mut tx,
+                id,
+                None,
+                &mapping,
+                handover_db::documents::Author {
+                    id: staff,
+                    name: staff_name,
+                },
+            )
+            .await?;
             participants::record_change(&mut *tx, &change("competence_mapping", id)).await?;
             let level = [Cefr::A1, Cefr::A2, Cefr::B1, Cefr::A2][i % 4];
             let assessed = (start + Duration::days(60)).min(today);
@@ -232,7 +242,17 @@ pub async fn load(
                 course_hours_planned: 300.0,
                 course_hours_attended: 300.0 - (i % 5) as f64 * 20.0,
             };
-            participants::put_norwegian(&mut tx, id, None, &norwegian).await?;
+            handover_db::documents::put(
+                &mut tx,
+                id,
+                None,
+                &norwegian,
+                handover_db::documents::Author {
+                    id: staff,
+                    name: staff_name,
+                },
+            )
+            .await?;
             participants::record_change(&mut *tx, &change("norwegian_training", id)).await?;
             let elements = [
                 (ElementKind::Norwegian, "Norskopplæring", 300.0, 0.0, "nb"),

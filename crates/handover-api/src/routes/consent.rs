@@ -1,22 +1,21 @@
 //! What the centre registers before a handover: the settlement decision, the participant's
-//! consent, and health and adaptation needs (shared only under explicit consent).
+//! consent, and health and adaptation needs (shared only under explicit consent). The rules are
+//! in `handover_app::documents` and `handover_app::consent`.
 
-use crate::audit::Disclosed;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
-use crate::legacy::{audit_read, authorize, disclosed_created, log_write, today};
+use crate::answer::{disclosed, disclosed_created};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch};
 use crate::paging::{Page, Paging};
+use crate::routes::programme::put_document;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use handover_db::handovers;
+use axum::response::Response;
+use handover_app::consent as uc;
+use handover_app::documents;
 use handover_domain::handover::{
     AdaptationNeeds, AdaptationNeedsInput, Consent, ConsentInput, Settlement, SettlementInput,
 };
-use handover_domain::participant::changed_fields;
-use handover_domain::{Action, OrgKind};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -29,15 +28,11 @@ use uuid::Uuid;
 pub async fn get_settlement(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::HandoverPrepare, id).await?;
-    let s = handovers::get_settlement(&state.pool, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let proof = audit_read(&state, &auth, &meta, "settlement.read", id).await?;
-    Ok(Disclosed::new(proof, Some(s.version), s).into_response())
+    Ok(disclosed(
+        documents::get::<SettlementInput>(&state, &auth, id).await?,
+    ))
 }
 
 /// Register the settlement decision (201) or change it (200, needs `If-Match`).
@@ -53,49 +48,11 @@ pub async fn get_settlement(
 pub async fn put_settlement(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<SettlementInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::HandoverPrepare, id).await?;
-    let current = handovers::get_settlement(&state.pool, id).await?;
-    let expected = if_match.check_optional(current.as_ref().map(|s| s.version))?;
-    input.validate().map_err(ApiError::Validation)?;
-    // The municipality must be a municipality in the register.
-    let is_municipality = match handover_db::orgs::get(&state.pool, input.municipality_id).await {
-        Ok(o) => o.kind == OrgKind::Municipality && o.active,
-        Err(handover_db::DbError::NotFound) => false,
-        Err(e) => return Err(e.into()),
-    };
-    if !is_municipality {
-        return Err(ApiError::field(
-            "municipality_id",
-            "not_a_municipality",
-            "must be an active municipality in the organisation register",
-        ));
-    }
-    let fields = current
-        .map(|c| changed_fields(&c.data, &input))
-        .unwrap_or_default();
-    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let mut tx = state.pool.begin().await?;
-    let status = crate::routes::programme::upsert_answer(
-        handovers::put_settlement(&mut tx, id, expected, &input, auth.0.user_id).await?,
-    )?;
-    let op = if status == StatusCode::CREATED {
-        "create"
-    } else {
-        "update"
-    };
-    let proof = log_write(&mut tx, &auth, &meta, id, "settlement", id, op, &fields).await?;
-    let s = handovers::get_settlement(&mut *tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(s.version), s)
-        .with_status(status)
-        .into_response())
+    put_document(&state, &auth, id, if_match, input).await
 }
 
 /// The participant's consent decisions, oldest first (withdrawn ones included).
@@ -106,15 +63,10 @@ pub async fn put_settlement(
 pub async fn list_consents(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<Page<Consent>>> {
-    authorize(&state, &auth, Action::HandoverPrepare, id).await?;
-    paging.resolve()?;
-    let items = handovers::consents(&state.pool, id).await?;
-    audit_read(&state, &auth, &meta, "consent.read", id).await?;
-    Ok(Json(Page::slice(items, &paging)?))
+    Ok(Json(uc::list(&state, &auth, id, paging).await?.body))
 }
 
 /// Record a consent decision: which sections may be shared (empty: none), when, how, in which
@@ -128,23 +80,13 @@ pub async fn list_consents(
 pub async fn create_consent(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ConsentInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::HandoverPrepare, id).await?;
-    input.validate(today()).map_err(ApiError::Validation)?;
-    let cid = Uuid::now_v7();
-    let mut tx = state.pool.begin().await?;
-    handovers::create_consent(&mut *tx, cid, id, &input, auth.0.user_id, &auth.0.name).await?;
-    let proof = log_write(&mut tx, &auth, &meta, id, "consent", cid, "create", &[]).await?;
-    let c = handovers::get_consent(&mut *tx, cid).await?;
-    tx.commit().await?;
+    let d = uc::create(&state, &auth, id, input).await?;
     Ok(disclosed_created(
-        proof,
         format!("/api/v1/participants/{id}/consents"),
-        1,
-        c,
+        d,
     ))
 }
 
@@ -169,48 +111,14 @@ pub struct Withdrawal {
 pub async fn withdraw_consent(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(cid): ApiPath<Uuid>,
     ApiJson(w): ApiJson<Withdrawal>,
 ) -> ApiResult<Json<Consent>> {
-    auth.require(Action::HandoverPrepare)?;
-    let consent = match handovers::get_consent(&state.pool, cid).await {
-        Err(handover_db::DbError::NotFound) => return Err(ApiError::NotFound),
-        other => other?,
-    };
-    authorize(
-        &state,
-        &auth,
-        Action::HandoverPrepare,
-        consent.participant_id,
-    )
-    .await?;
-    if let Some(n) = &w.note {
-        let mut v = handover_domain::Validator::new();
-        v.free_text("note", n, 2000);
-        v.finish().map_err(ApiError::Validation)?;
-    }
-    let mut tx = state.pool.begin().await?;
-    if !handovers::withdraw_consent(&mut *tx, cid, &auth.0.name, w.note.as_deref()).await? {
-        return Err(ApiError::Conflict(
-            "The consent is already withdrawn.".into(),
-        ));
-    }
-    handovers::purge_consented_content(&mut *tx, consent.participant_id, cid).await?;
-    log_write(
-        &mut tx,
-        &auth,
-        &meta,
-        consent.participant_id,
-        "consent",
-        cid,
-        "update",
-        &["withdrawn_at"],
-    )
-    .await?;
-    let c = handovers::get_consent(&mut *tx, cid).await?;
-    tx.commit().await?;
-    Ok(Json(c))
+    Ok(Json(
+        uc::withdraw(&state, &auth, cid, w.note.as_deref())
+            .await?
+            .body,
+    ))
 }
 
 /// Health and special adaptation needs (404 until recorded).
@@ -221,15 +129,11 @@ pub async fn withdraw_consent(
 pub async fn get_adaptation(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::HandoverPrepare, id).await?;
-    let a = handovers::get_adaptation(&state.pool, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let proof = audit_read(&state, &auth, &meta, "adaptation_needs.read", id).await?;
-    Ok(Disclosed::new(proof, Some(a.version), a).into_response())
+    Ok(disclosed(
+        documents::get::<AdaptationNeedsInput>(&state, &auth, id).await?,
+    ))
 }
 
 /// Record (201) or replace (200, needs `If-Match`) health and adaptation needs.
@@ -245,30 +149,9 @@ pub async fn get_adaptation(
 pub async fn put_adaptation(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<AdaptationNeedsInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::HandoverPrepare, id).await?;
-    let current = handovers::get_adaptation(&state.pool, id).await?;
-    let expected = if_match.check_optional(current.as_ref().map(|a| a.version))?;
-    input.validate().map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    let status = crate::routes::programme::upsert_answer(
-        handovers::put_adaptation(&mut tx, id, expected, &input).await?,
-    )?;
-    let op = if status == StatusCode::CREATED {
-        "create"
-    } else {
-        "update"
-    };
-    let proof = log_write(&mut tx, &auth, &meta, id, "adaptation_needs", id, op, &[]).await?;
-    let a = handovers::get_adaptation(&mut *tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(a.version), a)
-        .with_status(status)
-        .into_response())
+    put_document(&state, &auth, id, if_match, input).await
 }

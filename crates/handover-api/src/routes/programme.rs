@@ -1,40 +1,40 @@
 //! The parts of a participant's full-time-programme record: competence mapping, Norwegian
-//! training, programme elements and placements. Same access as the participant.
+//! training, programme elements and placements. Same access as the participant; the rules are
+//! in `handover_app::documents` and `handover_app::programme`.
 
-use crate::audit::Disclosed;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
-use crate::legacy::{
-    audit_read, authorize, check_owner, disclosed_created, log_write, today, write_log,
-};
+use crate::answer::{disclosed, disclosed_created, with_status};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch};
 use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use handover_db::DbError;
-use handover_db::participants::{self, Upsert};
-use handover_domain::Action;
+use handover_app::documents::{self, Kept, Put};
+use handover_app::programme as uc;
 use handover_domain::participant::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-pub(crate) fn upsert_answer(outcome: Upsert) -> ApiResult<StatusCode> {
-    match outcome {
-        Upsert::Created => Ok(StatusCode::CREATED),
-        Upsert::Updated => Ok(StatusCode::OK),
-        Upsert::VersionMismatch => Err(ApiError::PreconditionFailed),
-        Upsert::PreconditionRequired => Err(ApiError::PreconditionRequired),
-    }
-}
-
-fn not_found(e: DbError) -> ApiError {
-    match e {
-        DbError::NotFound => ApiError::NotFound,
-        other => other.into(),
-    }
+/// Answers a document put: 201 when it was created, 200 when replaced.
+pub(crate) async fn put_document<D: Kept>(
+    state: &AppState,
+    auth: &Auth,
+    id: Uuid,
+    if_match: IfMatch,
+    input: D,
+) -> ApiResult<Response>
+where
+    D::Stored: Serialize,
+{
+    let (put, d) = documents::put(state, auth, id, if_match.precondition(), input).await?;
+    let status = match put {
+        Put::Created => StatusCode::CREATED,
+        Put::Replaced => StatusCode::OK,
+    };
+    Ok(with_status(status, None, d))
 }
 
 /// The competence mapping (404 until one is recorded).
@@ -45,15 +45,11 @@ fn not_found(e: DbError) -> ApiError {
 pub async fn get_mapping(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    let m = participants::get_mapping(&state.pool, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let proof = audit_read(&state, &auth, &meta, "competence_mapping.read", id).await?;
-    Ok(Disclosed::new(proof, Some(m.version), m).into_response())
+    Ok(disclosed(
+        documents::get::<CompetenceMappingInput>(&state, &auth, id).await?,
+    ))
 }
 
 /// Record the competence mapping (201), or replace it (200, needs `If-Match`).
@@ -69,47 +65,11 @@ pub async fn get_mapping(
 pub async fn put_mapping(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<CompetenceMappingInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_mapping(&state.pool, id).await?;
-    let expected = if_match.check_optional(current.as_ref().map(|m| m.version))?;
-    let fields = current
-        .map(|c| changed_fields(&c.data, &input))
-        .unwrap_or_default();
-    input.validate(today()).map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    let status = upsert_answer(
-        participants::put_mapping(&mut tx, id, expected, &input, auth.0.user_id, &auth.0.name)
-            .await?,
-    )?;
-    let op = if status == StatusCode::CREATED {
-        "create"
-    } else {
-        "update"
-    };
-    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let proof = log_write(
-        &mut tx,
-        &auth,
-        &meta,
-        id,
-        "competence_mapping",
-        id,
-        op,
-        &fields,
-    )
-    .await?;
-    let m = participants::get_mapping(&mut *tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(m.version), m)
-        .with_status(status)
-        .into_response())
+    put_document(&state, &auth, id, if_match, input).await
 }
 
 /// Norwegian training: levels per skill, test results, course hours (404 until recorded).
@@ -120,15 +80,11 @@ pub async fn put_mapping(
 pub async fn get_norwegian(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    let n = participants::get_norwegian(&state.pool, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    let proof = audit_read(&state, &auth, &meta, "norwegian_training.read", id).await?;
-    Ok(Disclosed::new(proof, Some(n.version), n).into_response())
+    Ok(disclosed(
+        documents::get::<NorwegianTrainingInput>(&state, &auth, id).await?,
+    ))
 }
 
 /// Record Norwegian training (201), or replace it (200, needs `If-Match`).
@@ -144,44 +100,11 @@ pub async fn get_norwegian(
 pub async fn put_norwegian(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<NorwegianTrainingInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_norwegian(&state.pool, id).await?;
-    let expected = if_match.check_optional(current.as_ref().map(|n| n.version))?;
-    let fields = current
-        .map(|c| changed_fields(&c.data, &input))
-        .unwrap_or_default();
-    input.validate(today()).map_err(ApiError::Validation)?;
-    let mut tx = state.pool.begin().await?;
-    let status = upsert_answer(participants::put_norwegian(&mut tx, id, expected, &input).await?)?;
-    let op = if status == StatusCode::CREATED {
-        "create"
-    } else {
-        "update"
-    };
-    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let proof = log_write(
-        &mut tx,
-        &auth,
-        &meta,
-        id,
-        "norwegian_training",
-        id,
-        op,
-        &fields,
-    )
-    .await?;
-    let n = participants::get_norwegian(&mut *tx, id)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(n.version), n)
-        .with_status(status)
-        .into_response())
+    put_document(&state, &auth, id, if_match, input).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -205,20 +128,10 @@ pub struct ElementList {
 pub async fn list_elements(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<ElementList>> {
-    authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    paging.resolve()?;
-    let items = participants::list_elements(&state.pool, id).await?;
-    let attendance = attendance(
-        items
-            .iter()
-            .map(|e| (e.data.kind, e.data.hours_planned, e.data.hours_attended)),
-    );
-    audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
-    let page = Page::slice(items, &paging)?;
+    let (page, attendance) = uc::list_elements(&state, &auth, id, paging).await?.body;
     Ok(Json(ElementList {
         items: page.items,
         total: page.total,
@@ -237,34 +150,12 @@ pub async fn list_elements(
 pub async fn create_element(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<ProgrammeElementInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    input.validate(today()).map_err(ApiError::Validation)?;
-    let eid = Uuid::now_v7();
-    let mut tx = state.pool.begin().await?;
-    participants::create_element(&mut *tx, id, eid, &input).await?;
-    let proof = log_write(
-        &mut tx,
-        &auth,
-        &meta,
-        id,
-        "programme_element",
-        eid,
-        "create",
-        &[],
-    )
-    .await?;
-    let e = participants::get_element(&mut *tx, id, eid).await?;
-    tx.commit().await?;
-    Ok(disclosed_created(
-        proof,
-        format!("/api/v1/participants/{id}/programme-elements/{eid}"),
-        e.version,
-        e,
-    ))
+    let d = uc::create::<ProgrammeElement>(&state, &auth, id, input).await?;
+    let location = format!("/api/v1/participants/{id}/programme-elements/{}", d.body.id);
+    Ok(disclosed_created(location, d))
 }
 
 /// Read one programme element.
@@ -275,15 +166,11 @@ pub async fn create_element(
 pub async fn get_element(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    let e = participants::get_element(&state.pool, id, eid)
-        .await
-        .map_err(not_found)?;
-    let proof = audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
-    Ok(Disclosed::new(proof, Some(e.version), e).into_response())
+    Ok(disclosed(
+        uc::get::<ProgrammeElement>(&state, &auth, id, eid).await?,
+    ))
 }
 
 /// Change a programme element. Requires `If-Match`.
@@ -297,39 +184,13 @@ pub async fn get_element(
 pub async fn update_element(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
     if_match: IfMatch,
     ApiJson(patch): ApiJson<ProgrammeElementPatch>,
 ) -> ApiResult<Response> {
-    auth.require(Action::ParticipantWrite)?;
-    let (owner, current) = participants::owner_and_element(&state.pool, id, eid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    check_owner(&auth, Action::ParticipantWrite, &owner)?;
-    let current = current.ok_or(ApiError::NotFound)?;
-    let version = if_match.check(current.version)?;
-    let (next, changed) = patch.apply(&current.data);
-    if changed.is_empty() {
-        // Nothing changes, but the answer carries the element: a read, audited as one.
-        let proof = audit_read(&state, &auth, &meta, "programme_element.read", id).await?;
-        return Ok(Disclosed::new(proof, Some(current.version), current).into_response());
-    }
-    next.validate(today()).map_err(ApiError::Validation)?;
-    let client = meta.client();
-    let log = write_log(
-        &auth,
-        &meta,
-        client.as_deref(),
-        "programme_element",
-        "update",
-        &changed,
-    );
-    let e = participants::update_element(&state.pool, &log, id, eid, version, &next)
-        .await?
-        .ok_or(ApiError::PreconditionFailed)?;
-    let proof = crate::audit::written(&log);
-    Ok(Disclosed::new(proof, Some(e.version), e).into_response())
+    let d = uc::update::<ProgrammeElement>(&state, &auth, id, eid, if_match.precondition(), patch)
+        .await?;
+    Ok(disclosed(d))
 }
 
 /// Delete a programme element entered in error. Requires `If-Match`.
@@ -342,31 +203,10 @@ pub async fn update_element(
 pub async fn delete_element(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_element(&state.pool, id, eid)
-        .await
-        .map_err(not_found)?;
-    let version = if_match.check(current.version)?;
-    let mut tx = state.pool.begin().await?;
-    if !participants::delete_element(&mut *tx, id, eid, version).await? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    log_write(
-        &mut tx,
-        &auth,
-        &meta,
-        id,
-        "programme_element",
-        eid,
-        "delete",
-        &[],
-    )
-    .await?;
-    tx.commit().await?;
+    uc::delete::<ProgrammeElement>(&state, &auth, id, eid, if_match.precondition()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -378,15 +218,12 @@ pub async fn delete_element(
 pub async fn list_placements(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<Page<Placement>>> {
-    authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    paging.resolve()?;
-    let items = participants::list_placements(&state.pool, id).await?;
-    audit_read(&state, &auth, &meta, "placement.read", id).await?;
-    Ok(Json(Page::slice(items, &paging)?))
+    Ok(Json(
+        uc::list::<Placement>(&state, &auth, id, paging).await?.body,
+    ))
 }
 
 /// Add a placement.
@@ -398,24 +235,12 @@ pub async fn list_placements(
 pub async fn create_placement(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(input): ApiJson<PlacementInput>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    input.validate(today()).map_err(ApiError::Validation)?;
-    let pid = Uuid::now_v7();
-    let mut tx = state.pool.begin().await?;
-    participants::create_placement(&mut *tx, id, pid, &input).await?;
-    let proof = log_write(&mut tx, &auth, &meta, id, "placement", pid, "create", &[]).await?;
-    let p = participants::get_placement(&mut *tx, id, pid).await?;
-    tx.commit().await?;
-    Ok(disclosed_created(
-        proof,
-        format!("/api/v1/participants/{id}/placements/{pid}"),
-        p.version,
-        p,
-    ))
+    let d = uc::create::<Placement>(&state, &auth, id, input).await?;
+    let location = format!("/api/v1/participants/{id}/placements/{}", d.body.id);
+    Ok(disclosed_created(location, d))
 }
 
 /// Read one placement.
@@ -426,15 +251,11 @@ pub async fn create_placement(
 pub async fn get_placement(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath((id, pid)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantRead, id).await?;
-    let p = participants::get_placement(&state.pool, id, pid)
-        .await
-        .map_err(not_found)?;
-    let proof = audit_read(&state, &auth, &meta, "placement.read", id).await?;
-    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
+    Ok(disclosed(
+        uc::get::<Placement>(&state, &auth, id, pid).await?,
+    ))
 }
 
 /// Change a placement. Requires `If-Match`.
@@ -448,39 +269,12 @@ pub async fn get_placement(
 pub async fn update_placement(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath((id, pid)): ApiPath<(Uuid, Uuid)>,
     if_match: IfMatch,
     ApiJson(patch): ApiJson<PlacementPatch>,
 ) -> ApiResult<Response> {
-    auth.require(Action::ParticipantWrite)?;
-    let (owner, current) = participants::owner_and_placement(&state.pool, id, pid)
-        .await?
-        .ok_or(ApiError::NotFound)?;
-    check_owner(&auth, Action::ParticipantWrite, &owner)?;
-    let current = current.ok_or(ApiError::NotFound)?;
-    let version = if_match.check(current.version)?;
-    let (next, changed) = patch.apply(&current.data);
-    if changed.is_empty() {
-        // Nothing changes, but the answer carries the placement: a read, audited as one.
-        let proof = audit_read(&state, &auth, &meta, "placement.read", id).await?;
-        return Ok(Disclosed::new(proof, Some(current.version), current).into_response());
-    }
-    next.validate(today()).map_err(ApiError::Validation)?;
-    let client = meta.client();
-    let log = write_log(
-        &auth,
-        &meta,
-        client.as_deref(),
-        "placement",
-        "update",
-        &changed,
-    );
-    let p = participants::update_placement(&state.pool, &log, id, pid, version, &next)
-        .await?
-        .ok_or(ApiError::PreconditionFailed)?;
-    let proof = crate::audit::written(&log);
-    Ok(Disclosed::new(proof, Some(p.version), p).into_response())
+    let d = uc::update::<Placement>(&state, &auth, id, pid, if_match.precondition(), patch).await?;
+    Ok(disclosed(d))
 }
 
 /// Delete a placement entered in error. Requires `If-Match`.
@@ -493,20 +287,9 @@ pub async fn update_placement(
 pub async fn delete_placement(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath((id, pid)): ApiPath<(Uuid, Uuid)>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantWrite, id).await?;
-    let current = participants::get_placement(&state.pool, id, pid)
-        .await
-        .map_err(not_found)?;
-    let version = if_match.check(current.version)?;
-    let mut tx = state.pool.begin().await?;
-    if !participants::delete_placement(&mut *tx, id, pid, version).await? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    log_write(&mut tx, &auth, &meta, id, "placement", pid, "delete", &[]).await?;
-    tx.commit().await?;
+    uc::delete::<Placement>(&state, &auth, id, pid, if_match.precondition()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
