@@ -881,3 +881,62 @@ impl TestApp {
             .collect()
     }
 }
+
+/// A call with an optional body and `If-Match`, the shape nearly every test needs.
+pub async fn call(
+    app: &TestApp,
+    method: Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<&Value>,
+    if_match: Option<&str>,
+) -> Res {
+    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
+    app.request(method, path, token, body, &h).await
+}
+
+/// The `(field, code)` pairs of a validation problem.
+pub fn field_errors(r: &Res) -> Vec<(String, String)> {
+    r.body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| {
+                    (
+                        e["field"].as_str().unwrap_or_default().to_owned(),
+                        e["code"].as_str().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Asserts a 422 that names `field` with `code`.
+pub fn assert_invalid(r: &Res, field: &str, code: &str, what: &str) {
+    assert_eq!(
+        r.assert_problem(422),
+        "urn:handover:problem:validation",
+        "{what}"
+    );
+    let errs = field_errors(r);
+    assert!(
+        errs.iter().any(|(f, c)| f == field && c == code),
+        "{what}: expected {field}/{code} in {errs:?}"
+    );
+}
+
+/// Asserts a 422 that names `field`, whatever the code.
+pub fn assert_invalid_field(r: &Res, field: &str, what: &str) {
+    assert_eq!(
+        r.assert_problem(422),
+        "urn:handover:problem:validation",
+        "{what}: {}",
+        r.text
+    );
+    let fields = r.invalid_fields();
+    assert!(
+        fields.iter().any(|f| f == field),
+        "{what}: expected {field} in {fields:?}"
+    );
+}

@@ -7,6 +7,7 @@ use handover_db::guidance::{offering_id, shipped_catalogue};
 use handover_domain::guidance::OFFERING_FIELDS;
 use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
+use handover_tests::{assert_invalid, call};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
@@ -28,48 +29,6 @@ const CEFR: [&str; 6] = ["A1", "A2", "B1", "B2", "C1", "C2"];
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Res {
-    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
-    app.request(method, path, token, body, &h).await
-}
-
-fn field_errors(r: &Res) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or_default().to_owned(),
-                        e["code"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Asserts a 422 that names `field` with `code`.
-fn assert_invalid(r: &Res, field: &str, code: &str, what: &str) {
-    assert_eq!(
-        r.assert_problem(422),
-        "urn:handover:problem:validation",
-        "{what}"
-    );
-    let errs = field_errors(r);
-    assert!(
-        errs.iter().any(|(f, c)| f == field && c == code),
-        "{what}: expected {field}/{code} in {errs:?}"
-    );
-}
 
 fn items(r: &Res) -> Vec<Value> {
     r.body["items"]

@@ -16,6 +16,7 @@ use base64::engine::general_purpose::STANDARD;
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
 use handover_tests::{ago, ahead, id_of, new_duf, qp_decode};
+use handover_tests::{assert_invalid_field, call};
 use handover_tests::{decode_words, etag};
 use reqwest::Method;
 use serde_json::{Value, json};
@@ -38,18 +39,6 @@ const INTERPRETER_MAIL: &str = "tolk.4711@tolk.example";
 // ---------------------------------------------------------------------------------------------
 // HTTP helpers
 // ---------------------------------------------------------------------------------------------
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Res {
-    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
-    app.request(method, path, token, body, &h).await
-}
 
 fn rfc(t: OffsetDateTime) -> String {
     t.format(&Rfc3339).unwrap()
@@ -74,21 +63,6 @@ fn at(days: i64, hour: u8, minute: u8) -> OffsetDateTime {
 
 fn slot(start: OffsetDateTime, minutes: i32) -> Value {
     json!({ "start": rfc(start), "duration_minutes": minutes })
-}
-
-/// Asserts a validation problem (422) that names `field`.
-fn assert_invalid(r: &Res, field: &str, what: &str) {
-    assert_eq!(
-        r.assert_problem(422),
-        "urn:handover:problem:validation",
-        "{what}: {}",
-        r.text
-    );
-    let fields = r.invalid_fields();
-    assert!(
-        fields.iter().any(|f| f == field),
-        "{what}: expected {field} in {fields:?}"
-    );
 }
 
 async fn org_by_number(app: &TestApp, number: &str) -> Uuid {
@@ -1105,7 +1079,7 @@ async fn done_when_proposed_accepted_invited_moved_cancelled_and_then_held() {
     let mut outsider = minutes.clone();
     outsider["actions"][1]["responsible_organisation_id"] = json!(trd);
     let r = act(&app, &muni, &cid2, "minutes", &outsider).await;
-    assert_invalid(&r, "actions[1].responsible_organisation_id", "outsider");
+    assert_invalid_field(&r, "actions[1].responsible_organisation_id", "outsider");
     let r = act(&app, &muni, &cid2, "minutes", &minutes).await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["state"], "held");
@@ -1931,7 +1905,7 @@ async fn turns_attendees_validation_and_preconditions() {
     cases.push(("interpreter language", v, "external_attendees[1].language"));
     for (what, body, field) in &cases {
         let r = propose(&app, &muni, &h.id, body).await;
-        assert_invalid(&r, field, what);
+        assert_invalid_field(&r, field, what);
     }
     let r = app
         .get(
@@ -2008,7 +1982,7 @@ async fn turns_attendees_validation_and_preconditions() {
             Some(&tag),
         )
         .await;
-        assert_invalid(&r, field, what);
+        assert_invalid_field(&r, field, what);
     }
     let counter = [at(19, 9, 0), at(19, 13, 0)];
     let r = post_if(
@@ -2061,7 +2035,7 @@ async fn turns_attendees_validation_and_preconditions() {
         Some(&tag2),
     )
     .await;
-    assert_invalid(&r, "slot", "unknown slot");
+    assert_invalid_field(&r, "slot", "unknown slot");
     let r = post_if(
         &app,
         &muni,
@@ -2143,7 +2117,7 @@ async fn turns_attendees_validation_and_preconditions() {
         Some(&tag3),
     )
     .await;
-    assert_invalid(&r, "reason", "blank reason");
+    assert_invalid_field(&r, "reason", "blank reason");
     // The Agder counsellor can read it, and may be invited, but not manage it.
     let r = post_if(
         &app,

@@ -14,6 +14,7 @@ use handover_domain::guidance::{GUIDANCE_NOTICE_EN, GUIDANCE_NOTICE_NB};
 use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
+use handover_tests::{assert_invalid, call, field_errors};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::HashMap;
@@ -49,48 +50,6 @@ const UNIVERSITY: [(&str, &str); 2] = [
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Res {
-    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
-    app.request(method, path, token, body, &h).await
-}
-
-fn field_errors(r: &Res) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or_default().to_owned(),
-                        e["code"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Asserts a 422 that names `field` with `code`.
-fn assert_invalid(r: &Res, field: &str, code: &str, what: &str) {
-    assert_eq!(
-        r.assert_problem(422),
-        "urn:handover:problem:validation",
-        "{what}"
-    );
-    let errs = field_errors(r);
-    assert!(
-        errs.iter().any(|(f, c)| f == field && c == code),
-        "{what}: expected {field}/{code} in {errs:?}"
-    );
-}
 
 fn summaries(pid: &str) -> String {
     format!("/api/v1/participants/{pid}/guidance-summaries")

@@ -9,6 +9,7 @@
 //! access matrix, the state machine over HTTP, frozen file versions, sections under their legal
 //! basis and consent (and its withdrawal), the participant export, and retention.
 
+use handover_tests::call;
 use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
@@ -39,18 +40,6 @@ fn demo_pid(centre: &str, i: usize) -> String {
 /// guidance summary, internal notes, no settlement, no consent and no handover.
 fn krs5() -> String {
     demo_pid("krs", 5)
-}
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Res {
-    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
-    app.request(method, path, token, body, &h).await
 }
 
 fn items(r: &Res) -> Vec<Value> {

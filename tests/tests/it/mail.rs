@@ -10,6 +10,7 @@
 //! on one outbox, and dead-lettering.
 
 use handover_db::outbox::{self, NewMail};
+use handover_tests::call;
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
@@ -26,18 +27,6 @@ const KRS_NO: &str = "4204";
 // ---------------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------------
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Res {
-    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
-    app.request(method, path, token, body, &h).await
-}
 
 async fn org_by_number(app: &TestApp, number: &str) -> Uuid {
     sqlx::query_scalar("SELECT id FROM organisations WHERE municipality_number = $1")

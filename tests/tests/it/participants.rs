@@ -6,6 +6,7 @@
 use handover_tests::etag;
 use handover_tests::{Res, TestApp, spawn_app, who};
 use handover_tests::{ago, ahead, id_of, new_duf};
+use handover_tests::{assert_invalid, call, field_errors};
 use reqwest::Method;
 use serde_json::{Value, json};
 use std::collections::{BTreeSet, HashMap};
@@ -29,18 +30,6 @@ fn enc(s: &str) -> String {
         }
     }
     out
-}
-
-async fn call(
-    app: &TestApp,
-    method: Method,
-    path: &str,
-    token: Option<&str>,
-    body: Option<&Value>,
-    if_match: Option<&str>,
-) -> Res {
-    let h: Vec<(&str, &str)> = if_match.map(|m| vec![("if-match", m)]).unwrap_or_default();
-    app.request(method, path, token, body, &h).await
 }
 
 async fn put(app: &TestApp, path: &str, token: &str, body: &Value, if_match: Option<&str>) -> Res {
@@ -221,36 +210,6 @@ async fn current_etag(app: &TestApp, owner_token: &str, path: &str) -> String {
     } else {
         "\"1\"".to_owned()
     }
-}
-
-fn field_errors(r: &Res) -> Vec<(String, String)> {
-    r.body["errors"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| {
-                    (
-                        e["field"].as_str().unwrap_or_default().to_owned(),
-                        e["code"].as_str().unwrap_or_default().to_owned(),
-                    )
-                })
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Asserts a 422 that names `field` with `code`.
-fn assert_invalid(r: &Res, field: &str, code: &str, what: &str) {
-    assert_eq!(
-        r.assert_problem(422),
-        "urn:handover:problem:validation",
-        "{what}"
-    );
-    let errs = field_errors(r);
-    assert!(
-        errs.iter().any(|(f, c)| f == field && c == code),
-        "{what}: expected {field}/{code} in {errs:?}"
-    );
 }
 
 fn ids(r: &Res) -> Vec<String> {
