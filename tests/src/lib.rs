@@ -35,6 +35,10 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub pool: PgPool,
     pub settings: Settings,
+    /// The service's clock: move it forward (`clock.advance`) instead of sleeping.
+    pub clock: handover_app::Clock,
+    /// The service's state, for driving its jobs (reminders) from a test.
+    pub state: handover_api::AppState,
     /// The SMTP server the service sends to.
     pub smtp: smtp::SmtpServer,
     db_name: String,
@@ -126,7 +130,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let pool = handover_server::prepare_database(&settings)
         .await
         .expect("database");
-    let state = handover_server::app_state(&settings, pool.clone()).expect("state");
+    let clock = handover_app::Clock::system();
+    let state = handover_server::app_state_with_clock(&settings, pool.clone(), clock.clone())
+        .expect("state");
     if !copied {
         handover_server::demo::load(&state)
             .await
@@ -135,6 +141,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let kept = state.clone();
     let serve_settings = Settings {
         shutdown_grace_secs: 5,
         ..settings.clone()
@@ -154,6 +161,8 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         pool,
         settings,
+        clock,
+        state: kept,
         smtp,
         db_name,
         shutdown: Some(tx),

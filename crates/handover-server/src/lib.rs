@@ -47,9 +47,17 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<handover_db
 }
 
 pub fn app_state(settings: &Settings, pool: handover_db::PgPool) -> anyhow::Result<AppState> {
+    app_state_with_clock(settings, pool, handover_app::Clock::system())
+}
+
+/// The state with a given clock: tests hold one they can move forward instead of sleeping.
+pub fn app_state_with_clock(
+    settings: &Settings,
+    pool: handover_db::PgPool,
+    clock: handover_app::Clock,
+) -> anyhow::Result<AppState> {
     let config = settings.api_config()?;
-    let app = handover_app::App::new(pool, config, handover_app::Clock::system())
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let app = handover_app::App::new(pool, config, clock).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(AppState {
         app,
         keys: Arc::new(settings.token_keys()?),

@@ -1561,7 +1561,7 @@ async fn one_reminder_per_attendee_and_a_new_one_after_a_move() {
         s.reminder_interval_secs = 1;
     })
     .await;
-    let state = handover_server::app_state(&app.settings, app.pool.clone()).unwrap();
+    let state = app.state.clone();
     let centre = app.token(who::KRS_STAFF).await;
     let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
     let h = accepted_handover(&app, &centre, &muni).await;
