@@ -37,8 +37,19 @@ impl std::ops::Deref for Actor {
 /// [`Actor::check`] makes one, so a write that takes a `Granted` cannot be reached without it.
 #[derive(Debug, Clone, Copy)]
 pub struct Granted {
-    pub action: Action,
-    _sealed: (),
+    action: Action,
+    /// The relation the decision rested on.
+    relation: Relation,
+}
+
+impl Granted {
+    pub fn action(&self) -> Action {
+        self.action
+    }
+
+    pub fn relation(&self) -> Relation {
+        self.relation
+    }
 }
 
 impl Actor {
@@ -53,10 +64,7 @@ impl Actor {
     /// The role may perform `action` on a target with this relation (403 or 404 otherwise).
     pub fn check(&self, action: Action, relation: Relation) -> AppResult<Granted> {
         match policy::decide(self.caller.principal(), action, relation) {
-            Decision::Allow => Ok(Granted {
-                action,
-                _sealed: (),
-            }),
+            Decision::Allow => Ok(Granted { action, relation }),
             Decision::Forbidden => Err(AppError::Forbidden),
             Decision::NotFound => Err(AppError::NotFound),
         }
