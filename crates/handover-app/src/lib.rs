@@ -10,6 +10,7 @@ pub mod audit;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod guidance;
 pub mod handovers;
 pub mod idempotency;
 pub mod invitations;
