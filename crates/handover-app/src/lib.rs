@@ -9,6 +9,7 @@ pub mod actor;
 pub mod audit;
 pub mod clock;
 pub mod config;
+pub mod conversations;
 pub mod error;
 pub mod guidance;
 pub mod handovers;
