@@ -189,7 +189,7 @@ pub async fn reminders(
 ) {
     let before = time::Duration::try_from(before).unwrap_or(time::Duration::DAY);
     loop {
-        match handover_api::routes::conversations::send_due_reminders(&state, before).await {
+        match handover_app::conversations::send_due_reminders(&state, before).await {
             Ok(n) if n > 0 => tracing::info!(reminders = n, "conversation reminders queued"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "reminder run failed"),
