@@ -1541,7 +1541,7 @@ async fn remind_concurrently(state: &handover_api::AppState, n: usize) -> usize 
         .map(|_| {
             let s = state.clone();
             tokio::spawn(async move {
-                handover_api::routes::conversations::send_due_reminders(&s, Duration::hours(2))
+                handover_app::conversations::send_due_reminders(&s, Duration::hours(2))
                     .await
                     .unwrap()
             })

@@ -303,9 +303,3 @@ pub async fn for_org(
     };
     Ok(Json(uc::for_org(&state, &auth, q).await?))
 }
-
-/// Sends due reminders (`handover_app::conversations::send_due_reminders`); kept here for the
-/// tests that run the job next to the service's worker.
-pub async fn send_due_reminders(state: &AppState, before: time::Duration) -> ApiResult<usize> {
-    Ok(uc::send_due_reminders(state, before).await?)
-}
