@@ -109,7 +109,10 @@ pub async fn list(app: &App, actor: &Actor, q: HandoverQuery) -> AppResult<Page<
         offset,
         ..Default::default()
     };
-    match (actor.list_scope(Action::HandoverRead), actor.caller.org_kind) {
+    match (
+        actor.list_scope(Action::HandoverRead),
+        actor.caller.org_kind,
+    ) {
         (ListScope::Related { own: true, .. }, OrgKind::ReceptionCentre) => {
             f.reception_centre = Some(actor.caller.org_id);
             if let Some(p) = q.participant_id {

@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod export;
 pub mod handovers;
 pub mod idempotency;
 pub mod invitations;
