@@ -2,12 +2,32 @@
 //! municipality finds it in its inbox, opens it (audited, visible to the centre), accepts or
 //! declines it. Every state change is recorded with who and when.
 
+use crate::App;
+use crate::access;
 use crate::actor::Actor;
+use crate::audit::{Disclosed, audit_participant, list_event};
 use crate::error::{AppError, AppResult};
-use handover_db::handovers::{self, Move};
-use handover_domain::OrgKind;
-use handover_domain::handover::{Handover, HandoverEvent, HandoverState, Side, transition};
+use crate::idempotency::{Idempotency, Outcome, StoredAnswer, replayed};
+use crate::precondition::Precondition;
+use handover_db::DbError;
+use handover_db::handovers::{self, HandoverFilter, Move, NewFile, NewHandover};
+use handover_db::outbox::{self, NewMail};
+use handover_db::{guidance, participants};
+use handover_domain::handover::{
+    FileSection, FileSnapshot, GuidanceSummaryContent, Handover, HandoverEvent, HandoverState,
+    IdentityAndProgrammeContent, MissingItem, Opening, Readiness, ReadinessFacts,
+    ReferencedOffering, Section, SectionSource, Settlement, SharedParticipant, Side, Transition,
+    apply_withdrawals, compose_sections, readiness, transition, validate_reason,
+};
+use handover_domain::participant::Skill;
+use handover_domain::policy::ListScope;
+use handover_domain::{Action, OrgKind, Page, Paging, Relation};
+use handover_mail::templates::{HandoverNotice, handover_notice};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use sqlx::PgConnection;
+use time::{Date, OffsetDateTime};
+use uuid::Uuid;
 
 /// The side of the handover the caller is on.
 pub fn side(actor: &Actor) -> Side {
@@ -59,5 +79,761 @@ pub async fn step(
     {
         return Err(AppError::PreconditionFailed);
     }
+    Ok(to)
+}
+
+/// What a list of handovers may be narrowed by.
+#[derive(Debug, Clone, Default)]
+pub struct HandoverQuery {
+    pub state: Option<HandoverState>,
+    pub settlement_from: Option<Date>,
+    pub settlement_to: Option<Date>,
+    /// Only handovers whose latest version the municipality has (not) opened.
+    pub unread: Option<bool>,
+    /// Only this participant's handovers (centre staff).
+    pub participant_id: Option<Uuid>,
+    pub paging: Paging,
+}
+
+/// Handovers: for centre staff, their centre's; for municipality staff, the inbox of handovers
+/// sent to their municipality (newest first). One audit row names the participants shown.
+pub async fn list(app: &App, actor: &Actor, q: HandoverQuery) -> AppResult<Page<Handover>> {
+    actor.require(Action::HandoverRead)?;
+    let (limit, offset) = q.paging.resolve()?;
+    let mut f = HandoverFilter {
+        state: q.state,
+        settlement_from: q.settlement_from,
+        settlement_to: q.settlement_to,
+        unread: q.unread,
+        limit,
+        offset,
+        ..Default::default()
+    };
+    match (
+        actor.list_scope(Action::HandoverRead),
+        actor.caller.org_kind,
+    ) {
+        (ListScope::Related { own: true, .. }, OrgKind::ReceptionCentre) => {
+            f.reception_centre = Some(actor.caller.org_id);
+            if let Some(p) = q.participant_id {
+                // A foreign participant answers like an unknown one.
+                access::participant(app, actor, Action::HandoverPrepare, p).await?;
+                f.participant = Some(p);
+            }
+        }
+        (
+            ListScope::Related {
+                recipient: true, ..
+            },
+            OrgKind::Municipality,
+        ) => {
+            if q.participant_id.is_some() {
+                return Err(AppError::field(
+                    "participant_id",
+                    "not_allowed",
+                    "municipalities filter their inbox by state, date or unread",
+                ));
+            }
+            f.municipality = Some(actor.caller.org_id);
+        }
+        _ => return Err(AppError::Forbidden),
+    }
+    let client = actor.client();
+    let event = list_event(actor, client.as_deref(), "handover.list");
+    let page = handovers::list_audited(&app.pool, &f, &event).await?;
+    Ok(Page {
+        items: page.items,
+        total: page.total,
+        limit,
+        offset,
+    })
+}
+
+const CREATE: &str = "handover.create";
+
+/// Starts a handover of a participant to the municipality in their registered settlement
+/// decision. With a key, a retry gets the first answer again.
+pub async fn create(
+    app: &App,
+    actor: &Actor,
+    participant: Uuid,
+    idem: Idempotency,
+    render: &(dyn Fn(&Disclosed<Handover>) -> AppResult<StoredAnswer> + Sync),
+) -> AppResult<Outcome<Disclosed<Handover>>> {
+    access::participant(app, actor, Action::HandoverPrepare, participant).await?;
+    let target = Some(("participant", participant));
+    if let Some(a) = idem.replay(&app.pool).await? {
+        return replayed(&app.pool, actor, CREATE, target, a).await;
+    }
+    let settlement = handovers::get_settlement(&app.pool, participant)
+        .await?
+        .ok_or_else(|| {
+            AppError::Conflict(
+                "Register the settlement decision (municipality and date) before starting a handover."
+                    .into(),
+            )
+        })?;
+    let id = Uuid::now_v7();
+    let mut tx = app.pool.begin().await?;
+    if let Some(a) = idem.claim(&mut tx, Some(participant)).await? {
+        drop(tx);
+        return replayed(&app.pool, actor, CREATE, target, a).await;
+    }
+    let reference = handovers::next_reference(&mut *tx).await?;
+    let n = NewHandover {
+        id,
+        reference: &reference,
+        participant,
+        reception_centre: actor.caller.org_id,
+        municipality: settlement.data.municipality_id,
+        settlement_date: Some(settlement.data.settlement_date),
+        created_by: actor.caller.user_id,
+    };
+    handovers::create(&mut *tx, &n).await.map_err(|e| match e {
+        DbError::Conflict(c) if c == "handovers_one_open" => AppError::Conflict(
+            "The participant already has an open handover; update or cancel that one.".into(),
+        ),
+        other => other.into(),
+    })?;
+    handovers::record_created(&mut *tx, id, &history_actor(actor)).await?;
+    let proof = audit_participant(&mut *tx, actor, CREATE, participant).await?;
+    let h = handovers::get(&mut *tx, id).await?;
+    let d = Disclosed::new(proof, Some(h.version), h);
+    if idem.is_some() {
+        idem.store(&mut tx, &render(&d)?).await?;
+    }
+    tx.commit().await?;
+    Ok(Outcome::Done(d))
+}
+
+/// A handover with its history and openings.
+#[derive(Debug)]
+pub struct Detail {
+    pub handover: Handover,
+    /// Every state change, oldest first: who, when, why.
+    pub history: Vec<Transition>,
+    /// Every opening of the file by the municipality.
+    pub openings: Vec<Opening>,
+}
+
+/// A handover with its history and openings (both sides).
+pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Detail>> {
+    let (h, _) = access::handover(app, actor, Action::HandoverRead, id).await?;
+    let history = handovers::transitions(&app.pool, id).await?;
+    let openings = handovers::openings(&app.pool, id).await?;
+    let proof = audit_participant(&app.pool, actor, "handover.read", h.participant_id).await?;
+    Ok(Disclosed::new(
+        proof,
+        Some(h.version),
+        Detail {
+            handover: h,
+            history,
+            openings,
+        },
+    ))
+}
+
+async fn readiness_of(conn: &mut PgConnection, participant: Uuid) -> AppResult<Readiness> {
+    let has_mapping = participants::get_mapping(&mut *conn, participant)
+        .await?
+        .is_some();
+    let skills_assessed = participants::get_norwegian(&mut *conn, participant)
+        .await?
+        .map(|n| {
+            Skill::ALL
+                .iter()
+                .filter(|s| n.data.level(**s).is_some())
+                .count()
+        })
+        .unwrap_or(0);
+    let has_final_guidance = guidance::current_final(&mut *conn, participant)
+        .await?
+        .is_some();
+    let has_consent_decision = !handovers::consents(&mut *conn, participant)
+        .await?
+        .is_empty();
+    let has_settlement_date = handovers::get_settlement(&mut *conn, participant)
+        .await?
+        .is_some();
+    Ok(readiness(&ReadinessFacts {
+        has_mapping,
+        skills_assessed,
+        has_final_guidance,
+        has_consent_decision,
+        has_settlement_date,
+    }))
+}
+
+/// What is missing before the file can be sent without a stated reason.
+pub async fn get_readiness(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Readiness>> {
+    let (h, _) = access::handover(app, actor, Action::HandoverPrepare, id).await?;
+    let mut conn = app.pool.acquire().await?;
+    let r = readiness_of(&mut conn, h.participant_id).await?;
+    drop(conn);
+    let proof = audit_participant(
+        &app.pool,
+        actor,
+        "handover.readiness_read",
+        h.participant_id,
+    )
+    .await?;
+    Ok(Disclosed::new(proof, None, r))
+}
+
+fn section_hash(s: &FileSection) -> String {
+    let bytes = serde_json::to_vec(s).unwrap_or_default();
+    Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
+    serde_json::to_value(v).map_err(AppError::internal)
+}
+
+/// Loads everything the file holds, as it is now, and decides per section what is shared.
+async fn compose(
+    conn: &mut PgConnection,
+    participant: Uuid,
+) -> AppResult<(Vec<FileSection>, Option<Settlement>, Option<String>)> {
+    let record = participants::record(&mut *conn, participant).await?;
+    let consents = handovers::consents(&mut *conn, participant).await?;
+    let settlement = handovers::get_settlement(&mut *conn, participant).await?;
+    let adaptation = handovers::get_adaptation(&mut *conn, participant).await?;
+    let summary = guidance::current_final(&mut *conn, participant).await?;
+    let guidance_content = match summary {
+        Some((s, _)) => {
+            let pairs: Vec<(Uuid, i32)> = s
+                .pathway
+                .iter()
+                .map(|p| (p.offering_id, p.offering_version))
+                .collect();
+            let offerings = guidance::referenced_versions(&mut *conn, &pairs).await?;
+            let offerings = offerings
+                .into_iter()
+                .map(|(offering_id, v)| ReferencedOffering {
+                    offering_id,
+                    version: v.version,
+                    offering: v.data,
+                })
+                .collect();
+            Some(to_json(&GuidanceSummaryContent {
+                summary: s,
+                offerings,
+            })?)
+        }
+        None => None,
+    };
+    let p = &record.participant;
+    let display_name = Some(format!("{} {}", p.data.given_name, p.data.family_name));
+    let identity = to_json(&IdentityAndProgrammeContent {
+        participant: SharedParticipant::from(&p.data),
+        norwegian_training: record.norwegian_training.clone(),
+        programme_elements: record.programme_elements.clone(),
+        placements: record.placements.clone(),
+        attendance: record.attendance.clone(),
+        record_last_updated_at: record.last_updated_at.map(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default()
+        }),
+        record_last_updated_by: record.last_updated_by.clone(),
+    })?;
+    let sources = vec![
+        SectionSource {
+            section: Section::IdentityAndProgramme,
+            content: Some(identity),
+        },
+        SectionSource {
+            section: Section::CompetenceMapping,
+            content: record
+                .competence_mapping
+                .as_ref()
+                .map(to_json)
+                .transpose()?,
+        },
+        SectionSource {
+            section: Section::GuidanceSummary,
+            content: guidance_content,
+        },
+        SectionSource {
+            section: Section::HealthAndAdaptation,
+            content: adaptation.as_ref().map(to_json).transpose()?,
+        },
+    ];
+    let sections = compose_sections(sources, &consents);
+    let shares_identity = sections.first().is_some_and(|s| s.status == "shared");
+    Ok((
+        sections,
+        settlement,
+        if shares_identity { display_name } else { None },
+    ))
+}
+
+/// Sends the file (first version) or an updated version. Freezes a snapshot: later changes at
+/// the centre do not alter a sent version. `missing_reason` is required when the readiness
+/// check finds something missing; the municipality sees it.
+pub async fn send(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    expected: Precondition,
+    missing_reason: Option<&str>,
+) -> AppResult<Disclosed<Handover>> {
+    let (h, _) = access::handover(app, actor, Action::HandoverPrepare, id).await?;
+    let version = expected.check(h.version)?;
+    let event = if h.state == HandoverState::Draft {
+        HandoverEvent::Send
+    } else {
+        HandoverEvent::Update
+    };
+    if transition(h.state, event, Side::Centre).is_none() {
+        return Err(AppError::Conflict(format!(
+            "A handover in state `{}` cannot be sent.",
+            h.state.as_str()
+        )));
+    }
+    let mut tx = app.pool.begin().await?;
+    let settled_to = handovers::get_settlement(&mut *tx, h.participant_id)
+        .await?
+        .map(|s| s.data.municipality_id);
+    if settled_to != Some(h.municipality_id) {
+        return Err(AppError::Conflict(
+            "The settlement decision now names another municipality; cancel this handover and start a new one.".into(),
+        ));
+    }
+    let ready = readiness_of(&mut tx, h.participant_id).await?;
+    let missing_reason = missing_reason.map(str::trim).filter(|r| !r.is_empty());
+    if !ready.ready && missing_reason.is_none() {
+        return Err(AppError::Validation(vec![handover_domain::FieldError {
+            field: "missing_reason".into(),
+            code: "required".into(),
+            message: format!(
+                "missing: {}; state why the file is sent anyway",
+                ready
+                    .missing
+                    .iter()
+                    .map(|m| m.item.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        }]));
+    }
+    if let Some(r) = missing_reason {
+        validate_reason("missing_reason", r)?;
+    }
+    let (sections, settlement, display_name) = compose(&mut tx, h.participant_id).await?;
+    let file_version = h.latest_file_version + 1;
+    let snapshot = FileSnapshot {
+        file_version,
+        sent_by_name: actor.caller.name.clone(),
+        reception_centre_name: h.reception_centre_name.clone(),
+        municipality_name: h.municipality_name.clone(),
+        settlement: settlement.clone(),
+        missing: ready.missing.clone(),
+        missing_reason: if ready.ready {
+            None
+        } else {
+            missing_reason.map(str::to_owned)
+        },
+        sections,
+    };
+    let hashes: serde_json::Map<String, serde_json::Value> = snapshot
+        .sections
+        .iter()
+        .map(|s| {
+            (
+                s.section.as_str().to_owned(),
+                serde_json::Value::String(section_hash(s)),
+            )
+        })
+        .collect();
+    step(
+        &mut tx,
+        actor,
+        &h,
+        version,
+        event,
+        snapshot.missing_reason.as_deref(),
+    )
+    .await?;
+    handovers::add_file(
+        &mut tx,
+        id,
+        &NewFile {
+            file_version,
+            snapshot: &to_json(&snapshot)?,
+            section_hashes: &serde_json::Value::Object(hashes),
+            sent_by: actor.caller.user_id,
+            display_name: display_name.as_deref(),
+            settlement_date: settlement.as_ref().map(|s| s.data.settlement_date),
+        },
+    )
+    .await?;
+    let to = municipality_addresses(&mut tx, &h).await?;
+    let kind = if event == HandoverEvent::Send {
+        HandoverNotice::Sent
+    } else {
+        HandoverNotice::Updated { file_version }
+    };
+    notify(
+        &mut tx,
+        app,
+        &h,
+        kind,
+        &format!("v{file_version}"),
+        &to,
+        &h.reception_centre_name,
+    )
+    .await?;
+    let proof = audit_participant(
+        &mut *tx,
+        actor,
+        &format!("handover.{}", event.as_str()),
+        h.participant_id,
+    )
+    .await?;
+    let h = handovers::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(h.version), h))
+}
+
+/// The latest file version as opened, with what changed since the caller's side last opened it.
+#[derive(Debug)]
+pub struct OpenedFile {
+    pub handover: Handover,
+    pub file_version: i32,
+    pub sent_at: OffsetDateTime,
+    pub sent_by_name: String,
+    pub reception_centre_name: String,
+    pub municipality_name: String,
+    pub settlement: Option<Settlement>,
+    /// What the readiness check found missing when this version was sent, and why it was sent
+    /// anyway.
+    pub missing: Vec<MissingItem>,
+    pub missing_reason: Option<String>,
+    /// The version the municipality had opened before this request (`None`: first opening).
+    pub previously_opened_version: Option<i32>,
+    /// Sections that changed since that version.
+    pub changed_sections: Vec<Section>,
+    pub sections: Vec<FileSection>,
+}
+
+/// The whole file, latest version. When the municipality opens it, the opening is recorded (the
+/// centre sees who opened it when) and the first opening marks it received. Sections whose
+/// consent has been withdrawn since sending are withheld.
+// Not a `Disclosed`: the audit row is written by the database layer in the statement that
+// records the opening (`record_file_read`), and `crate::audit` has no proof for such a row.
+pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<OpenedFile> {
+    actor.require(Action::HandoverRead)?;
+    // One query reads the handover, its latest file and the withdrawn consents; nothing of it
+    // leaves this function unless the caller may read the handover.
+    let bundle = handovers::file_bundle::<FileSnapshot>(&app.pool, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let h = bundle.handover;
+    let relation = access::handover_relation(actor, &h);
+    actor.check(Action::HandoverRead, relation)?;
+    let recipient = relation == Relation::Recipient;
+    if recipient && matches!(h.state, HandoverState::Cancelled | HandoverState::Declined) {
+        // A municipality that declined the handover, or whose handover was cancelled, keeps the
+        // history but no longer the personal data.
+        return Err(AppError::Gone(format!(
+            "The handover was {}; its file is no longer available to the municipality.",
+            h.state.as_str()
+        )));
+    }
+    let previously = h.recipient_opened_version;
+    let (stored, previous_hashes) = bundle.file.ok_or_else(|| {
+        AppError::Conflict("The handover has not been sent yet; there is no file.".into())
+    })?;
+    let mut snapshot = stored.snapshot;
+    apply_withdrawals(&mut snapshot.sections, &bundle.withdrawn);
+    let mut changed = Vec::new();
+    if let Some(prev) =
+        previous_hashes.filter(|_| previously > 0 && previously < stored.file_version)
+    {
+        for s in snapshot.sections.iter_mut() {
+            let key = s.section.as_str();
+            if prev.get(key) != stored.section_hashes.get(key) {
+                s.changed_since_last_opened = true;
+                changed.push(s.section);
+            }
+        }
+    }
+    let client = actor.client();
+    let event = handover_db::audit::AuditEvent {
+        actor_user_id: Some(actor.caller.user_id),
+        actor_org_id: Some(actor.caller.org_id),
+        actor_role: Some(actor.caller.role.as_str()),
+        action: "handover.file_read",
+        target_type: Some("participant"),
+        target_id: Some(h.participant_id),
+        outcome: "success",
+        request_id: actor.request_id(),
+        client_addr: client.as_deref(),
+    };
+    let opener = history_actor(actor);
+    let h = if recipient && h.state == HandoverState::Sent {
+        // The first opening also marks it received: a transaction, once per handover.
+        let mut tx = app.pool.begin().await?;
+        handovers::record_file_read(&mut *tx, id, stored.file_version, Some(&opener), &event)
+            .await?;
+        // A concurrent first opening may have done so already.
+        let received = Move {
+            from: h.state,
+            to: HandoverState::Received,
+            event: HandoverEvent::Receive,
+        };
+        let _ = handovers::apply(&mut tx, id, h.version, received, &opener, None).await?;
+        let h = handovers::get(&mut *tx, id).await?;
+        tx.commit().await?;
+        h
+    } else {
+        // Every later reading: one statement, no transaction round trips.
+        handovers::record_file_read(
+            &app.pool,
+            id,
+            stored.file_version,
+            recipient.then_some(&opener),
+            &event,
+        )
+        .await?;
+        let mut h = h;
+        if recipient {
+            h.recipient_opened_version = h.recipient_opened_version.max(stored.file_version);
+            h.unread = h.latest_file_version > h.recipient_opened_version;
+        }
+        h
+    };
+    Ok(OpenedFile {
+        handover: h,
+        file_version: stored.file_version,
+        sent_at: stored.sent_at,
+        sent_by_name: snapshot.sent_by_name,
+        reception_centre_name: snapshot.reception_centre_name,
+        municipality_name: snapshot.municipality_name,
+        settlement: snapshot.settlement,
+        missing: snapshot.missing,
+        missing_reason: snapshot.missing_reason,
+        previously_opened_version: (previously > 0).then_some(previously),
+        changed_sections: changed,
+        sections: snapshot.sections,
+    })
+}
+
+/// Cancels the handover (the centre), with a reason the municipality sees.
+pub async fn cancel(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    expected: Precondition,
+    reason: &str,
+) -> AppResult<Disclosed<Handover>> {
+    let (h, _) = access::handover(app, actor, Action::HandoverPrepare, id).await?;
+    let version = expected.check(h.version)?;
+    validate_reason("reason", reason)?;
+    let mut tx = app.pool.begin().await?;
+    step(
+        &mut tx,
+        actor,
+        &h,
+        version,
+        HandoverEvent::Cancel,
+        Some(reason.trim()),
+    )
+    .await?;
+    close_live_conversation(&mut tx, app, &h, reason.trim()).await?;
+    if h.latest_file_version > 0 {
+        let to = municipality_addresses(&mut tx, &h).await?;
+        notify(
+            &mut tx,
+            app,
+            &h,
+            HandoverNotice::Cancelled,
+            "cancelled",
+            &to,
+            &h.reception_centre_name,
+        )
+        .await?;
+    }
+    let proof = audit_participant(&mut *tx, actor, "handover.cancel", h.participant_id).await?;
+    let h = handovers::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(h.version), h))
+}
+
+/// Accepts the handover (the municipality, after opening the file).
+pub async fn accept(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    expected: Precondition,
+) -> AppResult<Disclosed<Handover>> {
+    let (h, _) = access::handover(app, actor, Action::HandoverRespond, id).await?;
+    let version = expected.check(h.version)?;
+    let mut tx = app.pool.begin().await?;
+    step(&mut tx, actor, &h, version, HandoverEvent::Accept, None).await?;
+    let proof = audit_participant(&mut *tx, actor, "handover.accept", h.participant_id).await?;
+    let h = handovers::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(h.version), h))
+}
+
+/// Declines the handover (the municipality), with a reason such as "wrong municipality".
+pub async fn decline(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    expected: Precondition,
+    reason: &str,
+) -> AppResult<Disclosed<Handover>> {
+    let (h, _) = access::handover(app, actor, Action::HandoverRespond, id).await?;
+    let version = expected.check(h.version)?;
+    validate_reason("reason", reason)?;
+    let mut tx = app.pool.begin().await?;
+    step(
+        &mut tx,
+        actor,
+        &h,
+        version,
+        HandoverEvent::Decline,
+        Some(reason.trim()),
+    )
+    .await?;
+    close_live_conversation(&mut tx, app, &h, reason.trim()).await?;
+    let to = handovers::staff_emails(&mut *tx, h.reception_centre_id, "centre_staff").await?;
+    notify(
+        &mut tx,
+        app,
+        &h,
+        HandoverNotice::Declined,
+        "declined",
+        &to,
+        &h.municipality_name,
+    )
+    .await?;
+    let proof = audit_participant(&mut *tx, actor, "handover.decline", h.participant_id).await?;
+    let h = handovers::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(h.version), h))
+}
+
+/// Marks the handover completed without a recorded transfer conversation (e.g. one held outside
+/// the service). Either side.
+pub async fn complete(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    expected: Precondition,
+    note: Option<&str>,
+) -> AppResult<Disclosed<Handover>> {
+    let action = if side(actor) == Side::Municipality {
+        Action::HandoverRespond
+    } else {
+        Action::HandoverPrepare
+    };
+    let (h, _) = access::handover(app, actor, action, id).await?;
+    let version = expected.check(h.version)?;
+    if let Some(n) = note {
+        validate_reason("note", n)?;
+    }
+    let mut tx = app.pool.begin().await?;
+    step(
+        &mut tx,
+        actor,
+        &h,
+        version,
+        HandoverEvent::Complete,
+        note.map(str::trim),
+    )
+    .await?;
+    close_live_conversation(
+        &mut tx,
+        app,
+        &h,
+        "Overføringen er fullført / the handover is completed",
+    )
+    .await?;
+    let proof = audit_participant(&mut *tx, actor, "handover.complete", h.participant_id).await?;
+    let h = handovers::get(&mut *tx, id).await?;
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(h.version), h))
+}
+
+/// Calls off a proposed or confirmed conversation of a handover that is being closed (cancelled,
+/// declined or completed): it is cancelled in every calendar (METHOD:CANCEL).
+async fn close_live_conversation(
+    tx: &mut PgConnection,
+    app: &App,
+    h: &Handover,
+    reason: &str,
+) -> AppResult<()> {
+    use handover_db::conversations;
+    use handover_domain::conversation::ConversationState;
+    let Some(cid) = conversations::live_for_handover(&mut *tx, h.id).await? else {
+        return Ok(());
+    };
+    let c = conversations::get(tx, cid).await?;
+    if conversations::cancel(tx, cid, c.version, c.state, reason).await?
+        && c.state == ConversationState::Confirmed
+    {
+        let c = conversations::get(tx, cid).await?;
+        crate::invitations::send(
+            tx,
+            app,
+            &c,
+            h.participant_id,
+            handover_mail::calendar::Method::Cancel,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// Queues a notice to every address, in the caller's transaction.
+async fn notify(
+    tx: &mut PgConnection,
+    app: &App,
+    h: &Handover,
+    kind: HandoverNotice,
+    key: &str,
+    to: &[String],
+    from_org: &str,
+) -> AppResult<()> {
+    let link = app.link(&format!("/api/v1/handovers/{}", h.id));
+    let n = handover_notice(kind, &h.reference, &link, from_org);
+    for addr in to {
+        outbox::enqueue(
+            &mut *tx,
+            &NewMail {
+                dedupe_key: format!("handover:{}:{key}:{addr}", h.id),
+                to: addr,
+                subject: n.subject.clone(),
+                body_text: n.body.clone(),
+                participant_id: Some(h.participant_id),
+                handover_id: Some(h.id),
+                ..Default::default()
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// The people of the municipality: its introduction-programme staff and the settlement contacts.
+async fn municipality_addresses(tx: &mut PgConnection, h: &Handover) -> AppResult<Vec<String>> {
+    let mut to = handovers::staff_emails(&mut *tx, h.municipality_id, "municipality_staff").await?;
+    if let Some(s) = handovers::get_settlement(&mut *tx, h.participant_id).await? {
+        to.extend(
+            s.data
+                .contacts
+                .into_iter()
+                .filter_map(|c| c.email)
+                .map(|e| e.to_lowercase()),
+        );
+    }
+    to.sort();
+    to.dedup();
     Ok(to)
 }

@@ -7,12 +7,14 @@
 pub mod access;
 pub mod actor;
 pub mod audit;
+pub mod catalogue;
 pub mod clock;
 pub mod config;
 pub mod consent;
 pub mod conversations;
 pub mod documents;
 pub mod error;
+pub mod export;
 pub mod guidance;
 pub mod handovers;
 pub mod idempotency;

@@ -1,22 +1,18 @@
 //! The qualification-pathway catalogue: readable by every signed-in user, managed by operator
-//! administrators. Every change makes a new version; referenced offerings are retired, not deleted.
+//! administrators. Every change makes a new version; referenced offerings are retired, not deleted
+//! (in `handover_app::catalogue`).
 
-use crate::audit::audit;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
-use crate::legacy::created;
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, etag};
 use crate::paging::{Page, Paging};
-use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use handover_db::DbError;
-use handover_db::guidance::{self, OfferingFilter};
+use handover_app::catalogue as uc;
 use handover_domain::guidance::OfferingVersion;
 use handover_domain::guidance::{Offering, OfferingGroup, OfferingInput};
-use handover_domain::{Action, Relation};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -39,29 +35,20 @@ pub struct OfferingQuery {
     pub offset: Option<i64>,
 }
 
-async fn load(state: &AppState, id: Uuid) -> ApiResult<Offering> {
-    match guidance::get_offering(&state.pool, id).await {
-        Err(DbError::NotFound) => Err(ApiError::NotFound),
-        other => Ok(other?),
+/// An offering with its version as `ETag` (and a `Location` when created). Offerings carry no
+/// participant data, so they are not a `Disclosed` answer.
+fn tagged(status: StatusCode, location: Option<String>, o: Offering) -> Response {
+    let version = o.version;
+    let mut res = (status, Json(o)).into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        res.headers_mut().insert(header::ETAG, v);
     }
-}
-
-fn manage(auth: &Auth) -> ApiResult<()> {
-    auth.require(Action::CatalogueManage)?;
-    auth.check(Action::CatalogueManage, Relation::Unrelated)?;
-    Ok(())
-}
-
-fn key_conflict(e: DbError) -> ApiError {
-    match e {
-        DbError::Conflict(c) if c == "catalogue_offerings_key_key" => {
-            ApiError::Conflict("An offering with this key already exists.".into())
-        }
-        DbError::Conflict(c) if c == "catalogue_offering_referenced" => ApiError::Conflict(
-            "Guidance summaries recommend this offering; retire it instead of deleting it.".into(),
-        ),
-        other => other.into(),
+    if let Some(loc) = location
+        && let Ok(loc) = HeaderValue::from_str(&loc)
+    {
+        res.headers_mut().insert(header::LOCATION, loc);
     }
+    res
 }
 
 /// List catalogue offerings, by group and key.
@@ -74,29 +61,16 @@ pub async fn list(
     auth: Auth,
     ApiQuery(q): ApiQuery<OfferingQuery>,
 ) -> ApiResult<Json<Page<Offering>>> {
-    auth.require(Action::CatalogueRead)?;
-    if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::field(
-            "q",
-            "too_long",
-            "must be at most 100 characters",
-        ));
-    }
-    let paging = Paging {
-        limit: q.limit,
-        offset: q.offset,
-    };
-    paging.resolve()?;
-    let items = guidance::list_offerings(
-        &state.pool,
-        &OfferingFilter {
-            group: q.group,
-            include_retired: q.include_retired.unwrap_or(false),
-            q: q.q,
+    let q = uc::OfferingQuery {
+        group: q.group,
+        include_retired: q.include_retired,
+        q: q.q,
+        paging: Paging {
+            limit: q.limit,
+            offset: q.offset,
         },
-    )
-    .await?;
-    Ok(Json(Page::slice(items, &paging)?))
+    };
+    Ok(Json(uc::list(&state, &auth, q).await?))
 }
 
 /// Read an offering (its current version).
@@ -109,9 +83,8 @@ pub async fn get(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    auth.require(Action::CatalogueRead)?;
-    let o = load(&state, id).await?;
-    Ok(with_etag(o.version, Json(o)))
+    let o = uc::get(&state, &auth, id).await?;
+    Ok(tagged(StatusCode::OK, None, o))
 }
 
 /// Every version of an offering, newest first.
@@ -125,11 +98,7 @@ pub async fn versions(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<Page<OfferingVersion>>> {
-    auth.require(Action::CatalogueRead)?;
-    paging.resolve()?;
-    load(&state, id).await?;
-    let all = guidance::offering_versions(&state.pool, id).await?;
-    Ok(Json(Page::slice(all, &paging)?))
+    Ok(Json(uc::versions(&state, &auth, id, paging).await?))
 }
 
 /// Add an offering (operator administrators).
@@ -143,99 +112,11 @@ pub async fn versions(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiJson(input): ApiJson<OfferingInput>,
 ) -> ApiResult<Response> {
-    manage(&auth)?;
-    input.validate().map_err(ApiError::Validation)?;
-    let id = Uuid::now_v7();
-    let mut tx = state.pool.begin().await?;
-    guidance::create_offering(&mut tx, id, &input, auth.0.user_id)
-        .await
-        .map_err(key_conflict)?;
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "catalogue.create",
-        Some(("offering", id)),
-        "success",
-    )
-    .await?;
-    let o = guidance::get_offering(&mut *tx, id).await?;
-    tx.commit().await?;
-    Ok(created(
-        format!("/api/v1/catalogue/offerings/{id}"),
-        o.version,
-        o,
-    ))
-}
-
-/// What a new version changes.
-enum Change {
-    Content(Box<OfferingInput>),
-    Retired(bool),
-}
-
-async fn new_version(
-    state: &AppState,
-    auth: &Auth,
-    meta: &RequestMeta,
-    id: Uuid,
-    if_match: &IfMatch,
-    change: Change,
-    action: &str,
-) -> ApiResult<Response> {
-    manage(auth)?;
-    let current = load(state, id).await?;
-    let version = if_match.check(current.version)?;
-    let (input, retired) = match change {
-        Change::Content(i) => (*i, None),
-        Change::Retired(r) if r == current.retired => {
-            return Err(ApiError::Conflict(
-                if r {
-                    "The offering is already retired."
-                } else {
-                    "The offering is not retired."
-                }
-                .into(),
-            ));
-        }
-        Change::Retired(r) => (current.data.clone(), Some(r)),
-    };
-    input.validate().map_err(ApiError::Validation)?;
-    if input.key != current.data.key {
-        return Err(ApiError::field(
-            "key",
-            "immutable",
-            "the key of an offering cannot change",
-        ));
-    }
-    let mut tx = state.pool.begin().await?;
-    if !guidance::update_offering(
-        &mut tx,
-        id,
-        version,
-        &input,
-        retired.unwrap_or(current.retired),
-        auth.0.user_id,
-    )
-    .await?
-    {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit(
-        &mut *tx,
-        auth,
-        meta,
-        action,
-        Some(("offering", id)),
-        "success",
-    )
-    .await?;
-    let o = guidance::get_offering(&mut *tx, id).await?;
-    tx.commit().await?;
-    Ok(with_etag(o.version, Json(o)))
+    let o = uc::create(&state, &auth, input).await?;
+    let location = format!("/api/v1/catalogue/offerings/{}", o.id);
+    Ok(tagged(StatusCode::CREATED, Some(location), o))
 }
 
 /// Replace an offering's content: a new version. Requires `If-Match`.
@@ -249,21 +130,12 @@ async fn new_version(
 pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(input): ApiJson<OfferingInput>,
 ) -> ApiResult<Response> {
-    new_version(
-        &state,
-        &auth,
-        &meta,
-        id,
-        &if_match,
-        Change::Content(Box::new(input)),
-        "catalogue.update",
-    )
-    .await
+    let o = uc::update(&state, &auth, id, if_match.precondition(), input).await?;
+    Ok(tagged(StatusCode::OK, None, o))
 }
 
 /// Retire an offering: it can no longer be recommended; summaries that recommend it keep it.
@@ -277,20 +149,11 @@ pub async fn update(
 pub async fn retire(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    new_version(
-        &state,
-        &auth,
-        &meta,
-        id,
-        &if_match,
-        Change::Retired(true),
-        "catalogue.retire",
-    )
-    .await
+    let o = uc::retire(&state, &auth, id, if_match.precondition()).await?;
+    Ok(tagged(StatusCode::OK, None, o))
 }
 
 /// Bring a retired offering back.
@@ -304,20 +167,11 @@ pub async fn retire(
 pub async fn reinstate(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    new_version(
-        &state,
-        &auth,
-        &meta,
-        id,
-        &if_match,
-        Change::Retired(false),
-        "catalogue.reinstate",
-    )
-    .await
+    let o = uc::reinstate(&state, &auth, id, if_match.precondition()).await?;
+    Ok(tagged(StatusCode::OK, None, o))
 }
 
 /// Delete an offering that no summary references (409 otherwise: retire it). Requires `If-Match`.
@@ -331,29 +185,9 @@ pub async fn reinstate(
 pub async fn delete(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
 ) -> ApiResult<Response> {
-    manage(&auth)?;
-    let current = load(&state, id).await?;
-    let version = if_match.check(current.version)?;
-    let mut tx = state.pool.begin().await?;
-    if !guidance::delete_offering(&mut tx, id, version, auth.0.user_id)
-        .await
-        .map_err(key_conflict)?
-    {
-        return Err(ApiError::PreconditionFailed);
-    }
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "catalogue.delete",
-        Some(("offering", id)),
-        "success",
-    )
-    .await?;
-    tx.commit().await.map_err(|e| key_conflict(e.into()))?;
+    uc::delete(&state, &auth, id, if_match.precondition()).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -1,16 +1,14 @@
 //! Everything the service holds about one participant, as JSON (the right of access, GDPR art. 15).
+//! Gathered and audited in `handover_app::export`.
 
+use crate::answer::disclosed;
 use crate::error::ApiResult;
-use crate::extract::{ApiPath, Auth, RequestMeta};
-use crate::legacy::{audit_read, authorize};
+use crate::extract::{ApiPath, Auth};
 use crate::state::AppState;
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
-use handover_db::handovers::{self, HandoverFilter};
-use handover_db::{guidance, participants};
-use handover_domain::Action;
+use axum::response::Response;
+use handover_app::export as uc;
 use handover_domain::audit::AuditEntry;
 use handover_domain::guidance::GuidanceSummary;
 use handover_domain::handover::{
@@ -55,67 +53,39 @@ pub struct ParticipantExport {
 pub async fn export(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    authorize(&state, &auth, Action::ParticipantExport, id).await?;
-    let mut conn = state.pool.acquire().await?;
-    let record = participants::record(&mut conn, id).await?;
-    let record_history = participants::history(&mut *conn, id, i64::MAX, 0)
+    let d = uc::export(&state, &auth, id)
         .await?
-        .items;
-    let guidance_summaries = guidance::list_summaries(&mut conn, id)
-        .await?
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
-    let settlement = handovers::get_settlement(&mut *conn, id).await?;
-    let consents = handovers::consents(&mut *conn, id).await?;
-    let adaptation_needs = handovers::get_adaptation(&mut *conn, id).await?;
-    let list = handovers::list(
-        &mut *conn,
-        &HandoverFilter {
-            participant: Some(id),
-            limit: 1000,
-            ..Default::default()
-        },
-    )
-    .await?;
-    let mut exported = Vec::new();
-    for h in list.items {
-        let history = handovers::transitions(&mut *conn, h.id).await?;
-        let openings = handovers::openings(&mut *conn, h.id).await?;
-        let files = handovers::files(&mut *conn, h.id)
-            .await?
-            .into_iter()
-            .map(|(v, at, s)| serde_json::json!({ "file_version": v, "sent_at": at.to_string(), "snapshot": s }))
-            .collect();
-        exported.push(ExportedHandover {
-            handover: h,
-            history,
-            openings,
-            files,
+        .map(|e| ParticipantExport {
+            exported_at: e.exported_at,
+            record: e.record,
+            record_history: e.record_history,
+            guidance_summaries: e.guidance_summaries,
+            settlement: e.settlement,
+            consents: e.consents,
+            adaptation_needs: e.adaptation_needs,
+            handovers: e.handovers.into_iter().map(exported_handover).collect(),
+            access_log: e.access_log,
         });
-    }
-    let access_log = handover_db::audit::about(&mut *conn, id).await?;
-    drop(conn);
-    audit_read(&state, &auth, &meta, "participant.export", id).await?;
-    let body = ParticipantExport {
-        exported_at: time::OffsetDateTime::now_utc(),
-        record,
-        record_history,
-        guidance_summaries,
-        settlement,
-        consents,
-        adaptation_needs,
-        handovers: exported,
-        access_log,
-    };
-    let mut res = Json(body).into_response();
+    let mut res = disclosed(d);
     res.headers_mut().insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_str(&format!("attachment; filename=\"participant-{id}.json\""))
             .unwrap_or(HeaderValue::from_static("attachment")),
     );
     Ok(res)
+}
+
+fn exported_handover(h: uc::ExportedHandover) -> ExportedHandover {
+    ExportedHandover {
+        handover: h.handover,
+        history: h.history,
+        openings: h.openings,
+        files: h
+            .files
+            .into_iter()
+            .map(|f| serde_json::json!({ "file_version": f.file_version, "sent_at": f.sent_at.to_string(), "snapshot": f.snapshot }))
+            .collect(),
+    }
 }
