@@ -16,22 +16,9 @@ use handover_app::handovers as uc;
 use handover_app::{Idempotency, Outcome};
 use handover_domain::handover::*;
 use serde::{Deserialize, Serialize};
-use sqlx::PgConnection;
 use time::{Date, OffsetDateTime};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
-
-/// For `conversations.rs`, until it moves onto its use cases: [`uc::step`] with the API's error.
-pub(crate) async fn step(
-    tx: &mut PgConnection,
-    auth: &Auth,
-    h: &Handover,
-    version: i32,
-    event: HandoverEvent,
-    reason: Option<&str>,
-) -> ApiResult<HandoverState> {
-    Ok(uc::step(tx, auth, h, version, event, reason).await?)
-}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
