@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod error;
 pub mod handovers;
+pub mod health;
 pub mod idempotency;
 pub mod invitations;
 pub mod participants;
