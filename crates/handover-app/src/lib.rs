@@ -7,6 +7,7 @@
 pub mod access;
 pub mod actor;
 pub mod audit;
+pub mod audit_log;
 pub mod clock;
 pub mod config;
 pub mod error;
