@@ -15,6 +15,7 @@ pub mod handovers;
 pub mod health;
 pub mod idempotency;
 pub mod invitations;
+pub mod me;
 pub mod orgs;
 pub mod participants;
 pub mod password;
