@@ -25,6 +25,7 @@ pub mod record;
 pub mod secrets;
 pub mod session;
 pub mod setup_mail;
+pub mod users;
 
 pub use actor::{Actor, Granted, RequestMeta};
 pub use audit::{Audited, Disclosed};
