@@ -8,6 +8,7 @@ pub mod access;
 pub mod actor;
 pub mod audit;
 pub mod audit_log;
+pub mod auth;
 pub mod clock;
 pub mod config;
 pub mod error;
