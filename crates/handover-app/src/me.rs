@@ -52,8 +52,7 @@ pub async fn change_password(app: &App, actor: &Actor, req: PasswordChange) -> A
     let ok = req.current_password.chars().count() <= MAX_PASSWORD_CHARS
         && app.hasher.verify(req.current_password, stored).await?;
     if !ok {
-        throttle::record_failure(&app.pool, &key, app.config.own_password_throttle.limit())
-            .await?;
+        throttle::record_failure(&app.pool, &key, app.config.own_password_throttle.limit()).await?;
         audit(
             &app.pool,
             actor,

@@ -322,7 +322,14 @@ pub async fn update(
         // New rights take effect with a new login.
         sessions::revoke_all(&mut *tx, user.id, "role_changed", None).await?;
     }
-    audit(&mut *tx, actor, action, Some(("user", user.id.0)), "success").await?;
+    audit(
+        &mut *tx,
+        actor,
+        action,
+        Some(("user", user.id.0)),
+        "success",
+    )
+    .await?;
     let updated = users::get(&mut *tx, user.id).await?;
     tx.commit().await?;
     Ok(updated)
