@@ -7,6 +7,8 @@
 pub mod access;
 pub mod actor;
 pub mod audit;
+pub mod audit_log;
+pub mod auth;
 pub mod catalogue;
 pub mod clock;
 pub mod config;
@@ -17,8 +19,11 @@ pub mod error;
 pub mod export;
 pub mod guidance;
 pub mod handovers;
+pub mod health;
 pub mod idempotency;
 pub mod invitations;
+pub mod me;
+pub mod orgs;
 pub mod participants;
 pub mod password;
 pub mod precondition;
@@ -28,6 +33,7 @@ pub mod record;
 pub mod secrets;
 pub mod session;
 pub mod setup_mail;
+pub mod users;
 
 pub use actor::{Actor, Granted, RequestMeta};
 pub use audit::{Audited, Disclosed};

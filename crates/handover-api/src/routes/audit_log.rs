@@ -1,15 +1,14 @@
-//! Reading the audit log (administrators: their own organisation's actors; operator: all).
+//! Reading the audit log (administrators: their own organisation's actors; operator: all), in
+//! `handover_app::audit_log`.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiQuery, Auth};
 use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
-use handover_db::audit::{self, AuditFilter};
-use handover_domain::Action;
+use handover_app::audit_log as uc;
 use handover_domain::audit::AuditEntry;
-use handover_domain::policy::ListScope;
 use serde::Deserialize;
 use utoipa::IntoParams;
 use uuid::Uuid;
@@ -40,39 +39,13 @@ pub async fn list(
     auth: Auth,
     ApiQuery(q): ApiQuery<AuditQuery>,
 ) -> ApiResult<Json<Page<AuditEntry>>> {
-    auth.require(Action::AuditRead)?;
-    let (limit, offset) = Paging {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .resolve()?;
-    if q.action.as_ref().is_some_and(|a| a.len() > 64) {
-        return Err(ApiError::field(
-            "action",
-            "too_long",
-            "must be at most 64 characters",
-        ));
-    }
-    let actor_org_id = match auth.list_scope(Action::AuditRead) {
-        ListScope::Everything => None,
-        ListScope::Related { .. } => Some(auth.0.org_id),
-        ListScope::Nothing => return Err(ApiError::Forbidden),
-    };
-    let page = audit::list(
-        &state.pool,
-        &AuditFilter {
-            actor_org_id,
-            action: q.action,
-            target_id: q.target_id,
-            limit,
-            offset,
+    let q = uc::AuditQuery {
+        action: q.action,
+        target_id: q.target_id,
+        paging: Paging {
+            limit: q.limit,
+            offset: q.offset,
         },
-    )
-    .await?;
-    Ok(Json(Page {
-        items: page.items,
-        total: page.total,
-        limit,
-        offset,
-    }))
+    };
+    Ok(Json(uc::list(&state, &auth, q).await?))
 }

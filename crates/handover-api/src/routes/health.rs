@@ -22,6 +22,6 @@ pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiEr
     if state.draining.load(std::sync::atomic::Ordering::Relaxed) {
         return Err(ApiError::Unavailable("shutting down".into()));
     }
-    handover_db::ping(&state.pool).await?;
+    handover_app::health::ready(&state).await?;
     Ok(Json(Health { status: "ready" }))
 }

@@ -1,14 +1,13 @@
-//! The caller's own account.
+//! The caller's own account (`handover_app::me`).
 
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, Auth, RequestMeta};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, Auth};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use handover_db::{orgs, sessions, throttle, users};
-use handover_domain::password::{MAX_PASSWORD_CHARS, check_password};
-use handover_domain::{Action, Organisation, User};
+use handover_app::me as uc;
+use handover_domain::{Organisation, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -23,9 +22,7 @@ pub struct Me {
     security(("bearer" = [])),
     responses((status = 200, body = Me)))]
 pub async fn me(State(state): State<AppState>, auth: Auth) -> ApiResult<Json<Me>> {
-    auth.require(Action::MeRead)?;
-    let user = users::get(&state.pool, auth.0.user_id).await?;
-    let organisation = orgs::get(&state.pool, auth.0.org_id).await?;
+    let uc::Me { user, organisation } = uc::me(&state, &auth).await?;
     Ok(Json(Me { user, organisation }))
 }
 
@@ -49,69 +46,12 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiJson(req): ApiJson<PasswordChange>,
 ) -> ApiResult<StatusCode> {
-    auth.require(Action::OwnPasswordChange)?;
-    let user = users::get(&state.pool, auth.0.user_id).await?;
-    // Its own counter (docs/security.md, "Login throttling"): wrong current passwords here never
-    // lock the account's logins, and a distributed attack on the logins never stops the
-    // signed-in owner from changing their password.
-    let key = format!("own_password:{}", user.id);
-    if let Some(until) = throttle::locked_until(&state.pool, std::slice::from_ref(&key)).await? {
-        return Err(crate::routes::auth::retry_after(until));
-    }
-    let org_name = orgs::get(&state.pool, auth.0.org_id).await?.name;
-    check_password(
-        &req.new_password,
-        &[user.email.as_str(), user.name.as_str(), org_name.as_str()],
-    )
-    .map_err(|(code, msg)| ApiError::field("new_password", code, &msg))?;
-    let stored = users::password_hash(&state.pool, auth.0.user_id).await?;
-    let ok = req.current_password.chars().count() <= MAX_PASSWORD_CHARS
-        && state.hasher.verify(req.current_password, stored).await?;
-    if !ok {
-        throttle::record_failure(
-            &state.pool,
-            &key,
-            state.config.own_password_throttle.limit(),
-        )
-        .await?;
-        crate::audit::audit(
-            &state.pool,
-            &auth,
-            &meta,
-            "user.password_change",
-            Some(("user", auth.0.user_id.0)),
-            "bad_credentials",
-        )
-        .await?;
-        return Err(ApiError::field(
-            "current_password",
-            "incorrect",
-            "is not your current password",
-        ));
-    }
-    let hash = state.hasher.hash(req.new_password).await?;
-    let mut tx = state.pool.begin().await?;
-    users::set_password(&mut *tx, auth.0.user_id, &hash).await?;
-    sessions::revoke_all(
-        &mut *tx,
-        auth.0.user_id,
-        "password_change",
-        Some(auth.0.session_id),
-    )
-    .await?;
-    crate::setup_mail::password_changed(&mut tx, user.id, &user.email).await?;
-    crate::audit::audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "user.password_change",
-        Some(("user", auth.0.user_id.0)),
-        "success",
-    )
-    .await?;
-    tx.commit().await?;
+    let req = uc::PasswordChange {
+        current_password: req.current_password,
+        new_password: req.new_password,
+    };
+    uc::change_password(&state, &auth, req).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,8 @@
-//! The organisation register: readable by every signed-in user, managed by operator administrators.
+//! The organisation register: readable by every signed-in user, managed by operator administrators
+//! (`handover_app::orgs`).
 
-use crate::audit::audit;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch};
 use crate::paging::{Page, Paging};
 use crate::routes::users::with_etag;
 use crate::state::AppState;
@@ -10,11 +10,8 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::Response;
-use handover_db::orgs::{self, NewOrganisation, OrgChanges, OrgFilter};
-use handover_db::sessions;
-use handover_domain::org::is_municipality_number;
-use handover_domain::validation::MAX_NAME_CHARS;
-use handover_domain::{Action, OrgId, OrgKind, Organisation, Relation, Validator};
+use handover_app::orgs as uc;
+use handover_domain::{OrgId, OrgKind, Organisation};
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -74,29 +71,6 @@ pub struct UpdateOrganisation {
     pub serves_reception_centre_id: Option<Option<OrgId>>,
 }
 
-async fn load(state: &AppState, id: Uuid) -> ApiResult<Organisation> {
-    match orgs::get(&state.pool, OrgId(id)).await {
-        Err(handover_db::DbError::NotFound) => Err(ApiError::NotFound),
-        other => Ok(other?),
-    }
-}
-
-/// Checks that `target` is a reception centre, for `serves_reception_centre_id`.
-async fn check_serves(state: &AppState, v: &mut Validator, target: OrgId) -> ApiResult<()> {
-    let ok = match orgs::get(&state.pool, target).await {
-        Ok(o) => o.kind == OrgKind::ReceptionCentre,
-        Err(handover_db::DbError::NotFound) => false,
-        Err(e) => return Err(e.into()),
-    };
-    v.check(
-        ok,
-        "serves_reception_centre_id",
-        "not_a_reception_centre",
-        "must be a reception centre",
-    );
-    Ok(())
-}
-
 /// List organisations: reception centres, career centres and Norway's municipalities.
 #[utoipa::path(operation_id = "list_organisations", get, path = "/api/v1/organisations", tag = "organisations",
     security(("bearer" = [])),
@@ -107,36 +81,16 @@ pub async fn list(
     auth: Auth,
     ApiQuery(q): ApiQuery<OrgQuery>,
 ) -> ApiResult<Json<Page<Organisation>>> {
-    auth.require(Action::OrgRead)?;
-    let (limit, offset) = Paging {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .resolve()?;
-    if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::field(
-            "q",
-            "too_long",
-            "must be at most 100 characters",
-        ));
-    }
-    let page = orgs::list(
-        &state.pool,
-        &OrgFilter {
-            kind: q.kind,
-            q: q.q,
-            active: q.active,
-            limit,
-            offset,
+    let q = uc::OrgQuery {
+        kind: q.kind,
+        q: q.q,
+        active: q.active,
+        paging: Paging {
+            limit: q.limit,
+            offset: q.offset,
         },
-    )
-    .await?;
-    Ok(Json(Page {
-        items: page.items,
-        total: page.total,
-        limit,
-        offset,
-    }))
+    };
+    Ok(Json(uc::list(&state, &auth, q).await?))
 }
 
 /// Read an organisation.
@@ -149,9 +103,7 @@ pub async fn get(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    auth.require(Action::OrgRead)?;
-    let org = load(&state, id).await?;
-    auth.check(Action::OrgRead, auth.relation_to_org(org.id))?;
+    let org = uc::get(&state, &auth, id).await?;
     Ok(with_etag(org.version, Json(org)))
 }
 
@@ -166,79 +118,19 @@ pub async fn get(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiJson(req): ApiJson<CreateOrganisation>,
 ) -> ApiResult<Response> {
-    auth.require(Action::OrgCreate)?;
-    auth.check(Action::OrgCreate, Relation::Unrelated)?;
-    let mut v = Validator::new();
-    v.text("name", &req.name, MAX_NAME_CHARS);
-    v.check(
-        req.kind != OrgKind::Operator,
-        "kind",
-        "not_allowed",
-        "there is only one operator organisation",
-    );
-    match (&req.municipality_number, req.kind) {
-        (Some(n), OrgKind::Municipality) => v.check(
-            is_municipality_number(n),
-            "municipality_number",
-            "invalid",
-            "must be four digits",
-        ),
-        (None, OrgKind::Municipality) => v.add(
-            "municipality_number",
-            "required",
-            "required for a municipality",
-        ),
-        (Some(_), _) => v.add(
-            "municipality_number",
-            "not_allowed",
-            "only municipalities have a number",
-        ),
-        (None, _) => {}
-    }
-    if let Some(c) = &req.county {
-        v.text("county", c, 100);
-    }
-    match (req.serves_reception_centre_id, req.kind) {
-        (Some(target), OrgKind::CareerCentre) => check_serves(&state, &mut v, target).await?,
-        (Some(_), _) => v.add(
-            "serves_reception_centre_id",
-            "not_allowed",
-            "only a career centre serves a reception centre",
-        ),
-        (None, _) => {}
-    }
-    v.finish().map_err(ApiError::Validation)?;
-
-    let id = OrgId::new();
-    let mut tx = state.pool.begin().await?;
-    orgs::create(
-        &mut *tx,
-        &NewOrganisation {
-            id,
-            kind: req.kind,
-            name: req.name.trim(),
-            municipality_number: req.municipality_number.as_deref(),
-            county: req.county.as_deref().map(str::trim),
-            serves_reception_centre_id: req.serves_reception_centre_id,
-        },
-    )
-    .await?;
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "organisation.create",
-        Some(("organisation", id.0)),
-        "success",
-    )
-    .await?;
-    let org = orgs::get(&mut *tx, id).await?;
-    tx.commit().await?;
+    let input = uc::OrgInput {
+        kind: req.kind,
+        name: req.name,
+        municipality_number: req.municipality_number,
+        county: req.county,
+        serves_reception_centre_id: req.serves_reception_centre_id,
+    };
+    let org = uc::create(&state, &auth, input).await?;
+    let location = format!("/api/v1/organisations/{}", org.id);
     let mut res = with_etag(org.version, (StatusCode::CREATED, Json(&org)));
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/organisations/{id}")) {
+    if let Ok(loc) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(res)
@@ -256,63 +148,16 @@ pub async fn create(
 pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(req): ApiJson<UpdateOrganisation>,
 ) -> ApiResult<Response> {
-    auth.require(Action::OrgUpdate)?;
-    let org = load(&state, id).await?;
-    auth.check(Action::OrgUpdate, auth.relation_to_org(org.id))?;
-    let version = if_match.check(org.version)?;
-    let mut v = Validator::new();
-    if let Some(n) = &req.name {
-        v.text("name", n, MAX_NAME_CHARS);
-    }
-    if let Some(Some(c)) = &req.county {
-        v.text("county", c, 100);
-    }
-    match (req.serves_reception_centre_id, org.kind) {
-        (Some(Some(target)), OrgKind::CareerCentre) => check_serves(&state, &mut v, target).await?,
-        (Some(Some(_)), _) => v.add(
-            "serves_reception_centre_id",
-            "not_allowed",
-            "only a career centre serves a reception centre",
-        ),
-        _ => {}
-    }
-    v.check(
-        !(org.kind == OrgKind::Operator && req.active == Some(false)),
-        "active",
-        "not_allowed",
-        "the operator organisation cannot be deactivated",
-    );
-    v.finish().map_err(ApiError::Validation)?;
-
-    let mut tx = state.pool.begin().await?;
-    let changes = OrgChanges {
-        name: req.name.as_deref().map(str::trim),
-        county: req.county.as_ref().map(|c| c.as_deref().map(str::trim)),
+    let patch = uc::OrgPatch {
+        name: req.name,
+        county: req.county,
         active: req.active,
         serves_reception_centre_id: req.serves_reception_centre_id,
     };
-    if !orgs::update(&mut *tx, org.id, version, &changes).await? {
-        return Err(ApiError::PreconditionFailed);
-    }
-    if req.active == Some(false) && org.active {
-        // Old tokens must stay dead if the organisation is reactivated later.
-        sessions::revoke_org(&mut *tx, org.id, "organisation_deactivated").await?;
-    }
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "organisation.update",
-        Some(("organisation", org.id.0)),
-        "success",
-    )
-    .await?;
-    let updated = orgs::get(&mut *tx, org.id).await?;
-    tx.commit().await?;
+    let updated = uc::update(&state, &auth, id, if_match.precondition(), patch).await?;
     Ok(with_etag(updated.version, Json(updated)))
 }

@@ -1,20 +1,16 @@
 //! User administration. Administrators manage their own organisation's users; administrators of
-//! the operator organisation manage everyone's.
+//! the operator organisation manage everyone's (`handover_app::users`).
 
-use crate::audit::audit;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, RequestMeta, etag};
+use crate::error::ApiResult;
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, etag};
 use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use handover_db::users::{self, NewUser, UserChanges, UserFilter};
-use handover_db::{orgs, sessions};
-use handover_domain::policy::{ListScope, account_relation};
-use handover_domain::validation::{MAX_NAME_CHARS, normalise_email};
-use handover_domain::{Action, OrgId, Role, User, UserId, Validator};
+use handover_app::users as uc;
+use handover_domain::{OrgId, Role, User};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
@@ -85,54 +81,6 @@ pub(crate) fn with_etag(version: i32, body: impl IntoResponse) -> Response {
     res
 }
 
-/// Loads a user the caller may act on with `action`, or 404/403. `role_after` is the role the
-/// account would have after the change: the operator reaches another organisation's
-/// administrators only while they stay administrators (policy `operator (admins)`).
-async fn load_for(
-    state: &AppState,
-    auth: &Auth,
-    id: Uuid,
-    action: Action,
-    role_after: Option<Role>,
-) -> ApiResult<User> {
-    auth.require(action)?;
-    let user = match users::get(&state.pool, UserId(id)).await {
-        Err(handover_db::DbError::NotFound) => return Err(ApiError::NotFound),
-        other => other?,
-    };
-    auth.check(
-        action,
-        account_relation(auth.0.org_id, user.organisation_id, user.role, role_after),
-    )?;
-    Ok(user)
-}
-
-/// The answer to a taken e-mail address: the same whoever holds it, audited and throttled as a
-/// probe (docs/security.md, "Review findings of 2026-12", 3).
-async fn email_conflict(
-    state: &AppState,
-    auth: &Auth,
-    meta: &RequestMeta,
-    action: &str,
-    email: &str,
-) -> ApiError {
-    let hit = users::id_by_email(&state.pool, email).await.ok().flatten();
-    crate::probe::conflict(
-        state,
-        auth,
-        meta,
-        action,
-        hit.map(|u| ("user", u.0)),
-        "This e-mail address cannot be registered here.",
-    )
-    .await
-}
-
-/// The name of the caller's organisation, for "an administrator of ..." in e-mails.
-async fn caller_org_name(state: &AppState, auth: &Auth) -> ApiResult<String> {
-    Ok(orgs::get(&state.pool, auth.0.org_id).await?.name)
-}
-
 /// List users.
 #[utoipa::path(operation_id = "list_users", get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])),
@@ -143,48 +91,17 @@ pub async fn list(
     auth: Auth,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<Page<User>>> {
-    auth.require(Action::UserRead)?;
-    let (limit, offset) = Paging {
-        limit: q.limit,
-        offset: q.offset,
-    }
-    .resolve()?;
-    let organisation_id = match auth.list_scope(Action::UserRead) {
-        ListScope::Everything => q.organisation_id.map(OrgId),
-        ListScope::Related { .. } => {
-            // A filter naming another organisation is answered as if it did not exist.
-            if q.organisation_id.is_some_and(|o| OrgId(o) != auth.0.org_id) {
-                return Err(ApiError::NotFound);
-            }
-            Some(auth.0.org_id)
-        }
-        ListScope::Nothing => return Err(ApiError::Forbidden),
-    };
-    if q.q.as_ref().is_some_and(|s| s.chars().count() > 100) {
-        return Err(ApiError::field(
-            "q",
-            "too_long",
-            "must be at most 100 characters",
-        ));
-    }
-    let page = users::list(
-        &state.pool,
-        &UserFilter {
-            organisation_id,
-            role: q.role,
-            active: q.active,
-            q: q.q,
-            limit,
-            offset,
+    let q = uc::UserQuery {
+        organisation_id: q.organisation_id.map(OrgId),
+        role: q.role,
+        active: q.active,
+        q: q.q,
+        paging: Paging {
+            limit: q.limit,
+            offset: q.offset,
         },
-    )
-    .await?;
-    Ok(Json(Page {
-        items: page.items,
-        total: page.total,
-        limit,
-        offset,
-    }))
+    };
+    Ok(Json(uc::list(&state, &auth, q).await?))
 }
 
 /// Create a user. The account has no password until the user follows the setup link, which is
@@ -204,83 +121,18 @@ pub async fn list(
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> ApiResult<Response> {
-    auth.require(Action::UserCreate)?;
-    // A foreign organisation id in the body is treated like a foreign record: 404.
-    auth.check(
-        Action::UserCreate,
-        account_relation(auth.0.org_id, req.organisation_id, req.role, None),
-    )?;
-    crate::probe::check(&state, &auth).await?;
-    let org = match orgs::get(&state.pool, req.organisation_id).await {
-        Err(handover_db::DbError::NotFound) => return Err(ApiError::NotFound),
-        other => other?,
+    let input = uc::UserInput {
+        email: req.email,
+        name: req.name,
+        role: req.role,
+        organisation_id: req.organisation_id,
     };
-    let email = normalise_email(&req.email);
-    let mut v = Validator::new();
-    v.email("email", &email);
-    v.person_name("name", &req.name, MAX_NAME_CHARS);
-    v.check(
-        req.role.fits(org.kind),
-        "role",
-        "role_does_not_fit",
-        "this role does not fit the organisation's kind",
-    );
-    v.check(
-        org.active,
-        "organisation_id",
-        "inactive",
-        "the organisation is deactivated",
-    );
-    v.finish().map_err(ApiError::Validation)?;
-
-    let id = UserId::new();
-    let asked_by = caller_org_name(&state, &auth).await?;
-    let mut tx = state.pool.begin().await?;
-    match users::create(
-        &mut *tx,
-        &NewUser {
-            id,
-            organisation_id: org.id,
-            email: &email,
-            name: req.name.trim(),
-            role: req.role,
-            password_hash: None,
-        },
-    )
-    .await
-    {
-        Err(handover_db::DbError::Conflict(c)) if c == "users_email_key" => {
-            drop(tx);
-            return Err(email_conflict(&state, &auth, &meta, "user.create", &email).await);
-        }
-        other => other?,
-    }
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "user.create",
-        Some(("user", id.0)),
-        "success",
-    )
-    .await?;
-    let user = users::get(&mut *tx, id).await?;
-    crate::setup_mail::issue(&mut tx, &state, &user, Some(auth.0.user_id), &asked_by).await?;
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        "user.password_setup_email",
-        Some(("user", id.0)),
-        "success",
-    )
-    .await?;
-    tx.commit().await?;
+    let user = uc::create(&state, &auth, input).await?;
+    let location = format!("/api/v1/users/{}", user.id);
     let mut res = with_etag(user.version, (StatusCode::CREATED, Json(&user)));
-    if let Ok(loc) = HeaderValue::from_str(&format!("/api/v1/users/{id}")) {
+    if let Ok(loc) = HeaderValue::from_str(&location) {
         res.headers_mut().insert(header::LOCATION, loc);
     }
     Ok(res)
@@ -296,7 +148,7 @@ pub async fn get(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Response> {
-    let user = load_for(&state, &auth, id, Action::UserRead, None).await?;
+    let user = uc::get(&state, &auth, id).await?;
     Ok(with_etag(user.version, Json(user)))
 }
 
@@ -318,106 +170,17 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
     if_match: IfMatch,
     ApiJson(req): ApiJson<UpdateUser>,
 ) -> ApiResult<Response> {
-    let user = load_for(&state, &auth, id, Action::UserUpdate, req.role).await?;
-    let version = if_match.check(user.version)?;
-    crate::probe::check(&state, &auth).await?;
-    let email = req.email.as_deref().map(normalise_email);
-    let mut v = Validator::new();
-    if let Some(e) = &email {
-        v.email("email", e);
-    }
-    if let Some(n) = &req.name {
-        v.person_name("name", n, MAX_NAME_CHARS);
-    }
-    if let Some(role) = req.role {
-        let org = orgs::get(&state.pool, user.organisation_id).await?;
-        v.check(
-            role.fits(org.kind),
-            "role",
-            "role_does_not_fit",
-            "this role does not fit the organisation's kind",
-        );
-    }
-    v.finish().map_err(ApiError::Validation)?;
-    if user.id == auth.0.user_id
-        && (req.active == Some(false) || req.role.is_some_and(|r| r != user.role))
-    {
-        return Err(ApiError::Conflict(
-            "You cannot deactivate yourself or change your own role; ask another administrator."
-                .into(),
-        ));
-    }
-
-    let new_email = email.as_deref().filter(|e| *e != user.email);
-    let org_name = match new_email {
-        Some(_) => caller_org_name(&state, &auth).await?,
-        None => String::new(),
-    };
-    let mut tx = state.pool.begin().await?;
-    let loses_admin = user.role == Role::Admin
-        && user.active
-        && (req.active == Some(false) || req.role.is_some_and(|r| r != Role::Admin));
-    if loses_admin && users::lock_active_admins(&mut *tx, user.organisation_id).await? <= 1 {
-        return Err(ApiError::Conflict(
-            "This is the organisation's last active administrator; appoint another first.".into(),
-        ));
-    }
-    let changes = UserChanges {
-        name: req.name.as_deref().map(str::trim),
-        email: email.as_deref(),
+    let patch = uc::UserPatch {
+        email: req.email,
+        name: req.name,
         role: req.role,
         active: req.active,
     };
-    match users::update(&mut *tx, user.id, version, &changes).await {
-        Ok(true) => {}
-        Ok(false) => return Err(ApiError::PreconditionFailed),
-        Err(handover_db::DbError::Conflict(c)) if c == "users_email_key" => {
-            drop(tx);
-            let taken = email.as_deref().unwrap_or_default();
-            return Err(email_conflict(&state, &auth, &meta, "user.update", taken).await);
-        }
-        Err(e) => return Err(e.into()),
-    }
-    if let Some(new) = new_email {
-        // The owner learns at the old address; a setup link sent there stops working, so the
-        // change cannot be used to take a link over.
-        sessions::spend_password_setups(&mut *tx, user.id).await?;
-        crate::setup_mail::notify(
-            &mut tx,
-            format!("email_changed:{}:{}", user.id, version),
-            &user.email,
-            handover_mail::templates::email_changed(new, &org_name),
-        )
-        .await?;
-    }
-    let action = match req.active {
-        Some(false) if user.active => {
-            sessions::revoke_all(&mut *tx, user.id, "deactivated", None).await?;
-            "user.deactivate"
-        }
-        Some(true) if !user.active => "user.reactivate",
-        _ => "user.update",
-    };
-    if req.role.is_some_and(|r| r != user.role) {
-        // New rights take effect with a new login.
-        sessions::revoke_all(&mut *tx, user.id, "role_changed", None).await?;
-    }
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        action,
-        Some(("user", user.id.0)),
-        "success",
-    )
-    .await?;
-    let updated = users::get(&mut *tx, user.id).await?;
-    tx.commit().await?;
+    let updated = uc::update(&state, &auth, id, if_match.precondition(), patch).await?;
     Ok(with_etag(updated.version, Json(updated)))
 }
 
@@ -437,36 +200,15 @@ pub async fn update(
 pub async fn send_password_setup(
     State(state): State<AppState>,
     auth: Auth,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<(StatusCode, Json<PasswordSetupSent>)> {
-    let user = load_for(&state, &auth, id, Action::UserPasswordSetupIssue, None).await?;
-    if !user.active {
-        return Err(ApiError::Conflict("The user is deactivated.".into()));
-    }
-    let asked_by = caller_org_name(&state, &auth).await?;
-    let mut tx = state.pool.begin().await?;
-    let (kind, expires_at) =
-        crate::setup_mail::issue(&mut tx, &state, &user, Some(auth.0.user_id), &asked_by).await?;
-    audit(
-        &mut *tx,
-        &auth,
-        &meta,
-        match kind {
-            crate::setup_mail::SetupKind::Setup => "user.password_setup_email",
-            crate::setup_mail::SetupKind::Reset => "user.password_reset_email",
-        },
-        Some(("user", user.id.0)),
-        "success",
-    )
-    .await?;
-    tx.commit().await?;
+    let sent = uc::send_password_setup(&state, &auth, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(PasswordSetupSent {
-            sent_to: user.email,
-            kind: kind.as_str().into(),
-            expires_at,
+            sent_to: sent.sent_to,
+            kind: sent.kind.as_str().into(),
+            expires_at: sent.expires_at,
         }),
     ))
 }

@@ -1,0 +1,324 @@
+//! Login, refresh-token rotation, logout and password setup by a one-time token. The access
+//! token itself is the interface's (the JSON API signs a JWT): these use cases create and end
+//! sessions and hand back what the interface needs to issue one ([`Grant`]).
+
+use crate::App;
+use crate::actor::{Actor, RequestMeta};
+use crate::audit::audit;
+use crate::error::{AppError, AppResult};
+use crate::secrets::{hash_opaque, new_opaque_token};
+use handover_db::audit::{AuditEvent, record};
+use handover_db::sessions::{self, Rotation};
+use handover_db::{throttle, users};
+use handover_domain::password::{MAX_PASSWORD_CHARS, check_password};
+use handover_domain::validation::{MAX_EMAIL_CHARS, normalise_email};
+use handover_domain::{OrgId, UserId};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A login attempt.
+#[derive(Debug, Clone)]
+pub struct Login {
+    pub email: String,
+    pub password: String,
+}
+
+/// A setting of the password with the token from a password-setup link.
+#[derive(Debug, Clone)]
+pub struct PasswordSetup {
+    pub token: String,
+    pub new_password: String,
+}
+
+/// A live session: whom the interface issues an access token for, and the new single-use
+/// refresh token to hand out with it.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub user_id: UserId,
+    pub session_id: Uuid,
+    pub refresh_token: String,
+}
+
+/// An audit row of an authentication event, before there is an [`Actor`]. With a user, the row
+/// carries the user's organisation and role, so that organisation's administrators see it in
+/// the audit log.
+async fn audit_anonymous(
+    app: &App,
+    meta: &RequestMeta,
+    action: &str,
+    user: Option<UserId>,
+    outcome: &str,
+) -> AppResult<()> {
+    let client = meta.client();
+    let org_role = match user {
+        Some(u) => users::org_and_role(&app.pool, u).await?,
+        None => None,
+    };
+    record(
+        &app.pool,
+        &AuditEvent {
+            actor_user_id: user,
+            actor_org_id: org_role.map(|(o, _)| o),
+            actor_role: org_role.map(|(_, r)| r.as_str()),
+            action,
+            target_type: user.map(|_| "user"),
+            target_id: user.map(|u| u.0),
+            outcome,
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// What login throttling counts per: an IPv4 address, or the /64 network of an IPv6 address,
+/// since one IPv6 subscriber usually holds a whole /64 and could rotate within it at will.
+fn throttle_subject(addr: std::net::IpAddr) -> String {
+    match addr {
+        std::net::IpAddr::V4(v4) => v4.to_string(),
+        std::net::IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => {
+                let net = u128::from(v6) & !((1u128 << 64) - 1);
+                format!("{}/64", std::net::Ipv6Addr::from(net))
+            }
+        },
+    }
+}
+
+/// When the lock that applies to this attempt ends, if one does: the (account, address) pair
+/// and the address; the account-wide ceiling only for addresses the account is not known at.
+async fn current_lock(
+    app: &App,
+    keys: &[String],
+    account_key: &str,
+    known_key: &str,
+) -> AppResult<Option<OffsetDateTime>> {
+    if let Some(until) = throttle::locked_until(&app.pool, keys).await? {
+        return Ok(Some(until));
+    }
+    match throttle::locked_until(&app.pool, &[account_key.to_owned()]).await? {
+        Some(until) if !throttle::is_known(&app.pool, known_key).await? => Ok(Some(until)),
+        _ => Ok(None),
+    }
+}
+
+/// Logs in with e-mail and password and starts a session. Unknown e-mail, wrong password and
+/// inactive account all fail alike ([`AppError::InvalidCredentials`]) in similar time; repeated
+/// failures per account and per client address are throttled (429).
+pub async fn login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Grant> {
+    let email = normalise_email(&req.email);
+    if email.len() > MAX_EMAIL_CHARS || req.password.chars().count() > MAX_PASSWORD_CHARS {
+        return Err(AppError::InvalidCredentials);
+    }
+    // Throttling (docs/security.md, "Login throttling"): failures count per (account, address),
+    // per address and per account. The first two lock only the address that failed; the
+    // account-wide ceiling, reached by a distributed attack, locks the account only for
+    // addresses it has not logged in from within the last days, so an attacker can never keep
+    // the user out from their usual address.
+    let addr = meta
+        .client_addr
+        .map_or_else(|| "unknown".to_owned(), throttle_subject);
+    let pair_key = format!("pair:{email}|{addr}");
+    let known_key = format!("known:{email}|{addr}");
+    let account_key = format!("account:{email}");
+    let address_key = meta
+        .client_addr
+        .map(|a| format!("address:{}", throttle_subject(a)));
+    let keys: Vec<String> = std::iter::once(pair_key.clone())
+        .chain(address_key.clone())
+        .collect();
+    if let Some(until) = current_lock(app, &keys, &account_key, &known_key).await? {
+        audit_anonymous(app, meta, "auth.login", None, "throttled").await?;
+        return Err(AppError::retry_after(until, app.now()));
+    }
+
+    let found = users::find_for_login(&app.pool, &email).await?;
+    let hash = found.as_ref().and_then(|r| r.password_hash.clone());
+    let password_ok = app.hasher.verify(req.password, hash).await?;
+    // Checked again after the (queued) hash: a burst of concurrent attempts all pass the first
+    // check before any failure is counted, and must not all get an answer once a lock is set.
+    if let Some(until) = current_lock(app, &keys, &account_key, &known_key).await? {
+        audit_anonymous(app, meta, "auth.login", None, "throttled").await?;
+        return Err(AppError::retry_after(until, app.now()));
+    }
+    let user = found.filter(|r| password_ok && r.active && r.org_active);
+
+    let Some(user) = user else {
+        let limits = [
+            (Some(&pair_key), app.config.account_throttle),
+            (Some(&account_key), app.config.account_ceiling),
+            (address_key.as_ref(), app.config.address_throttle),
+        ];
+        for (key, limit) in limits {
+            if let Some(k) = key {
+                throttle::record_failure(&app.pool, k, limit.limit()).await?;
+            }
+        }
+        audit_anonymous(app, meta, "auth.login", None, "bad_credentials").await?;
+        return Err(AppError::InvalidCredentials);
+    };
+
+    let user_id = UserId(user.id);
+    // The account-wide counter is not reset: the user's success must not refill an attacker's
+    // budget elsewhere. It decays with its window.
+    throttle::reset(&app.pool, &pair_key).await?;
+    throttle::mark_known(&app.pool, &known_key).await?;
+    let (refresh, refresh_hash) = new_opaque_token();
+    let mut tx = app.pool.begin().await?;
+    let session = sessions::create(
+        &mut tx,
+        user_id,
+        time::Duration::try_from(app.config.session_max_age).unwrap_or(time::Duration::DAY),
+        &refresh_hash,
+        time::Duration::try_from(app.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
+    )
+    .await?;
+    let client = meta.client();
+    record(
+        &mut *tx,
+        &AuditEvent {
+            actor_user_id: Some(user_id),
+            actor_org_id: Some(OrgId(user.organisation_id)),
+            actor_role: Some(&user.role),
+            action: "auth.login",
+            target_type: Some("session"),
+            target_id: Some(session),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Grant {
+        user_id,
+        session_id: session,
+        refresh_token: refresh,
+    })
+}
+
+/// Exchanges a refresh token for a new one in the same session. Each works once: presenting one
+/// that was used before revokes the whole session (its chain of tokens), a sign that it was
+/// stolen.
+pub async fn refresh(app: &App, meta: &RequestMeta, refresh_token: &str) -> AppResult<Grant> {
+    if refresh_token.is_empty() || refresh_token.len() > 128 {
+        return Err(AppError::InvalidRefreshToken);
+    }
+    let (new_token, new_hash) = new_opaque_token();
+    let mut tx = app.pool.begin().await?;
+    let outcome = sessions::rotate(
+        &mut tx,
+        &hash_opaque(refresh_token),
+        &new_hash,
+        time::Duration::try_from(app.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
+    )
+    .await?;
+    tx.commit().await?;
+    match outcome {
+        Rotation::Rotated {
+            user_id,
+            session_id,
+        } => Ok(Grant {
+            user_id,
+            session_id,
+            refresh_token: new_token,
+        }),
+        Rotation::ReuseDetected { user_id, .. } => {
+            tracing::warn!(user = %user_id, "refresh token reused; session revoked");
+            audit_anonymous(app, meta, "auth.refresh", Some(user_id), "reuse_detected").await?;
+            Err(AppError::InvalidRefreshToken)
+        }
+        Rotation::Invalid => Err(AppError::InvalidRefreshToken),
+    }
+}
+
+/// Ends the caller's session: its refresh tokens and its access tokens stop working.
+pub async fn logout(app: &App, actor: &Actor) -> AppResult<()> {
+    let mut tx = app.pool.begin().await?;
+    sessions::revoke(&mut *tx, actor.caller.session_id, "logout").await?;
+    audit(
+        &mut *tx,
+        actor,
+        "auth.logout",
+        Some(("session", actor.caller.session_id)),
+        "success",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Sets a password with a one-time setup link's token. The link works once and only until it
+/// expires; every session of the user is revoked, and the owner of an account that had a
+/// password is told at their address.
+pub async fn password_setup(app: &App, meta: &RequestMeta, req: PasswordSetup) -> AppResult<()> {
+    let invalid =
+        || AppError::BadRequest("The password-setup link is invalid, used or expired.".into());
+    if req.token.is_empty() || req.token.len() > 128 {
+        return Err(invalid());
+    }
+    let token_hash = hash_opaque(&req.token);
+    let (user_id, email) = sessions::peek_password_setup(&app.pool, &token_hash)
+        .await?
+        .ok_or_else(invalid)?;
+    let owner = users::get(&app.pool, user_id).await?;
+    let org_name = handover_db::orgs::get(&app.pool, owner.organisation_id)
+        .await?
+        .name;
+    check_password(
+        &req.new_password,
+        &[email.as_str(), owner.name.as_str(), org_name.as_str()],
+    )
+    .map_err(|(code, msg)| AppError::field("new_password", code, &msg))?;
+    let hash = app.hasher.hash(req.new_password).await?;
+    let mut tx = app.pool.begin().await?;
+    let user = sessions::consume_password_setup(&mut tx, &token_hash)
+        .await?
+        .ok_or_else(invalid)?;
+    users::set_password(&mut *tx, user, &hash).await?;
+    sessions::revoke_all(&mut *tx, user, "password_setup", None).await?;
+    if owner.has_password {
+        // A reset: the owner hears of it at their address, whoever used the link.
+        crate::setup_mail::password_changed(&mut tx, app, user, &owner.email).await?;
+    }
+    let client = meta.client();
+    record(
+        &mut *tx,
+        &AuditEvent {
+            actor_user_id: Some(user),
+            actor_org_id: Some(owner.organisation_id),
+            actor_role: Some(owner.role.as_str()),
+            action: "user.password_setup",
+            target_type: Some("user"),
+            target_id: Some(user.0),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::throttle_subject;
+
+    #[test]
+    fn ipv6_addresses_are_throttled_per_64_network() {
+        let a = throttle_subject("2001:db8:1:2:aaaa::1".parse().unwrap());
+        let b = throttle_subject("2001:db8:1:2:ffff:1:2:3".parse().unwrap());
+        let c = throttle_subject("2001:db8:1:3::1".parse().unwrap());
+        assert_eq!(a, "2001:db8:1:2::/64");
+        assert_eq!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(throttle_subject("192.0.2.7".parse().unwrap()), "192.0.2.7");
+        assert_eq!(
+            throttle_subject("::ffff:192.0.2.7".parse().unwrap()),
+            "192.0.2.7"
+        );
+    }
+}
