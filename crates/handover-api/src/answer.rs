@@ -34,3 +34,12 @@ pub fn with_status<T: serde::Serialize>(
     }
     res
 }
+
+/// A body with its version as `ETag`, for answers without participant data.
+pub fn with_etag(version: i32, body: impl IntoResponse) -> Response {
+    let mut res = body.into_response();
+    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
+        res.headers_mut().insert(header::ETAG, v);
+    }
+    res
+}

@@ -4,7 +4,6 @@
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use handover_app::AppError;
-use handover_db::DbError;
 use handover_domain::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -260,12 +259,6 @@ impl From<Vec<FieldError>> for ApiError {
     }
 }
 
-impl From<DbError> for ApiError {
-    fn from(e: DbError) -> Self {
-        AppError::from(e).into()
-    }
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, kind, title, detail) = self.parts();
@@ -315,9 +308,3 @@ pub fn problem_response(p: Problem) -> Response {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
-
-impl From<sqlx::Error> for ApiError {
-    fn from(e: sqlx::Error) -> Self {
-        DbError::from(e).into()
-    }
-}

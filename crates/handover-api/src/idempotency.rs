@@ -7,23 +7,15 @@
 //! different request is 422. A request that fails stores nothing, so the client can correct it and
 //! retry with the same key. Without the header nothing changes.
 //!
-//! In a handler: [`IdempotencyKey::bind`] after the access check, [`Idempotency::replay`] before
-//! the state checks (a retry is answered even if the state has moved on since),
-//! [`Idempotency::claim`] first thing in the creating transaction (concurrent duplicates wait there
-//! for the first to commit), [`Idempotency::store`] last before the commit.
+//! The rules (claim, replay, store, in one transaction with the creation) are the use case's
+//! (`handover_app::idempotency`). Here: the header ([`IdempotencyKey`], a malformed key is 400),
+//! the answer to store ([`stored`]) and a stored answer rendered ([`respond`]).
 
-use crate::audit::audit;
-use crate::error::{ApiError, ApiResult};
-use crate::extract::{Auth, RequestMeta};
-use axum::body::Body;
+use crate::error::ApiError;
 use axum::extract::{FromRequestParts, MatchedPath};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
 use axum::response::{IntoResponse, Response};
-use handover_db::idempotency::{self as db, Stored};
 use serde::Serialize;
-use sha2::{Digest, Sha256};
-use sqlx::{PgConnection, PgExecutor};
-use uuid::Uuid;
 
 pub const HEADER: &str = "idempotency-key";
 /// Marks an answer that was replayed rather than produced anew.
@@ -107,159 +99,6 @@ fn unescape(inner: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-impl IdempotencyKey {
-    /// Binds the key to the caller and the request. `body` is the parsed body (`None` when the
-    /// operation takes none); its canonical JSON (keys sorted) goes into the fingerprint, so
-    /// spacing and key order do not make a retry "different".
-    pub fn bind<B: Serialize>(self, auth: &Auth, body: Option<&B>) -> ApiResult<Idempotency> {
-        let Some(sent) = self.0 else {
-            return Ok(Idempotency(None));
-        };
-        let canonical = match body {
-            Some(b) => serde_json::to_vec(&serde_json::to_value(b).map_err(ApiError::internal)?)
-                .map_err(ApiError::internal)?,
-            None => Vec::new(),
-        };
-        let mut h = Sha256::new();
-        for part in [sent.method.as_bytes(), sent.path.as_bytes(), &canonical] {
-            // Length-prefixed, so no two different requests concatenate to the same input.
-            h.update((part.len() as u64).to_be_bytes());
-            h.update(part);
-        }
-        Ok(Idempotency(Some(Bound {
-            user: auth.0.user_id.0,
-            key: sent.key,
-            operation: sent.operation,
-            fingerprint: h.finalize().into(),
-        })))
-    }
-}
-
-/// A key bound to its caller and request; without a key every method is a no-op.
-#[derive(Debug, Clone)]
-pub struct Idempotency(Option<Bound>);
-
-#[derive(Debug, Clone)]
-struct Bound {
-    user: Uuid,
-    key: String,
-    operation: String,
-    fingerprint: [u8; 32],
-}
-
-impl Idempotency {
-    /// The stored answer when this is a retry (`Some`, to return as it is), 422 when the key was
-    /// used for another request, `None` when the key is new (or expired): go on.
-    pub async fn replay(&self, db: impl PgExecutor<'_>) -> ApiResult<Option<Response>> {
-        let Some(b) = &self.0 else { return Ok(None) };
-        match db::find(db, b.user, &b.key).await? {
-            Some(s) => b.answer(s).map(Some),
-            None => Ok(None),
-        }
-    }
-
-    /// Claims the key in the creating transaction, before anything is written. `None`: ours, go
-    /// on and [`store`](Self::store) the answer. `Some`: a concurrent duplicate committed first;
-    /// return its answer (and drop the transaction).
-    pub async fn claim(
-        &self,
-        tx: &mut PgConnection,
-        participant: Option<Uuid>,
-    ) -> ApiResult<Option<Response>> {
-        let Some(b) = &self.0 else { return Ok(None) };
-        let claim = db::Claim {
-            user: b.user,
-            key: &b.key,
-            operation: &b.operation,
-            fingerprint: &b.fingerprint,
-            participant,
-        };
-        if db::claim(&mut *tx, &claim).await? {
-            return Ok(None);
-        }
-        match db::find(&mut *tx, b.user, &b.key).await? {
-            Some(s) => b.answer(s).map(Some),
-            // Expired and purged between the two statements: rare; the retry will claim it.
-            None => Err(ApiError::Conflict(
-                "A request with this Idempotency-Key was being processed; retry it.".into(),
-            )),
-        }
-    }
-
-    /// Stores a successful answer under the claimed key, in the claiming transaction, and returns
-    /// it unchanged.
-    pub async fn store(&self, tx: &mut PgConnection, res: Response) -> ApiResult<Response> {
-        let Some(b) = &self.0 else { return Ok(res) };
-        let (parts, body) = res.into_parts();
-        // Our own JSON answer, already in memory.
-        let bytes = axum::body::to_bytes(body, usize::MAX)
-            .await
-            .map_err(ApiError::internal)?;
-        let text = |name: header::HeaderName| {
-            parts
-                .headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
-        };
-        db::store(
-            &mut *tx,
-            b.user,
-            &b.key,
-            parts.status.as_u16(),
-            &bytes,
-            text(header::LOCATION).as_deref(),
-            text(header::ETAG).as_deref(),
-        )
-        .await?;
-        Ok(Response::from_parts(parts, Body::from(bytes)))
-    }
-}
-
-impl Bound {
-    /// The stored answer, replayed, if it answered this same request.
-    fn answer(&self, s: Stored) -> ApiResult<Response> {
-        if s.operation != self.operation || s.fingerprint.as_slice() != self.fingerprint {
-            return Err(ApiError::IdempotencyKeyReused);
-        }
-        let status = u16::try_from(s.status)
-            .ok()
-            .and_then(|c| StatusCode::from_u16(c).ok())
-            .ok_or_else(|| ApiError::internal("stored idempotent answer has no valid status"))?;
-        let mut res = (
-            status,
-            [(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            )],
-            s.body,
-        )
-            .into_response();
-        let h = res.headers_mut();
-        for (name, value) in [(header::LOCATION, s.location), (header::ETAG, s.etag)] {
-            if let Some(v) = value.and_then(|v| HeaderValue::from_str(&v).ok()) {
-                h.insert(name, v);
-            }
-        }
-        h.insert(REPLAYED, HeaderValue::from_static("true"));
-        Ok(res)
-    }
-}
-
-/// Audits a replay (the caller received the stored answer again: a disclosure, though not a
-/// second creation) and returns the answer.
-pub async fn replayed(
-    db: impl PgExecutor<'_>,
-    auth: &Auth,
-    meta: &RequestMeta,
-    action: &str,
-    target: Option<(&str, Uuid)>,
-    res: Response,
-) -> ApiResult<Response> {
-    audit(db, auth, meta, action, target, "replayed").await?;
-    Ok(res)
 }
 
 impl IdempotencyKey {

@@ -2,17 +2,12 @@
 
 pub mod answer;
 pub mod app;
-pub mod audit;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
-pub mod invitations;
-pub mod legacy;
 pub mod paging;
-pub mod probe;
 pub mod routes;
-pub mod setup_mail;
 pub mod state;
 pub mod tokens;
 

@@ -58,7 +58,7 @@ pub async fn audit_list(
     actor: &Actor,
     action: &str,
     participants: &[Uuid],
-) -> DbResult<()> {
+) -> DbResult<Audited> {
     let client = actor.client();
     handover_db::audit::record_many(
         db,
@@ -68,20 +68,7 @@ pub async fn audit_list(
     .await
 }
 
-mod proof {
-    /// Proof that the audit row of an answer carrying participant data has been written, in the
-    /// transaction or statement that produced the data. Only this module makes one, and only
-    /// in the functions that write such a row; [`super::Disclosed`] needs one.
-    #[derive(Debug)]
-    pub struct Audited(());
-
-    impl Audited {
-        pub(super) fn new() -> Self {
-            Audited(())
-        }
-    }
-}
-pub use proof::Audited;
+pub use handover_db::disclosure::{Audited, Sealed};
 
 /// Records that `actor` did `action` to participant `participant` (a read or a write) and returns
 /// the proof an answer with that participant's data needs.
@@ -91,21 +78,22 @@ pub async fn audit_participant(
     action: &str,
     participant: Uuid,
 ) -> DbResult<Audited> {
-    audit(
+    let client = actor.client();
+    handover_db::audit::disclosed(
         db,
-        actor,
-        action,
-        Some(("participant", participant)),
-        "success",
+        &AuditEvent {
+            actor_user_id: Some(actor.caller.user_id),
+            actor_org_id: Some(actor.caller.org_id),
+            actor_role: Some(actor.caller.role.as_str()),
+            action,
+            target_type: Some("participant"),
+            target_id: Some(participant),
+            outcome: "success",
+            request_id: actor.request_id(),
+            client_addr: client.as_deref(),
+        },
     )
-    .await?;
-    Ok(Audited::new())
-}
-
-/// The proof for a change whose audit row the database layer wrote in the same statement as the
-/// change (`WriteLog`): call it only with the log of a write that succeeded.
-pub fn written(_log: &handover_db::participants::WriteLog<'_>) -> Audited {
-    Audited::new()
+    .await
 }
 
 /// An answer that carries participant data. It can only be built with an [`Audited`] proof, so

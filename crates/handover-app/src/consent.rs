@@ -22,6 +22,7 @@ pub async fn list(
     paging.resolve()?;
     let items = handovers::consents(&app.pool, participant).await?;
     let proof = audit_participant(&app.pool, actor, "consent.read", participant).await?;
+    let items = items.open(&proof);
     Ok(Disclosed::new(proof, None, Page::slice(items, &paging)?))
 }
 
@@ -59,7 +60,7 @@ pub async fn create(
         },
     )
     .await?;
-    let c = handovers::get_consent(&mut *tx, cid).await?;
+    let c = handovers::get_consent(&mut *tx, cid).await?.open(&proof);
     tx.commit().await?;
     // A consent is never edited, only withdrawn: its version is always 1.
     Ok(Disclosed::new(proof, Some(1), c))
@@ -74,12 +75,12 @@ pub async fn withdraw(
     note: Option<&str>,
 ) -> AppResult<Disclosed<Consent>> {
     actor.require(Action::HandoverPrepare)?;
-    let c = match handovers::get_consent(&app.pool, consent).await {
+    let participant = match handovers::get_consent(&app.pool, consent).await {
         Err(handover_db::DbError::NotFound) => return Err(AppError::NotFound),
-        other => other?,
+        other => other?.fact(|c| c.participant_id),
     };
     let (_, granted) =
-        access::participant(app, actor, Action::HandoverPrepare, c.participant_id).await?;
+        access::participant(app, actor, Action::HandoverPrepare, participant).await?;
     if let Some(n) = note {
         let mut v = Validator::new();
         v.free_text("note", n, 2000);
@@ -91,13 +92,13 @@ pub async fn withdraw(
             "The consent is already withdrawn.".into(),
         ));
     }
-    handovers::purge_consented_content(&mut *tx, c.participant_id, consent).await?;
+    handovers::purge_consented_content(&mut *tx, participant, consent).await?;
     let proof = log_write(
         &mut tx,
         actor,
         &granted,
         Changed {
-            participant: c.participant_id,
+            participant,
             section: "consent",
             record_id: consent,
             operation: "update",
@@ -105,7 +106,9 @@ pub async fn withdraw(
         },
     )
     .await?;
-    let c = handovers::get_consent(&mut *tx, consent).await?;
+    let c = handovers::get_consent(&mut *tx, consent)
+        .await?
+        .open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, None, c))
 }

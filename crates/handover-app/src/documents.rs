@@ -5,7 +5,7 @@
 use crate::App;
 use crate::access;
 use crate::actor::Actor;
-use crate::audit::{Disclosed, audit_participant};
+use crate::audit::{Disclosed, Sealed, audit_participant};
 use crate::error::{AppError, AppResult};
 use crate::precondition::Precondition;
 use crate::record::{Changed, log_write};
@@ -40,7 +40,7 @@ pub trait Kept: Document + Serialize + Sync {
     fn load(
         db: &mut PgConnection,
         participant: Uuid,
-    ) -> impl Future<Output = DbResult<Option<Self::Stored>>> + Send;
+    ) -> impl Future<Output = DbResult<Sealed<Option<Self::Stored>>>> + Send;
     fn stored_data(s: &Self::Stored) -> &Self;
     fn version(s: &Self::Stored) -> i32;
     fn validate(&self, today: Date) -> Result<(), Vec<FieldError>>;
@@ -55,7 +55,7 @@ impl Kept for CompetenceMappingInput {
     const SECTION: &'static str = "competence_mapping";
     const READ: Action = Action::ParticipantRead;
     const WRITE: Action = Action::ParticipantWrite;
-    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Option<CompetenceMapping>> {
+    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Sealed<Option<CompetenceMapping>>> {
         participants::get_mapping(db, p).await
     }
     fn stored_data(s: &CompetenceMapping) -> &Self {
@@ -74,7 +74,7 @@ impl Kept for NorwegianTrainingInput {
     const SECTION: &'static str = "norwegian_training";
     const READ: Action = Action::ParticipantRead;
     const WRITE: Action = Action::ParticipantWrite;
-    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Option<NorwegianTraining>> {
+    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Sealed<Option<NorwegianTraining>>> {
         participants::get_norwegian(db, p).await
     }
     fn stored_data(s: &NorwegianTraining) -> &Self {
@@ -94,7 +94,7 @@ impl Kept for SettlementInput {
     // Only the centre preparing a handover works with these.
     const READ: Action = Action::HandoverPrepare;
     const WRITE: Action = Action::HandoverPrepare;
-    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Option<Settlement>> {
+    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Sealed<Option<Settlement>>> {
         handovers::get_settlement(db, p).await
     }
     fn stored_data(s: &Settlement) -> &Self {
@@ -132,7 +132,7 @@ impl Kept for AdaptationNeedsInput {
     const READ: Action = Action::HandoverPrepare;
     const WRITE: Action = Action::HandoverPrepare;
     const NAMES_FIELDS: bool = false;
-    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Option<AdaptationNeeds>> {
+    async fn load(db: &mut PgConnection, p: Uuid) -> DbResult<Sealed<Option<AdaptationNeeds>>> {
         handovers::get_adaptation(db, p).await
     }
     fn stored_data(s: &AdaptationNeeds) -> &Self {
@@ -156,9 +156,9 @@ pub async fn get<D: Kept>(
     let mut conn = app.pool.acquire().await?;
     let doc = D::load(&mut conn, participant)
         .await?
+        .transpose()
         .ok_or(AppError::NotFound)?;
     drop(conn);
-    let version = D::version(&doc);
     let proof = audit_participant(
         &app.pool,
         actor,
@@ -166,6 +166,8 @@ pub async fn get<D: Kept>(
         participant,
     )
     .await?;
+    let doc = doc.open(&proof);
+    let version = D::version(&doc);
     Ok(Disclosed::new(proof, Some(version), doc))
 }
 
@@ -188,13 +190,14 @@ pub async fn put<D: Kept>(
     let mut conn = app.pool.acquire().await?;
     let current = D::load(&mut conn, participant).await?;
     drop(conn);
-    let expected = expected.check_optional(current.as_ref().map(D::version))?;
+    let expected = expected.check_optional(current.fact(|c| c.as_ref().map(D::version)))?;
     input.validate(app.today())?;
     input.check_references(app).await?;
-    let fields = match (&current, D::NAMES_FIELDS) {
+    // Which fields change is a fact about the write, not a disclosure of the old values.
+    let fields = current.fact(|c| match (c, D::NAMES_FIELDS) {
         (Some(c), true) => changed_fields(D::stored_data(c), &input),
         _ => Vec::new(),
-    };
+    });
     let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
     let by = Author {
         id: actor.caller.user_id,
@@ -226,6 +229,7 @@ pub async fn put<D: Kept>(
     .await?;
     let doc = D::load(&mut tx, participant)
         .await?
+        .open(&proof)
         .ok_or(AppError::NotFound)?;
     tx.commit().await?;
     let version = D::version(&doc);

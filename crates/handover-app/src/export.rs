@@ -54,9 +54,7 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
     access::participant(app, actor, Action::ParticipantExport, id).await?;
     let mut conn = app.pool.acquire().await?;
     let record = participants::record(&mut conn, id).await?;
-    let record_history = participants::history(&mut *conn, id, i64::MAX, 0)
-        .await?
-        .items;
+    let record_history = participants::history(&mut *conn, id, i64::MAX, 0).await?;
     let guidance_summaries = guidance::list_summaries(&mut conn, id)
         .await?
         .into_iter()
@@ -97,6 +95,9 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
     let access_log = handover_db::audit::about(&mut *conn, id).await?;
     drop(conn);
     let proof = audit_participant(&app.pool, actor, "participant.export", id).await?;
+    let (record, record_history) = (record.open(&proof), record_history.open(&proof).items);
+    let (settlement, consents) = (settlement.open(&proof), consents.open(&proof));
+    let adaptation_needs = adaptation_needs.open(&proof);
     Ok(Disclosed::new(
         proof,
         None,

@@ -28,8 +28,10 @@ async fn with_warnings(
     let Some(participant) = items.first().map(|i| i.0.participant_id) else {
         return Ok(Vec::new());
     };
-    let training = participants::get_norwegian(&mut *db, participant).await?;
-    let reached = overall_level(training.as_ref().map(|t| &t.data));
+    // The level reached decides the warnings; the training record itself is not answered.
+    let reached = participants::get_norwegian(&mut *db, participant)
+        .await?
+        .fact(|t| overall_level(t.as_ref().map(|t| &t.data)));
     Ok(items
         .into_iter()
         .map(|(mut s, prereqs)| {

@@ -5,7 +5,7 @@
 use crate::App;
 use crate::access;
 use crate::actor::Actor;
-use crate::audit::{Disclosed, audit_participant, list_event};
+use crate::audit::{Audited, Disclosed, audit_participant, list_event};
 use crate::error::{AppError, AppResult};
 use crate::idempotency::{Idempotency, Outcome, StoredAnswer, replayed};
 use crate::precondition::Precondition;
@@ -167,6 +167,10 @@ pub async fn create(
     }
     let settlement = handovers::get_settlement(&app.pool, participant)
         .await?
+        .fact(|s| {
+            s.as_ref()
+                .map(|s| (s.data.municipality_id, s.data.settlement_date))
+        })
         .ok_or_else(|| {
             AppError::Conflict(
                 "Register the settlement decision (municipality and date) before starting a handover."
@@ -185,8 +189,8 @@ pub async fn create(
         reference: &reference,
         participant,
         reception_centre: actor.caller.org_id,
-        municipality: settlement.data.municipality_id,
-        settlement_date: Some(settlement.data.settlement_date),
+        municipality: settlement.0,
+        settlement_date: Some(settlement.1),
         created_by: actor.caller.user_id,
     };
     handovers::create(&mut *tx, &n).await.map_err(|e| match e {
@@ -234,27 +238,29 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Deta
 }
 
 async fn readiness_of(conn: &mut PgConnection, participant: Uuid) -> AppResult<Readiness> {
+    // Readiness answers what is there, never what it says: facts of the sealed records.
     let has_mapping = participants::get_mapping(&mut *conn, participant)
         .await?
-        .is_some();
+        .fact(Option::is_some);
     let skills_assessed = participants::get_norwegian(&mut *conn, participant)
         .await?
-        .map(|n| {
-            Skill::ALL
-                .iter()
-                .filter(|s| n.data.level(**s).is_some())
-                .count()
-        })
-        .unwrap_or(0);
+        .fact(|n| {
+            n.as_ref().map_or(0, |n| {
+                Skill::ALL
+                    .iter()
+                    .filter(|s| n.data.level(**s).is_some())
+                    .count()
+            })
+        });
     let has_final_guidance = guidance::current_final(&mut *conn, participant)
         .await?
         .is_some();
     let has_consent_decision = !handovers::consents(&mut *conn, participant)
         .await?
-        .is_empty();
+        .fact(Vec::is_empty);
     let has_settlement_date = handovers::get_settlement(&mut *conn, participant)
         .await?
-        .is_some();
+        .fact(Option::is_some);
     Ok(readiness(&ReadinessFacts {
         has_mapping,
         skills_assessed,
@@ -292,15 +298,26 @@ fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
     serde_json::to_value(v).map_err(AppError::internal)
 }
 
-/// Loads everything the file holds, as it is now, and decides per section what is shared.
+/// Loads everything the file holds, as it is now, and decides per section what is shared. The
+/// copy into the file is a disclosure to the receiving municipality: `proof` is the audit row of
+/// the send, written first in the same transaction.
 async fn compose(
     conn: &mut PgConnection,
     participant: Uuid,
+    proof: &Audited,
 ) -> AppResult<(Vec<FileSection>, Option<Settlement>, Option<String>)> {
-    let record = participants::record(&mut *conn, participant).await?;
-    let consents = handovers::consents(&mut *conn, participant).await?;
-    let settlement = handovers::get_settlement(&mut *conn, participant).await?;
-    let adaptation = handovers::get_adaptation(&mut *conn, participant).await?;
+    let record = participants::record(&mut *conn, participant)
+        .await?
+        .open(proof);
+    let consents = handovers::consents(&mut *conn, participant)
+        .await?
+        .open(proof);
+    let settlement = handovers::get_settlement(&mut *conn, participant)
+        .await?
+        .open(proof);
+    let adaptation = handovers::get_adaptation(&mut *conn, participant)
+        .await?
+        .open(proof);
     let summary = guidance::current_final(&mut *conn, participant).await?;
     let guidance_content = match summary {
         Some((s, _)) => {
@@ -396,7 +413,7 @@ pub async fn send(
     let mut tx = app.pool.begin().await?;
     let settled_to = handovers::get_settlement(&mut *tx, h.participant_id)
         .await?
-        .map(|s| s.data.municipality_id);
+        .fact(|s| s.as_ref().map(|s| s.data.municipality_id));
     if settled_to != Some(h.municipality_id) {
         return Err(AppError::Conflict(
             "The settlement decision now names another municipality; cancel this handover and start a new one.".into(),
@@ -422,7 +439,14 @@ pub async fn send(
     if let Some(r) = missing_reason {
         validate_reason("missing_reason", r)?;
     }
-    let (sections, settlement, display_name) = compose(&mut tx, h.participant_id).await?;
+    let proof = audit_participant(
+        &mut *tx,
+        actor,
+        &format!("handover.{}", event.as_str()),
+        h.participant_id,
+    )
+    .await?;
+    let (sections, settlement, display_name) = compose(&mut tx, h.participant_id, &proof).await?;
     let file_version = h.latest_file_version + 1;
     let snapshot = FileSnapshot {
         file_version,
@@ -484,13 +508,6 @@ pub async fn send(
         &format!("v{file_version}"),
         &to,
         &h.reception_centre_name,
-    )
-    .await?;
-    let proof = audit_participant(
-        &mut *tx,
-        actor,
-        &format!("handover.{}", event.as_str()),
-        h.participant_id,
     )
     .await?;
     let h = handovers::get(&mut *tx, id).await?;
@@ -824,15 +841,17 @@ async fn notify(
 /// The people of the municipality: its introduction-programme staff and the settlement contacts.
 async fn municipality_addresses(tx: &mut PgConnection, h: &Handover) -> AppResult<Vec<String>> {
     let mut to = handovers::staff_emails(&mut *tx, h.municipality_id, "municipality_staff").await?;
-    if let Some(s) = handovers::get_settlement(&mut *tx, h.participant_id).await? {
-        to.extend(
-            s.data
-                .contacts
-                .into_iter()
-                .filter_map(|c| c.email)
-                .map(|e| e.to_lowercase()),
-        );
-    }
+    // The addresses of the municipality's contacts, for the notice (which carries no data).
+    let contacts = handovers::get_settlement(&mut *tx, h.participant_id)
+        .await?
+        .fact(|s| {
+            s.iter()
+                .flat_map(|s| s.data.contacts.iter())
+                .filter_map(|c| c.email.as_deref())
+                .map(str::to_lowercase)
+                .collect::<Vec<_>>()
+        });
+    to.extend(contacts);
     to.sort();
     to.dedup();
     Ok(to)

@@ -67,8 +67,9 @@ pub async fn list(app: &App, actor: &Actor, q: ParticipantQuery) -> AppResult<Pa
         },
     )
     .await?;
-    let ids: Vec<Uuid> = page.items.iter().map(|p| p.id).collect();
-    audit_list(&app.pool, actor, "participant.list", &ids).await?;
+    let ids: Vec<Uuid> = page.fact(|p| p.items.iter().map(|p| p.id).collect());
+    let proof = audit_list(&app.pool, actor, "participant.list", &ids).await?;
+    let page = page.open(&proof);
     Ok(Page {
         items: page
             .items
@@ -118,7 +119,7 @@ pub async fn create(
         },
     )
     .await?;
-    let p = participants::get(&mut *tx, id).await?;
+    let p = participants::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(p.version), p))
 }
@@ -126,10 +127,9 @@ pub async fn create(
 /// One participant, as the caller may see it.
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Participant>> {
     access::participant(app, actor, Action::ParticipantRead, id).await?;
-    let p = participants::get(&app.pool, id)
-        .await?
-        .as_seen_by(actor.caller.org_id);
+    let p = participants::get(&app.pool, id).await?;
     let proof = audit_participant(&app.pool, actor, "participant.read", id).await?;
+    let p = p.open(&proof).as_seen_by(actor.caller.org_id);
     Ok(Disclosed::new(proof, Some(p.version), p))
 }
 
@@ -143,12 +143,13 @@ pub async fn update(
 ) -> AppResult<Disclosed<Participant>> {
     let (_, granted) = access::participant(app, actor, Action::ParticipantWrite, id).await?;
     let current = participants::get(&app.pool, id).await?;
-    let version = expected.check(current.version)?;
-    let (next, changed) = patch.apply(&current.data);
+    let version = expected.check(current.fact(|p| p.version))?;
+    let (next, changed) = current.fact(|p| patch.apply(&p.data));
     if changed.is_empty() {
         // Nothing to change: no new version, no history line; but the answer carries the
         // record, so it is a read and audited as one.
         let proof = audit_participant(&app.pool, actor, "participant.read", id).await?;
+        let current = current.open(&proof);
         return Ok(Disclosed::new(proof, Some(current.version), current));
     }
     next.validate(app.today())?;
@@ -177,7 +178,7 @@ pub async fn update(
         },
     )
     .await?;
-    let p = participants::get(&mut *tx, id).await?;
+    let p = participants::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(p.version), p))
 }
@@ -217,9 +218,10 @@ pub async fn lookup(
     let centres = access::visible_centres(actor)?;
     let p = participants::find_by_identifier(&app.pool, duf_number, d_number, &centres)
         .await?
-        .ok_or(AppError::NotFound)?
-        .as_seen_by(actor.caller.org_id);
-    let proof = audit_participant(&app.pool, actor, "participant.lookup", p.id).await?;
+        .transpose()
+        .ok_or(AppError::NotFound)?;
+    let proof = audit_participant(&app.pool, actor, "participant.lookup", p.fact(|p| p.id)).await?;
+    let p = p.open(&proof).as_seen_by(actor.caller.org_id);
     Ok(Disclosed::new(proof, Some(p.version), p))
 }
 
@@ -228,10 +230,11 @@ pub async fn lookup(
 pub async fn record(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<ProgrammeRecord>> {
     access::participant(app, actor, Action::ParticipantRead, id).await?;
     let mut conn = app.pool.acquire().await?;
-    let mut r = participants::record(&mut conn, id).await?;
+    let r = participants::record(&mut conn, id).await?;
     drop(conn);
-    r.participant = r.participant.as_seen_by(actor.caller.org_id);
     let proof = audit_participant(&app.pool, actor, "participant.record_read", id).await?;
+    let mut r = r.open(&proof);
+    r.participant = r.participant.as_seen_by(actor.caller.org_id);
     Ok(Disclosed::new(proof, None, r))
 }
 
@@ -246,6 +249,7 @@ pub async fn history(
     let (limit, offset) = paging.resolve()?;
     let page = participants::history(&app.pool, id, limit, offset).await?;
     let proof = audit_participant(&app.pool, actor, "participant.history_read", id).await?;
+    let page = page.open(&proof);
     Ok(Disclosed::new(
         proof,
         None,

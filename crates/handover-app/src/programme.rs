@@ -6,7 +6,7 @@
 use crate::App;
 use crate::access;
 use crate::actor::Actor;
-use crate::audit::{Audited, Disclosed, audit_participant};
+use crate::audit::{Audited, Disclosed, Sealed, audit_participant};
 use crate::error::{AppError, AppResult};
 use crate::precondition::Precondition;
 use crate::record::{Changed, log_write, write_log};
@@ -35,17 +35,20 @@ pub trait Item: Sized + Send + Sync {
     /// The patched input and the names of the fields it changes.
     fn apply(patch: &Self::Patch, current: &Self::Input) -> (Self::Input, Vec<&'static str>);
 
-    fn list(db: &PgPool, participant: Uuid) -> impl Future<Output = DbResult<Vec<Self>>> + Send;
+    fn list(
+        db: &PgPool,
+        participant: Uuid,
+    ) -> impl Future<Output = DbResult<Sealed<Vec<Self>>>> + Send;
     fn get(
         db: &mut sqlx::PgConnection,
         participant: Uuid,
         id: Uuid,
-    ) -> impl Future<Output = DbResult<Self>> + Send;
+    ) -> impl Future<Output = DbResult<Sealed<Self>>> + Send;
     fn owner_and(
         db: &PgPool,
         participant: Uuid,
         id: Uuid,
-    ) -> impl Future<Output = DbResult<Option<(Owner, Option<Self>)>>> + Send;
+    ) -> impl Future<Output = DbResult<Option<(Owner, Option<Sealed<Self>>)>>> + Send;
     fn create(
         db: &mut sqlx::PgConnection,
         participant: Uuid,
@@ -60,7 +63,7 @@ pub trait Item: Sized + Send + Sync {
         id: Uuid,
         version: i32,
         input: &Self::Input,
-    ) -> impl Future<Output = DbResult<Option<Self>>> + Send;
+    ) -> impl Future<Output = DbResult<Option<(Self, Audited)>>> + Send;
     fn delete(
         db: &mut sqlx::PgConnection,
         participant: Uuid,
@@ -91,13 +94,17 @@ impl Item for ProgrammeElement {
     ) -> (ProgrammeElementInput, Vec<&'static str>) {
         p.apply(c)
     }
-    async fn list(db: &PgPool, p: Uuid) -> DbResult<Vec<Self>> {
+    async fn list(db: &PgPool, p: Uuid) -> DbResult<Sealed<Vec<Self>>> {
         participants::list_elements(db, p).await
     }
-    async fn get(db: &mut sqlx::PgConnection, p: Uuid, id: Uuid) -> DbResult<Self> {
+    async fn get(db: &mut sqlx::PgConnection, p: Uuid, id: Uuid) -> DbResult<Sealed<Self>> {
         participants::get_element(db, p, id).await
     }
-    async fn owner_and(db: &PgPool, p: Uuid, id: Uuid) -> DbResult<Option<(Owner, Option<Self>)>> {
+    async fn owner_and(
+        db: &PgPool,
+        p: Uuid,
+        id: Uuid,
+    ) -> DbResult<Option<(Owner, Option<Sealed<Self>>)>> {
         participants::owner_and_element(db, p, id).await
     }
     async fn create(
@@ -115,7 +122,7 @@ impl Item for ProgrammeElement {
         id: Uuid,
         v: i32,
         i: &ProgrammeElementInput,
-    ) -> DbResult<Option<Self>> {
+    ) -> DbResult<Option<(Self, Audited)>> {
         participants::update_element(db, log, p, id, v, i).await
     }
     async fn delete(db: &mut sqlx::PgConnection, p: Uuid, id: Uuid, v: i32) -> DbResult<bool> {
@@ -142,13 +149,17 @@ impl Item for Placement {
     fn apply(p: &PlacementPatch, c: &PlacementInput) -> (PlacementInput, Vec<&'static str>) {
         p.apply(c)
     }
-    async fn list(db: &PgPool, p: Uuid) -> DbResult<Vec<Self>> {
+    async fn list(db: &PgPool, p: Uuid) -> DbResult<Sealed<Vec<Self>>> {
         participants::list_placements(db, p).await
     }
-    async fn get(db: &mut sqlx::PgConnection, p: Uuid, id: Uuid) -> DbResult<Self> {
+    async fn get(db: &mut sqlx::PgConnection, p: Uuid, id: Uuid) -> DbResult<Sealed<Self>> {
         participants::get_placement(db, p, id).await
     }
-    async fn owner_and(db: &PgPool, p: Uuid, id: Uuid) -> DbResult<Option<(Owner, Option<Self>)>> {
+    async fn owner_and(
+        db: &PgPool,
+        p: Uuid,
+        id: Uuid,
+    ) -> DbResult<Option<(Owner, Option<Sealed<Self>>)>> {
         participants::owner_and_placement(db, p, id).await
     }
     async fn create(
@@ -166,7 +177,7 @@ impl Item for Placement {
         id: Uuid,
         v: i32,
         i: &PlacementInput,
-    ) -> DbResult<Option<Self>> {
+    ) -> DbResult<Option<(Self, Audited)>> {
         participants::update_placement(db, log, p, id, v, i).await
     }
     async fn delete(db: &mut sqlx::PgConnection, p: Uuid, id: Uuid, v: i32) -> DbResult<bool> {
@@ -202,7 +213,7 @@ async fn all<I: Item>(
     paging.resolve()?;
     let items = I::list(&app.pool, participant).await?;
     let proof = audit_read::<I>(app, actor, participant).await?;
-    Ok((items, proof))
+    Ok((items.open(&proof), proof))
 }
 
 /// A page of the participant's items of kind `I`.
@@ -261,7 +272,7 @@ pub async fn create<I: Item>(
         },
     )
     .await?;
-    let item = I::get(&mut tx, participant, id).await?;
+    let item = I::get(&mut tx, participant, id).await?.open(&proof);
     tx.commit().await?;
     let version = item.version();
     Ok(Disclosed::new(proof, Some(version), item))
@@ -280,6 +291,7 @@ pub async fn get<I: Item>(
         .map_err(not_found)?;
     drop(conn);
     let proof = audit_read::<I>(app, actor, participant).await?;
+    let item = item.open(&proof);
     let version = item.version();
     Ok(Disclosed::new(proof, Some(version), item))
 }
@@ -300,11 +312,13 @@ pub async fn update<I: Item>(
         .ok_or(AppError::NotFound)?;
     let granted = access::participant_owner(actor, Action::ParticipantWrite, &owner)?;
     let current = current.ok_or(AppError::NotFound)?;
-    let version = expected.check(current.version())?;
-    let (next, changed) = I::apply(&patch, current.data());
+    let version = expected.check(current.fact(|c| c.version()))?;
+    // The patched item is computed from the current one; it is answered only after its audit.
+    let (next, changed) = current.fact(|c| I::apply(&patch, c.data()));
     if changed.is_empty() {
         // Nothing changes, but the answer carries the item: a read, audited as one.
         let proof = audit_read::<I>(app, actor, participant).await?;
+        let current = current.open(&proof);
         let v = current.version();
         return Ok(Disclosed::new(proof, Some(v), current));
     }
@@ -318,10 +332,9 @@ pub async fn update<I: Item>(
         "update",
         &changed,
     );
-    let item = I::update(&app.pool, &log, participant, id, version, &next)
+    let (item, proof) = I::update(&app.pool, &log, participant, id, version, &next)
         .await?
         .ok_or(AppError::PreconditionFailed)?;
-    let proof = crate::audit::written(&log);
     let v = item.version();
     Ok(Disclosed::new(proof, Some(v), item))
 }
@@ -341,7 +354,7 @@ pub async fn delete<I: Item>(
         .await
         .map_err(not_found)?;
     drop(conn);
-    let version = expected.check(current.version())?;
+    let version = expected.check(current.fact(|c| c.version()))?;
     let mut tx = app.pool.begin().await?;
     if !I::delete(&mut tx, participant, id, version).await? {
         return Err(AppError::PreconditionFailed);
@@ -353,7 +366,7 @@ pub async fn delete<I: Item>(
         Changed {
             participant,
             section: I::SECTION,
-            record_id: current.id(),
+            record_id: id,
             operation: "delete",
             fields: &[],
         },

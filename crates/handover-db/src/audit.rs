@@ -1,5 +1,6 @@
 //! The append-only audit log. Rows say who did what to which record, never the data itself.
 
+use crate::disclosure::Audited;
 use crate::error::DbResult;
 use crate::page::{Counted, Page};
 use handover_domain::audit::AuditEntry;
@@ -42,6 +43,13 @@ pub async fn record(db: impl PgExecutor<'_>, e: &AuditEvent<'_>) -> DbResult<()>
     .execute(db)
     .await?;
     Ok(())
+}
+
+/// Records a disclosure of participant data (a read, or the answer of a write) and returns the
+/// proof that opens the sealed data.
+pub async fn disclosed(db: impl PgExecutor<'_>, e: &AuditEvent<'_>) -> DbResult<Audited> {
+    record(db, e).await?;
+    Ok(Audited::new())
 }
 
 /// An audit row as the database holds it; `AuditEntry` (domain) is what it is read back as.
@@ -116,9 +124,10 @@ pub async fn record_many(
     db: impl PgExecutor<'_>,
     e: &AuditEvent<'_>,
     target_ids: &[Uuid],
-) -> DbResult<()> {
+) -> DbResult<Audited> {
+    // An empty list discloses nothing.
     if target_ids.is_empty() {
-        return Ok(());
+        return Ok(Audited::new());
     }
     sqlx::query(
         "INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type,
@@ -136,7 +145,7 @@ pub async fn record_many(
     .bind(e.client_addr)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(Audited::new())
 }
 
 /// Every audit row about one target (for a participant's data export).

@@ -1,5 +1,6 @@
 //! Settlement, consent, adaptation needs and handovers.
 
+use crate::disclosure::Sealed;
 use crate::error::{DbError, DbResult};
 use crate::orgs::parse;
 use crate::page::{Counted, Page};
@@ -30,6 +31,15 @@ type TransitionRow = (
 );
 
 pub async fn get_settlement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Sealed<Option<Settlement>>> {
+    get_settlement_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn get_settlement_unsealed(
     db: impl PgExecutor<'_>,
     participant: Uuid,
 ) -> DbResult<Option<Settlement>> {
@@ -106,7 +116,17 @@ macro_rules! consent_select {
 }
 
 /// A participant's consent decisions, oldest first.
-pub async fn consents(db: impl PgExecutor<'_>, participant: Uuid) -> DbResult<Vec<Consent>> {
+pub async fn consents(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Sealed<Vec<Consent>>> {
+    consents_unsealed(db, participant).await.map(Sealed::new)
+}
+
+pub(crate) async fn consents_unsealed(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Vec<Consent>> {
     let rows: Vec<ConsentRow> = sqlx::query_as(concat!(
         consent_select!(),
         " WHERE participant_id = $1 ORDER BY recorded_at, id"
@@ -117,7 +137,11 @@ pub async fn consents(db: impl PgExecutor<'_>, participant: Uuid) -> DbResult<Ve
     rows.into_iter().map(Consent::try_from).collect()
 }
 
-pub async fn get_consent(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Consent> {
+pub async fn get_consent(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Sealed<Consent>> {
+    get_consent_unsealed(db, id).await.map(Sealed::new)
+}
+
+pub(crate) async fn get_consent_unsealed(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Consent> {
     let row: ConsentRow = sqlx::query_as(concat!(consent_select!(), " WHERE id = $1"))
         .bind(id)
         .fetch_one(db)
@@ -197,6 +221,15 @@ pub async fn purge_consented_content(
 }
 
 pub async fn get_adaptation(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Sealed<Option<AdaptationNeeds>>> {
+    get_adaptation_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn get_adaptation_unsealed(
     db: impl PgExecutor<'_>,
     participant: Uuid,
 ) -> DbResult<Option<AdaptationNeeds>> {

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod conversations;
+pub mod disclosure;
 pub mod documents;
 pub mod error;
 pub mod guidance;

@@ -1,5 +1,6 @@
 //! Participants and their full-time-programme record.
 
+use crate::disclosure::{Audited, Sealed};
 use crate::error::{DbError, DbResult};
 use crate::orgs::{escape_like, parse};
 use crate::page::{Counted, Page};
@@ -107,7 +108,11 @@ macro_rules! participant_columns {
     };
 }
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Participant> {
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Sealed<Participant>> {
+    get_unsealed(db, id).await.map(Sealed::new)
+}
+
+pub(crate) async fn get_unsealed(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Participant> {
     let row: Row = sqlx::query_as(concat!(
         "SELECT ",
         participant_columns!(),
@@ -121,6 +126,17 @@ pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Participant> {
 
 /// Finds a participant by DUF number or D-number among the given centres' participants.
 pub async fn find_by_identifier(
+    db: impl PgExecutor<'_>,
+    duf_number: Option<&str>,
+    d_number: Option<&str>,
+    centres: &[Uuid],
+) -> DbResult<Sealed<Option<Participant>>> {
+    find_by_identifier_unsealed(db, duf_number, d_number, centres)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn find_by_identifier_unsealed(
     db: impl PgExecutor<'_>,
     duf_number: Option<&str>,
     d_number: Option<&str>,
@@ -173,7 +189,17 @@ pub struct ParticipantFilter {
     pub offset: i64,
 }
 
-pub async fn list(db: impl PgExecutor<'_>, f: &ParticipantFilter) -> DbResult<Page<Participant>> {
+pub async fn list(
+    db: impl PgExecutor<'_>,
+    f: &ParticipantFilter,
+) -> DbResult<Sealed<Page<Participant>>> {
+    list_unsealed(db, f).await.map(Sealed::new)
+}
+
+pub(crate) async fn list_unsealed(
+    db: impl PgExecutor<'_>,
+    f: &ParticipantFilter,
+) -> DbResult<Page<Participant>> {
     let rows: Vec<Counted<Row>> = sqlx::query_as(concat!(
         "SELECT ",
         participant_columns!(),
@@ -269,6 +295,13 @@ pub use crate::documents::Upsert;
 pub async fn get_mapping(
     db: impl PgExecutor<'_>,
     participant: Uuid,
+) -> DbResult<Sealed<Option<CompetenceMapping>>> {
+    get_mapping_unsealed(db, participant).await.map(Sealed::new)
+}
+
+pub(crate) async fn get_mapping_unsealed(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
 ) -> DbResult<Option<CompetenceMapping>> {
     let row: Option<(Json<CompetenceMappingInput>, String, i32, OffsetDateTime)> = sqlx::query_as(
         "SELECT data, mapped_by_name, version, updated_at FROM competence_mappings WHERE participant_id = $1",
@@ -288,6 +321,15 @@ pub async fn get_mapping(
 }
 
 pub async fn get_norwegian(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Sealed<Option<NorwegianTraining>>> {
+    get_norwegian_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn get_norwegian_unsealed(
     db: impl PgExecutor<'_>,
     participant: Uuid,
 ) -> DbResult<Option<NorwegianTraining>> {
@@ -381,6 +423,15 @@ macro_rules! element_columns {
 pub async fn list_elements(
     db: impl PgExecutor<'_>,
     participant: Uuid,
+) -> DbResult<Sealed<Vec<ProgrammeElement>>> {
+    list_elements_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn list_elements_unsealed(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
 ) -> DbResult<Vec<ProgrammeElement>> {
     let rows: Vec<ElementRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -395,6 +446,16 @@ pub async fn list_elements(
 
 /// The element, if it belongs to `participant`.
 pub async fn get_element(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<Sealed<ProgrammeElement>> {
+    get_element_unsealed(db, participant, id)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn get_element_unsealed(
     db: impl PgExecutor<'_>,
     participant: Uuid,
     id: Uuid,
@@ -446,7 +507,7 @@ pub async fn update_element(
     id: Uuid,
     version: i32,
     e: &ProgrammeElementInput,
-) -> DbResult<Option<ProgrammeElement>> {
+) -> DbResult<Option<(ProgrammeElement, Audited)>> {
     let row: Option<ElementRow> = log
         .bind(sqlx::query_as(logged!(
             "UPDATE programme_elements SET kind = $14, title = $15, start_date = $16, end_date = $17,
@@ -469,7 +530,9 @@ pub async fn update_element(
         .bind(&e.outcome)
         .fetch_optional(db)
         .await?;
-    row.map(ProgrammeElement::try_from).transpose()
+    // The statement wrote the audit row with the change.
+    row.map(|r| Ok((ProgrammeElement::try_from(r)?, Audited::new())))
+        .transpose()
 }
 
 pub async fn delete_element(
@@ -561,6 +624,15 @@ macro_rules! placement_columns {
 pub async fn list_placements(
     db: impl PgExecutor<'_>,
     participant: Uuid,
+) -> DbResult<Sealed<Vec<Placement>>> {
+    list_placements_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn list_placements_unsealed(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
 ) -> DbResult<Vec<Placement>> {
     let rows: Vec<PlacementRow> = sqlx::query_as(concat!(
         "SELECT ",
@@ -574,6 +646,16 @@ pub async fn list_placements(
 }
 
 pub async fn get_placement(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    id: Uuid,
+) -> DbResult<Sealed<Placement>> {
+    get_placement_unsealed(db, participant, id)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn get_placement_unsealed(
     db: impl PgExecutor<'_>,
     participant: Uuid,
     id: Uuid,
@@ -624,7 +706,7 @@ pub async fn update_placement(
     id: Uuid,
     version: i32,
     p: &PlacementInput,
-) -> DbResult<Option<Placement>> {
+) -> DbResult<Option<(Placement, Audited)>> {
     let row: Option<PlacementRow> = log
         .bind(sqlx::query_as(logged!(
             "UPDATE placements SET kind = $14, employer_name = $15, start_date = $16, end_date = $17,
@@ -645,7 +727,9 @@ pub async fn update_placement(
         .bind(&p.employer_feedback)
         .fetch_optional(db)
         .await?;
-    row.map(Placement::try_from).transpose()
+    // The statement wrote the audit row with the change.
+    row.map(|r| Ok((Placement::try_from(r)?, Audited::new())))
+        .transpose()
 }
 
 pub async fn delete_placement(
@@ -673,7 +757,7 @@ async fn owner_and<R, T>(
     sql: &'static str,
     participant: Uuid,
     id: Uuid,
-) -> DbResult<Option<(Owner, Option<T>)>>
+) -> DbResult<Option<(Owner, Option<Sealed<T>>)>>
 where
     R: for<'r> FromRow<'r, sqlx::postgres::PgRow>,
     T: TryFrom<R, Error = DbError>,
@@ -694,7 +778,7 @@ where
             .map(OrgId),
     };
     let record = if row.try_get::<Option<Uuid>, _>("id")?.is_some() {
-        Some(T::try_from(R::from_row(&row)?)?)
+        Some(Sealed::new(T::try_from(R::from_row(&row)?)?))
     } else {
         None
     };
@@ -719,7 +803,7 @@ pub async fn owner_and_element(
     db: impl PgExecutor<'_>,
     participant: Uuid,
     id: Uuid,
-) -> DbResult<Option<(Owner, Option<ProgrammeElement>)>> {
+) -> DbResult<Option<(Owner, Option<Sealed<ProgrammeElement>>)>> {
     owner_and::<ElementRow, _>(
         db,
         owner_and_sql!("programme_elements", element_columns!("r.")),
@@ -734,7 +818,7 @@ pub async fn owner_and_placement(
     db: impl PgExecutor<'_>,
     participant: Uuid,
     id: Uuid,
-) -> DbResult<Option<(Owner, Option<Placement>)>> {
+) -> DbResult<Option<(Owner, Option<Sealed<Placement>>)>> {
     owner_and::<PlacementRow, _>(
         db,
         owner_and_sql!("placements", placement_columns!("r.")),
@@ -835,6 +919,17 @@ pub async fn history(
     participant: Uuid,
     limit: i64,
     offset: i64,
+) -> DbResult<Sealed<Page<RecordChange>>> {
+    history_unsealed(db, participant, limit, offset)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn history_unsealed(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+    limit: i64,
+    offset: i64,
 ) -> DbResult<Page<RecordChange>> {
     let rows: Vec<Counted<ChangeRow>> = sqlx::query_as(
         "SELECT at, actor_name, section, record_id, operation, fields, count(*) OVER () AS total
@@ -849,12 +944,19 @@ pub async fn history(
 }
 
 /// The whole record in a fixed number of queries (no N+1).
-pub async fn record(db: &mut PgConnection, participant: Uuid) -> DbResult<ProgrammeRecord> {
-    let p = get(&mut *db, participant).await?;
-    let competence_mapping = get_mapping(&mut *db, participant).await?;
-    let norwegian_training = get_norwegian(&mut *db, participant).await?;
-    let programme_elements = list_elements(&mut *db, participant).await?;
-    let placements = list_placements(&mut *db, participant).await?;
+pub async fn record(db: &mut PgConnection, participant: Uuid) -> DbResult<Sealed<ProgrammeRecord>> {
+    record_unsealed(db, participant).await.map(Sealed::new)
+}
+
+pub(crate) async fn record_unsealed(
+    db: &mut PgConnection,
+    participant: Uuid,
+) -> DbResult<ProgrammeRecord> {
+    let p = get_unsealed(&mut *db, participant).await?;
+    let competence_mapping = get_mapping_unsealed(&mut *db, participant).await?;
+    let norwegian_training = get_norwegian_unsealed(&mut *db, participant).await?;
+    let programme_elements = list_elements_unsealed(&mut *db, participant).await?;
+    let placements = list_placements_unsealed(&mut *db, participant).await?;
     let last: Option<(OffsetDateTime, String)> = sqlx::query_as(
         "SELECT at, actor_name FROM record_changes
          WHERE participant_id = $1

@@ -134,7 +134,14 @@ pub async fn load(
         let municipality = orgs::find_by_municipality_number(&state.pool, number)
             .await
             .with_context(|| format!("municipality {number}"))?;
-        let p = participants::get(&state.pool, pid).await?;
+        // The demo loader decides from facts of the record; it discloses nothing.
+        let (status, version, interpreter) = participants::get(&state.pool, pid).await?.fact(|p| {
+            (
+                p.data.status,
+                p.version,
+                p.data.interpreter_language.clone(),
+            )
+        });
         let settlement = json!({
             "municipality_id": municipality.id,
             "settlement_date": (today + Duration::days(14 + *i as i64)).to_string(),
@@ -142,7 +149,7 @@ pub async fn load(
         });
         if handover_db::handovers::get_settlement(&state.pool, pid)
             .await?
-            .is_none()
+            .fact(Option::is_none)
         {
             centre
                 .ok(
@@ -153,8 +160,8 @@ pub async fn load(
                 )
                 .await?;
         }
-        if p.data.status == handover_domain::participant::ParticipantStatus::InProgramme {
-            let etag = format!("\"{}\"", p.version);
+        if status == handover_domain::participant::ParticipantStatus::InProgramme {
+            let etag = format!("\"{version}\"");
             centre
                 .ok(
                     Method::PATCH,
@@ -169,11 +176,7 @@ pub async fn load(
         } else {
             json!(["guidance_summary"])
         };
-        let lang = p
-            .data
-            .interpreter_language
-            .clone()
-            .unwrap_or_else(|| "en".into());
+        let lang = interpreter.unwrap_or_else(|| "en".into());
         centre
             .ok(
                 Method::POST,
@@ -185,7 +188,7 @@ pub async fn load(
         if i % 2 == 0
             && handover_db::handovers::get_adaptation(&state.pool, pid)
                 .await?
-                .is_none()
+                .fact(Option::is_none)
         {
             centre
                 .ok(
@@ -389,7 +392,7 @@ pub async fn load_conversations(
                     &state.pool,
                     participants::get(&state.pool, pid)
                         .await?
-                        .reception_centre_id,
+                        .fact(|p| p.reception_centre_id),
                 )
                 .await?
                 .id;

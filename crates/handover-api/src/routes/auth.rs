@@ -1,7 +1,7 @@
 //! Login, token refresh, logout and password setup (`handover_app::auth`). The access token is
 //! the API's: a JWT signed with `state.keys` for the session the use case started or renewed.
 
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::extract::{ApiJson, Auth, RequestMeta};
 use crate::state::AppState;
 use axum::Json;
@@ -9,7 +9,6 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use handover_app::auth as uc;
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,15 +49,6 @@ pub struct PasswordSetupRequest {
     pub token: String,
     #[schema(min_length = 12, max_length = 256, format = Password)]
     pub new_password: String,
-}
-
-/// 429 until `until`, for the route files not yet on use cases (`crate::probe`); a use case
-/// answers `AppError::retry_after`.
-pub(crate) fn retry_after(until: OffsetDateTime) -> ApiError {
-    let secs = (until - OffsetDateTime::now_utc()).whole_seconds().max(1) as u64;
-    ApiError::TooManyRequests {
-        retry_after_secs: secs,
-    }
 }
 
 /// The tokens of a session a use case started or renewed: a new access token, and the refresh

@@ -1,10 +1,10 @@
 //! The organisation register: readable by every signed-in user, managed by operator administrators
 //! (`handover_app::orgs`).
 
+use crate::answer::with_etag;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch};
 use crate::paging::{Page, Paging};
-use crate::routes::users::with_etag;
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;

@@ -1,14 +1,15 @@
 //! User administration. Administrators manage their own organisation's users; administrators of
 //! the operator organisation manage everyone's (`handover_app::users`).
 
+use crate::answer::with_etag;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch, etag};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Auth, IfMatch};
 use crate::paging::{Page, Paging};
 use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use handover_app::users as uc;
 use handover_domain::{OrgId, Role, User};
 use serde::{Deserialize, Serialize};
@@ -71,14 +72,6 @@ pub struct PasswordSetupSent {
     /// When the link stops working.
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
-}
-
-pub(crate) fn with_etag(version: i32, body: impl IntoResponse) -> Response {
-    let mut res = body.into_response();
-    if let Ok(v) = HeaderValue::from_str(&etag(version)) {
-        res.headers_mut().insert(header::ETAG, v);
-    }
-    res
 }
 
 /// List users.
