@@ -57,9 +57,7 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
     let record_history = participants::history(&mut *conn, id, i64::MAX, 0).await?;
     let guidance_summaries = guidance::list_summaries(&mut conn, id)
         .await?
-        .into_iter()
-        .map(|(s, _)| s)
-        .collect();
+        .map(|all| all.into_iter().map(|(s, _)| s).collect::<Vec<_>>());
     let settlement = handovers::get_settlement(&mut *conn, id).await?;
     let consents = handovers::consents(&mut *conn, id).await?;
     let adaptation_needs = handovers::get_adaptation(&mut *conn, id).await?;
@@ -76,21 +74,16 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
     for h in list.items {
         let history = handovers::transitions(&mut *conn, h.id).await?;
         let openings = handovers::openings(&mut *conn, h.id).await?;
-        let files = handovers::files(&mut *conn, h.id)
-            .await?
-            .into_iter()
-            .map(|(file_version, sent_at, snapshot)| ExportedFile {
-                file_version,
-                sent_at,
-                snapshot,
-            })
-            .collect();
-        exported.push(ExportedHandover {
-            handover: h,
-            history,
-            openings,
-            files,
+        let files = handovers::files(&mut *conn, h.id).await?.map(|all| {
+            all.into_iter()
+                .map(|(file_version, sent_at, snapshot)| ExportedFile {
+                    file_version,
+                    sent_at,
+                    snapshot,
+                })
+                .collect::<Vec<_>>()
         });
+        exported.push((h, history, openings, files));
     }
     let access_log = handover_db::audit::about(&mut *conn, id).await?;
     drop(conn);
@@ -98,6 +91,16 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
     let (record, record_history) = (record.open(&proof), record_history.open(&proof).items);
     let (settlement, consents) = (settlement.open(&proof), consents.open(&proof));
     let adaptation_needs = adaptation_needs.open(&proof);
+    let guidance_summaries = guidance_summaries.open(&proof);
+    let exported = exported
+        .into_iter()
+        .map(|(handover, history, openings, files)| ExportedHandover {
+            handover,
+            history,
+            openings,
+            files: files.open(&proof),
+        })
+        .collect();
     Ok(Disclosed::new(
         proof,
         None,

@@ -5,7 +5,7 @@
 use crate::App;
 use crate::access;
 use crate::actor::Actor;
-use crate::audit::{Disclosed, audit, audit_participant};
+use crate::audit::{Disclosed, Sealed, audit, audit_participant};
 use crate::error::{AppError, AppResult};
 use crate::precondition::Precondition;
 use handover_db::DbError;
@@ -19,34 +19,28 @@ use handover_domain::{Action, FieldError, Page, Paging};
 use sqlx::PgConnection;
 use uuid::Uuid;
 
-/// Adds the non-blocking warnings: the first step's level prerequisite against the
-/// participant's Norwegian levels, and retired offerings.
-async fn with_warnings(
-    db: &mut PgConnection,
-    items: Vec<(GuidanceSummary, Vec<Option<Cefr>>)>,
-) -> AppResult<Vec<GuidanceSummary>> {
-    let Some(participant) = items.first().map(|i| i.0.participant_id) else {
-        return Ok(Vec::new());
-    };
-    // The level reached decides the warnings; the training record itself is not answered.
-    let reached = participants::get_norwegian(&mut *db, participant)
+/// The participant's overall Norwegian level: it decides the level warnings (a fact of the
+/// training record, which itself is not answered here).
+async fn reached_level(db: &mut PgConnection, participant: Uuid) -> AppResult<Option<Cefr>> {
+    Ok(participants::get_norwegian(&mut *db, participant)
         .await?
-        .fact(|t| overall_level(t.as_ref().map(|t| &t.data)));
-    Ok(items
-        .into_iter()
-        .map(|(mut s, prereqs)| {
-            s.warnings = pathway_warnings(&s.pathway, prereqs.first().copied().flatten(), reached);
-            s
-        })
-        .collect())
+        .fact(|t| overall_level(t.as_ref().map(|t| &t.data))))
 }
 
-async fn one(db: &mut PgConnection, id: Uuid) -> AppResult<GuidanceSummary> {
+/// Adds the non-blocking warnings: the first step's level prerequisite against the
+/// participant's Norwegian level, and retired offerings.
+fn with_warnings(
+    (mut s, prereqs): (GuidanceSummary, Vec<Option<Cefr>>),
+    reached: Option<Cefr>,
+) -> GuidanceSummary {
+    s.warnings = pathway_warnings(&s.pathway, prereqs.first().copied().flatten(), reached);
+    s
+}
+
+async fn one(db: &mut PgConnection, id: Uuid) -> AppResult<Sealed<GuidanceSummary>> {
     let item = guidance::get_summary(db, id).await?;
-    with_warnings(db, vec![item])
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound)
+    let reached = reached_level(db, item.fact(|i| i.0.participant_id)).await?;
+    Ok(item.map(|i| with_warnings(i, reached)))
 }
 
 /// The participant of a summary, after checking the caller may do `action` to it: a summary
@@ -112,9 +106,14 @@ pub async fn list(
     paging.resolve()?;
     let mut conn = app.pool.acquire().await?;
     let items = guidance::list_summaries(&mut conn, participant).await?;
-    let items = with_warnings(&mut conn, items).await?;
+    let reached = reached_level(&mut conn, participant).await?;
     drop(conn);
     let proof = audit_participant(&app.pool, actor, "guidance.read", participant).await?;
+    let items: Vec<GuidanceSummary> = items
+        .open(&proof)
+        .into_iter()
+        .map(|i| with_warnings(i, reached))
+        .collect();
     Ok(Disclosed::new(proof, None, Page::slice(items, &paging)?))
 }
 
@@ -141,7 +140,7 @@ pub async fn create(
         .await
         .map_err(final_is_immutable)?;
     let proof = audit_participant(&mut *tx, actor, "guidance.create", participant).await?;
-    let s = one(&mut tx, sid).await?;
+    let s = one(&mut tx, sid).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(s.version), s))
 }
@@ -153,13 +152,15 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Guid
     let s = one(&mut conn, id).await?;
     drop(conn);
     let proof = audit_participant(&app.pool, actor, "guidance.read", participant).await?;
+    let s = s.open(&proof);
     Ok(Disclosed::new(proof, Some(s.version), s))
 }
 
-/// The summary as stored (without warnings), for the checks before a change.
-async fn current(app: &App, id: Uuid) -> AppResult<GuidanceSummary> {
+/// The summary as stored (without warnings), for the checks before a change: its status,
+/// version and whether it is complete are facts of it; it is not answered.
+async fn current(app: &App, id: Uuid) -> AppResult<Sealed<GuidanceSummary>> {
     let mut conn = app.pool.acquire().await?;
-    Ok(guidance::get_summary(&mut conn, id).await?.0)
+    Ok(guidance::get_summary(&mut conn, id).await?.map(|(s, _)| s))
 }
 
 /// Replaces a draft's content, at the version the caller edited; a final summary is 409.
@@ -171,13 +172,13 @@ pub async fn update(
     input: GuidanceSummaryInput,
 ) -> AppResult<Disclosed<GuidanceSummary>> {
     let participant = authorize_summary(app, actor, Action::GuidanceWrite, id).await?;
-    let current = current(app, id).await?;
-    if current.status == SummaryStatus::Final {
+    let (status, current) = current(app, id).await?.fact(|c| (c.status, c.version));
+    if status == SummaryStatus::Final {
         return Err(AppError::Conflict(
             "A final summary cannot be changed; write a new one to supersede it.".into(),
         ));
     }
-    let version = expected.check(current.version)?;
+    let version = expected.check(current)?;
     input.validate(app.today())?;
     let steps = resolve(app, &input).await?;
     let mut tx = app.pool.begin().await?;
@@ -188,7 +189,7 @@ pub async fn update(
         return Err(AppError::PreconditionFailed);
     }
     let proof = audit_participant(&mut *tx, actor, "guidance.update", participant).await?;
-    let s = one(&mut tx, id).await?;
+    let s = one(&mut tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(s.version), s))
 }
@@ -196,13 +197,13 @@ pub async fn update(
 /// Deletes a draft, at its current version; a final summary is 409.
 pub async fn delete(app: &App, actor: &Actor, id: Uuid, expected: Precondition) -> AppResult<()> {
     let participant = authorize_summary(app, actor, Action::GuidanceWrite, id).await?;
-    let current = current(app, id).await?;
-    if current.status == SummaryStatus::Final {
+    let (status, current) = current(app, id).await?.fact(|c| (c.status, c.version));
+    if status == SummaryStatus::Final {
         return Err(AppError::Conflict(
             "A final summary is kept; it can only be superseded.".into(),
         ));
     }
-    let version = expected.check(current.version)?;
+    let version = expected.check(current)?;
     let mut tx = app.pool.begin().await?;
     if !guidance::delete_draft(&mut *tx, id, version).await? {
         return Err(AppError::PreconditionFailed);
@@ -229,10 +230,31 @@ pub async fn finalise(
 ) -> AppResult<Disclosed<GuidanceSummary>> {
     let participant = authorize_summary(app, actor, Action::GuidanceWrite, id).await?;
     let current = current(app, id).await?;
-    if current.status == SummaryStatus::Final {
+    let (status, current_version) = current.fact(|c| (c.status, c.version));
+    if status == SummaryStatus::Final {
         return Err(AppError::Conflict("The summary is already final.".into()));
     }
-    let version = expected.check(current.version)?;
+    let version = expected.check(current_version)?;
+    let errors = current.fact(finalise_errors);
+    if !errors.is_empty() {
+        return Err(AppError::Validation(errors));
+    }
+    let mut tx = app.pool.begin().await?;
+    if !guidance::finalise(&mut tx, id, version, actor.caller.user_id)
+        .await
+        .map_err(final_is_immutable)?
+    {
+        return Err(AppError::PreconditionFailed);
+    }
+    let proof = audit_participant(&mut *tx, actor, "guidance.finalise", participant).await?;
+    let s = one(&mut tx, id).await?.open(&proof);
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(s.version), s))
+}
+
+/// What keeps a draft from being finalised: sessions, goals, what was covered and what is left
+/// for § 11 guidance, a reason for each step, and no retired offering.
+fn finalise_errors(current: &GuidanceSummary) -> Vec<FieldError> {
     let as_input = GuidanceSummaryInput {
         sessions: current.sessions.clone(),
         interests: current.interests.clone(),
@@ -261,18 +283,5 @@ pub async fn finalise(
             });
         }
     }
-    if !errors.is_empty() {
-        return Err(AppError::Validation(errors));
-    }
-    let mut tx = app.pool.begin().await?;
-    if !guidance::finalise(&mut tx, id, version, actor.caller.user_id)
-        .await
-        .map_err(final_is_immutable)?
-    {
-        return Err(AppError::PreconditionFailed);
-    }
-    let proof = audit_participant(&mut *tx, actor, "guidance.finalise", participant).await?;
-    let s = one(&mut tx, id).await?;
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(s.version), s))
+    errors
 }

@@ -254,7 +254,7 @@ async fn readiness_of(conn: &mut PgConnection, participant: Uuid) -> AppResult<R
         });
     let has_final_guidance = guidance::current_final(&mut *conn, participant)
         .await?
-        .is_some();
+        .fact(Option::is_some);
     let has_consent_decision = !handovers::consents(&mut *conn, participant)
         .await?
         .fact(Vec::is_empty);
@@ -318,7 +318,9 @@ async fn compose(
     let adaptation = handovers::get_adaptation(&mut *conn, participant)
         .await?
         .open(proof);
-    let summary = guidance::current_final(&mut *conn, participant).await?;
+    let summary = guidance::current_final(&mut *conn, participant)
+        .await?
+        .open(proof);
     let guidance_content = match summary {
         Some((s, _)) => {
             let pairs: Vec<(Uuid, i32)> = s
@@ -539,9 +541,7 @@ pub struct OpenedFile {
 /// The whole file, latest version. When the municipality opens it, the opening is recorded (the
 /// centre sees who opened it when) and the first opening marks it received. Sections whose
 /// consent has been withdrawn since sending are withheld.
-// Not a `Disclosed`: the audit row is written by the database layer in the statement that
-// records the opening (`record_file_read`), and `crate::audit` has no proof for such a row.
-pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<OpenedFile> {
+pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<OpenedFile>> {
     actor.require(Action::HandoverRead)?;
     // One query reads the handover, its latest file and the withdrawn consents; nothing of it
     // leaves this function unless the caller may read the handover.
@@ -561,23 +561,10 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<OpenedFile> {
         )));
     }
     let previously = h.recipient_opened_version;
-    let (stored, previous_hashes) = bundle.file.ok_or_else(|| {
+    let sealed = bundle.file.ok_or_else(|| {
         AppError::Conflict("The handover has not been sent yet; there is no file.".into())
     })?;
-    let mut snapshot = stored.snapshot;
-    apply_withdrawals(&mut snapshot.sections, &bundle.withdrawn);
-    let mut changed = Vec::new();
-    if let Some(prev) =
-        previous_hashes.filter(|_| previously > 0 && previously < stored.file_version)
-    {
-        for s in snapshot.sections.iter_mut() {
-            let key = s.section.as_str();
-            if prev.get(key) != stored.section_hashes.get(key) {
-                s.changed_since_last_opened = true;
-                changed.push(s.section);
-            }
-        }
-    }
+    let file_version = sealed.fact(|(f, _)| f.file_version);
     let client = actor.client();
     let event = handover_db::audit::AuditEvent {
         actor_user_id: Some(actor.caller.user_id),
@@ -594,8 +581,8 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<OpenedFile> {
     let h = if recipient && h.state == HandoverState::Sent {
         // The first opening also marks it received: a transaction, once per handover.
         let mut tx = app.pool.begin().await?;
-        handovers::record_file_read(&mut *tx, id, stored.file_version, Some(&opener), &event)
-            .await?;
+        let proof =
+            handovers::record_file_read(&mut *tx, id, file_version, Some(&opener), &event).await?;
         // A concurrent first opening may have done so already.
         let received = Move {
             from: h.state,
@@ -605,25 +592,41 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<OpenedFile> {
         let _ = handovers::apply(&mut tx, id, h.version, received, &opener, None).await?;
         let h = handovers::get(&mut *tx, id).await?;
         tx.commit().await?;
-        h
+        (h, proof)
     } else {
         // Every later reading: one statement, no transaction round trips.
-        handovers::record_file_read(
+        let proof = handovers::record_file_read(
             &app.pool,
             id,
-            stored.file_version,
+            file_version,
             recipient.then_some(&opener),
             &event,
         )
         .await?;
         let mut h = h;
         if recipient {
-            h.recipient_opened_version = h.recipient_opened_version.max(stored.file_version);
+            h.recipient_opened_version = h.recipient_opened_version.max(file_version);
             h.unread = h.latest_file_version > h.recipient_opened_version;
         }
-        h
+        (h, proof)
     };
-    Ok(OpenedFile {
+    let (h, proof) = h;
+    let (stored, previous_hashes) = sealed.open(&proof);
+    let mut snapshot = stored.snapshot;
+    apply_withdrawals(&mut snapshot.sections, &bundle.withdrawn);
+    let mut changed = Vec::new();
+    if let Some(prev) =
+        previous_hashes.filter(|_| previously > 0 && previously < stored.file_version)
+    {
+        for s in snapshot.sections.iter_mut() {
+            let key = s.section.as_str();
+            if prev.get(key) != stored.section_hashes.get(key) {
+                s.changed_since_last_opened = true;
+                changed.push(s.section);
+            }
+        }
+    }
+    let opened = OpenedFile {
         handover: h,
         file_version: stored.file_version,
         sent_at: stored.sent_at,
@@ -636,7 +639,8 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<OpenedFile> {
         previously_opened_version: (previously > 0).then_some(previously),
         changed_sections: changed,
         sections: snapshot.sections,
-    })
+    };
+    Ok(Disclosed::new(proof, None, opened))
 }
 
 /// Cancels the handover (the centre), with a reason the municipality sees.

@@ -1,5 +1,6 @@
 //! The qualification-pathway catalogue and career-guidance summaries.
 
+use crate::disclosure::Sealed;
 use crate::error::{DbError, DbResult};
 use crate::orgs::{escape_like, parse};
 use handover_domain::guidance::*;
@@ -593,6 +594,18 @@ macro_rules! summary_columns {
 pub async fn get_summary(
     db: &mut PgConnection,
     id: Uuid,
+) -> DbResult<
+    Sealed<(
+        GuidanceSummary,
+        Vec<Option<handover_domain::participant::Cefr>>,
+    )>,
+> {
+    get_summary_unsealed(db, id).await.map(Sealed::new)
+}
+
+pub(crate) async fn get_summary_unsealed(
+    db: &mut PgConnection,
+    id: Uuid,
 ) -> DbResult<(
     GuidanceSummary,
     Vec<Option<handover_domain::participant::Cefr>>,
@@ -606,6 +619,22 @@ pub async fn get_summary(
 
 /// All summaries of a participant, oldest first.
 pub async fn list_summaries(
+    db: &mut PgConnection,
+    participant: Uuid,
+) -> DbResult<
+    Sealed<
+        Vec<(
+            GuidanceSummary,
+            Vec<Option<handover_domain::participant::Cefr>>,
+        )>,
+    >,
+> {
+    list_summaries_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn list_summaries_unsealed(
     db: &mut PgConnection,
     participant: Uuid,
 ) -> DbResult<
@@ -626,6 +655,22 @@ pub async fn list_summaries(
 
 /// The participant's current (latest, not superseded) final summary.
 pub async fn current_final(
+    db: &mut PgConnection,
+    participant: Uuid,
+) -> DbResult<
+    Sealed<
+        Option<(
+            GuidanceSummary,
+            Vec<Option<handover_domain::participant::Cefr>>,
+        )>,
+    >,
+> {
+    current_final_unsealed(db, participant)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn current_final_unsealed(
     db: &mut PgConnection,
     participant: Uuid,
 ) -> DbResult<

@@ -1,6 +1,6 @@
 //! Settlement, consent, adaptation needs and handovers.
 
-use crate::disclosure::Sealed;
+use crate::disclosure::{Audited, Sealed};
 use crate::error::{DbError, DbResult};
 use crate::orgs::parse;
 use crate::page::{Counted, Page};
@@ -604,7 +604,7 @@ pub struct FileBundle<T> {
     pub handover: Handover,
     /// The latest file and the section hashes of the version the municipality last opened;
     /// `None` before the first sending.
-    pub file: Option<(StoredFile<T>, Option<serde_json::Value>)>,
+    pub file: Option<Sealed<(StoredFile<T>, Option<serde_json::Value>)>>,
     /// The participant's withdrawn consents, with when.
     pub withdrawn: Vec<(Uuid, OffsetDateTime)>,
 }
@@ -645,7 +645,7 @@ pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static
             let snapshot: Json<T> = row.try_get("snapshot")?;
             let hashes: Json<serde_json::Value> = row.try_get("section_hashes")?;
             let previous: Option<Json<serde_json::Value>> = row.try_get("previous_hashes")?;
-            Some((
+            Some(Sealed::new((
                 StoredFile {
                     file_version,
                     snapshot: snapshot.0,
@@ -653,7 +653,7 @@ pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static
                     sent_at: row.try_get("file_sent_at")?,
                 },
                 previous.map(|p| p.0),
-            ))
+            )))
         }
     };
     let ids: Vec<Uuid> = row.try_get("withdrawn_ids")?;
@@ -673,7 +673,7 @@ pub async fn record_file_read(
     file_version: i32,
     opener: Option<&Actor<'_>>,
     audit: &crate::audit::AuditEvent<'_>,
-) -> DbResult<()> {
+) -> DbResult<Audited> {
     sqlx::query(
         "WITH o AS (
             INSERT INTO handover_opens (handover_id, file_version, user_id, user_name, org_id)
@@ -703,7 +703,7 @@ pub async fn record_file_read(
     .bind(audit.client_addr)
     .execute(db)
     .await?;
-    Ok(())
+    Ok(Audited::new())
 }
 
 pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<Transition>> {
@@ -761,6 +761,13 @@ pub async fn staff_emails(
 
 /// Every file version of a handover, oldest first (for a participant's data export).
 pub async fn files(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> DbResult<Sealed<Vec<(i32, OffsetDateTime, serde_json::Value)>>> {
+    files_unsealed(db, id).await.map(Sealed::new)
+}
+
+pub(crate) async fn files_unsealed(
     db: impl PgExecutor<'_>,
     id: Uuid,
 ) -> DbResult<Vec<(i32, OffsetDateTime, serde_json::Value)>> {

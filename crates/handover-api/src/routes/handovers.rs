@@ -219,7 +219,7 @@ pub async fn file(
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<HandoverFile>> {
-    let f = uc::file(&state, &auth, id).await?;
+    let f = uc::file(&state, &auth, id).await?.body;
     Ok(Json(HandoverFile {
         handover: f.handover,
         file_version: f.file_version,
