@@ -5,7 +5,7 @@
 
 use crate::App;
 use crate::actor::{Actor, Granted};
-use crate::audit::{Disclosed, audit_list, audit_participant};
+use crate::audit::{Audited, Disclosed, Sealed, audit_list, audit_participant};
 use crate::error::{AppError, AppResult};
 use crate::handovers::step;
 use crate::idempotency::{Idempotency, Outcome, StoredAnswer, replayed};
@@ -87,7 +87,7 @@ pub async fn authorize_conversation(
     actor: &Actor,
     action: Action,
     id: Uuid,
-) -> AppResult<(Conversation, Handover, Granted)> {
+) -> AppResult<(Sealed<Conversation>, Handover, Granted)> {
     actor.require(action)?;
     let hid = conversations::handover_of(&app.pool, id)
         .await?
@@ -128,12 +128,13 @@ async fn check_attendees(app: &App, h: &Handover, users: &[UserId]) -> AppResult
     }
 }
 
-async fn reload(db: &mut PgConnection, id: Uuid) -> AppResult<Conversation> {
+async fn reload(db: &mut PgConnection, id: Uuid) -> AppResult<Sealed<Conversation>> {
     Ok(conversations::get(db, id).await?)
 }
 
 /// Every answer with a conversation discloses its participant's handover: audited first.
-fn disclosed(proof: crate::Audited, c: Conversation) -> Disclosed<Conversation> {
+fn disclosed(proof: Audited, c: Sealed<Conversation>) -> Disclosed<Conversation> {
+    let c = c.open(&proof);
     Disclosed::new(proof, Some(c.version), c)
 }
 
@@ -206,6 +207,7 @@ pub async fn for_handover(
     let list = conversations::for_handover(&mut conn, handover).await?;
     drop(conn);
     let proof = audit_participant(&app.pool, actor, "conversation.read", h.participant_id).await?;
+    let list = list.open(&proof);
     Ok(Disclosed::new(proof, None, Page::slice(list, &paging)?))
 }
 
@@ -228,36 +230,42 @@ pub async fn accept(
     slot: i32,
 ) -> AppResult<Disclosed<Conversation>> {
     let (c, h, _) = authorize_conversation(app, actor, Action::ConversationManage, id).await?;
-    let version = expected.check(c.version)?;
-    if c.state != ConversationState::Proposed {
-        return Err(AppError::Conflict(format!(
-            "The conversation is `{}`, not proposed.",
-            c.state.as_str()
-        )));
-    }
-    if c.proposed_by_organisation_id == actor.caller.org_id {
-        return Err(AppError::Conflict(
-            "The other side accepts a proposal; you can change your own by cancelling it.".into(),
-        ));
-    }
-    if !c.slots.iter().any(|s| s.position == slot) {
-        return Err(AppError::field(
-            "slot",
-            "unknown_slot",
-            "no proposed slot has this position",
-        ));
-    }
     let now = app.now();
-    if c.slots
-        .iter()
-        .any(|s| s.position == slot && s.start_utc <= now)
-    {
-        return Err(AppError::field(
-            "slot",
-            "in_past",
-            "this slot has passed; propose new ones",
-        ));
-    }
+    // The checks read the conversation's state; the conversation itself is answered below,
+    // after its audit row.
+    let version = c.fact(|c| -> AppResult<i32> {
+        let version = expected.check(c.version)?;
+        if c.state != ConversationState::Proposed {
+            return Err(AppError::Conflict(format!(
+                "The conversation is `{}`, not proposed.",
+                c.state.as_str()
+            )));
+        }
+        if c.proposed_by_organisation_id == actor.caller.org_id {
+            return Err(AppError::Conflict(
+                "The other side accepts a proposal; you can change your own by cancelling it."
+                    .into(),
+            ));
+        }
+        if !c.slots.iter().any(|s| s.position == slot) {
+            return Err(AppError::field(
+                "slot",
+                "unknown_slot",
+                "no proposed slot has this position",
+            ));
+        }
+        if c.slots
+            .iter()
+            .any(|s| s.position == slot && s.start_utc <= now)
+        {
+            return Err(AppError::field(
+                "slot",
+                "in_past",
+                "this slot has passed; propose new ones",
+            ));
+        }
+        Ok(version)
+    })?;
     let mut tx = app.pool.begin().await?;
     booking_answer(conversations::confirm(&mut tx, id, version, slot).await?)?;
     step(
@@ -269,12 +277,12 @@ pub async fn accept(
         None,
     )
     .await?;
-    let c = reload(&mut tx, id).await?;
-    invitations::send(&mut tx, app, &c, h.participant_id, Method::Request).await?;
     let proof =
         audit_participant(&mut *tx, actor, "conversation.confirm", h.participant_id).await?;
+    let c = disclosed(proof, reload(&mut tx, id).await?);
+    invitations::send(&mut tx, app, &c.body, h.participant_id, Method::Request).await?;
     tx.commit().await?;
-    Ok(disclosed(proof, c))
+    Ok(c)
 }
 
 /// Proposes other slots instead (the side that did not propose the current ones).
@@ -286,13 +294,12 @@ pub async fn counter_propose(
     slots: Vec<SlotInput>,
 ) -> AppResult<Disclosed<Conversation>> {
     let (c, h, _) = authorize_conversation(app, actor, Action::ConversationManage, id).await?;
-    let version = expected.check(c.version)?;
+    let version = expected.check(c.fact(|c| c.version))?;
     let mut v = Validator::new();
     validate_slots(&mut v, "slots", &slots, app.now());
     v.finish()?;
-    if c.state != ConversationState::Proposed
-        || c.proposed_by_organisation_id == actor.caller.org_id
-    {
+    let (state, proposer) = c.fact(|c| (c.state, c.proposed_by_organisation_id));
+    if state != ConversationState::Proposed || proposer == actor.caller.org_id {
         return Err(AppError::Conflict(
             "Only the other side can answer a proposal with other slots.".into(),
         ));
@@ -308,9 +315,9 @@ pub async fn counter_propose(
         h.participant_id,
     )
     .await?;
-    let c = reload(&mut tx, id).await?;
+    let c = disclosed(proof, reload(&mut tx, id).await?);
     tx.commit().await?;
-    Ok(disclosed(proof, c))
+    Ok(c)
 }
 
 /// Moves a confirmed conversation (either side). Attendees get an update with a higher
@@ -323,26 +330,27 @@ pub async fn reschedule(
     slot: SlotInput,
 ) -> AppResult<Disclosed<Conversation>> {
     let (c, h, _) = authorize_conversation(app, actor, Action::ConversationManage, id).await?;
-    let version = expected.check(c.version)?;
+    let version = expected.check(c.fact(|c| c.version))?;
     let mut v = Validator::new();
     validate_slot(&mut v, "", &slot, app.now());
     v.finish()?;
-    if c.state != ConversationState::Confirmed {
+    let state = c.fact(|c| c.state);
+    if state != ConversationState::Confirmed {
         return Err(AppError::Conflict(format!(
             "Only a confirmed conversation can be moved; it is `{}`.",
-            c.state.as_str()
+            state.as_str()
         )));
     }
     let mut tx = app.pool.begin().await?;
     booking_answer(
         conversations::reschedule(&mut tx, id, version, slot.start, slot.duration_minutes).await?,
     )?;
-    let c = reload(&mut tx, id).await?;
-    invitations::send(&mut tx, app, &c, h.participant_id, Method::Request).await?;
     let proof =
         audit_participant(&mut *tx, actor, "conversation.reschedule", h.participant_id).await?;
+    let c = disclosed(proof, reload(&mut tx, id).await?);
+    invitations::send(&mut tx, app, &c.body, h.participant_id, Method::Request).await?;
     tx.commit().await?;
-    Ok(disclosed(proof, c))
+    Ok(c)
 }
 
 /// Cancels a proposed or confirmed conversation (either side), with a reason. Attendees of a
@@ -356,39 +364,54 @@ pub async fn cancel(
     reason: &str,
 ) -> AppResult<Disclosed<Conversation>> {
     let (c, h, _) = authorize_conversation(app, actor, Action::ConversationManage, id).await?;
-    let version = expected.check(c.version)?;
+    let (version, state) = c.fact(|c| (c.version, c.state));
+    let version = expected.check(version)?;
     handover_domain::handover::validate_reason("reason", reason)?;
     let mut tx = app.pool.begin().await?;
-    let c = cancel_in(&mut tx, app, actor, &c, &h, version, reason.trim()).await?;
     let proof = audit_participant(&mut *tx, actor, "conversation.cancel", h.participant_id).await?;
+    let c = cancel_in(
+        &mut tx,
+        app,
+        actor,
+        (id, state),
+        &h,
+        version,
+        reason.trim(),
+        &proof,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(disclosed(proof, c))
+    Ok(Disclosed::new(proof, Some(c.version), c))
 }
 
-/// Cancels a live conversation, notifies its attendees, and reopens the handover for a new one.
+/// Cancels a live conversation (`id` in `state`), notifies its attendees, and reopens the
+/// handover for a new one. `proof` is the audit row of the cancellation, in `tx`.
+// The arguments are what a cancellation needs; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn cancel_in(
     tx: &mut PgConnection,
     app: &App,
     actor: &Actor,
-    c: &Conversation,
+    (id, state): (Uuid, ConversationState),
     h: &Handover,
     version: i32,
     reason: &str,
+    proof: &Audited,
 ) -> AppResult<Conversation> {
     if !matches!(
-        c.state,
+        state,
         ConversationState::Proposed | ConversationState::Confirmed
     ) {
         return Err(AppError::Conflict(format!(
             "The conversation is already `{}`.",
-            c.state.as_str()
+            state.as_str()
         )));
     }
-    if !conversations::cancel(tx, c.id, version, c.state, reason).await? {
+    if !conversations::cancel(tx, id, version, state, reason).await? {
         return Err(AppError::PreconditionFailed);
     }
-    let updated = reload(tx, c.id).await?;
-    if c.state == ConversationState::Confirmed {
+    let updated = reload(tx, id).await?.open(proof);
+    if state == ConversationState::Confirmed {
         invitations::send(tx, app, &updated, h.participant_id, Method::Cancel).await?;
         if h.state == HandoverState::ConversationScheduled {
             step(
@@ -416,7 +439,14 @@ pub async fn minutes(
     m: MinutesInput,
 ) -> AppResult<Disclosed<Conversation>> {
     let (c, h, _) = authorize_conversation(app, actor, Action::ConversationManage, id).await?;
-    let version = expected.check(c.version)?;
+    let (version, state, confirmed_start) = c.fact(|c| {
+        (
+            c.version,
+            c.state,
+            c.confirmed_slot.as_ref().map(|s| s.start_utc),
+        )
+    });
+    let version = expected.check(version)?;
     m.validate()?;
     // Responsible organisations must be one of the parties.
     let parties = [h.reception_centre_id, h.municipality_id];
@@ -434,14 +464,14 @@ pub async fn minutes(
             ));
         }
     }
-    if c.state != ConversationState::Confirmed {
+    if state != ConversationState::Confirmed {
         return Err(AppError::Conflict(format!(
             "Minutes are recorded for a confirmed conversation; it is `{}`.",
-            c.state.as_str()
+            state.as_str()
         )));
     }
     let now = app.now();
-    if c.confirmed_slot.as_ref().is_some_and(|s| s.start_utc > now) {
+    if confirmed_start.is_some_and(|start| start > now) {
         return Err(AppError::Conflict(
             "The conversation has not started yet.".into(),
         ));
@@ -459,9 +489,9 @@ pub async fn minutes(
     }
     let proof =
         audit_participant(&mut *tx, actor, "conversation.minutes", h.participant_id).await?;
-    let c = reload(&mut tx, id).await?;
+    let c = disclosed(proof, reload(&mut tx, id).await?);
     tx.commit().await?;
-    Ok(disclosed(proof, c))
+    Ok(c)
 }
 
 /// A conversation as an iCalendar file, for calendars without e-mail.
@@ -484,6 +514,7 @@ pub async fn calendar(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed
         h.participant_id,
     )
     .await?;
+    let c = c.open(&proof);
     let method = if c.state == ConversationState::Cancelled {
         Method::Cancel
     } else {
@@ -515,16 +546,16 @@ pub async fn calendar(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed
     ))
 }
 
-/// One audit row per participant whose conversation a list shows.
+/// One audit row naming every participant whose conversation a list shows; then the list.
 async fn audit_shown(
     conn: &mut PgConnection,
     actor: &Actor,
-    list: &[Conversation],
-) -> AppResult<()> {
-    let handover_ids: Vec<Uuid> = list.iter().map(|c| c.handover_id).collect();
+    page: Sealed<(Vec<Conversation>, i64)>,
+) -> AppResult<(Vec<Conversation>, i64)> {
+    let handover_ids: Vec<Uuid> = page.fact(|(l, _)| l.iter().map(|c| c.handover_id).collect());
     let shown = handovers::participants_of(&mut *conn, &handover_ids).await?;
-    audit_list(&mut *conn, actor, "conversation.list", &shown).await?;
-    Ok(())
+    let proof = audit_list(&mut *conn, actor, "conversation.list", &shown).await?;
+    Ok(page.open(&proof))
 }
 
 /// The caller's upcoming confirmed conversations, soonest first: those they attend and may
@@ -534,10 +565,10 @@ pub async fn mine(app: &App, actor: &Actor, paging: Paging) -> AppResult<Page<Co
     let scope = list_scope(actor, Action::ConversationRead)?;
     let (limit, offset) = paging.resolve()?;
     let mut conn = app.pool.acquire().await?;
-    let (items, total) =
+    let page =
         conversations::upcoming_for_user(&mut conn, actor.caller.user_id, &scope, limit, offset)
             .await?;
-    audit_shown(&mut conn, actor, &items).await?;
+    let (items, total) = audit_shown(&mut conn, actor, page).await?;
     Ok(Page {
         items,
         total,
@@ -567,9 +598,8 @@ pub async fn for_org(
     let scope = list_scope(actor, Action::ConversationRead)?;
     let (limit, offset) = q.paging.resolve()?;
     let mut conn = app.pool.acquire().await?;
-    let (items, total) =
-        conversations::for_org(&mut conn, &scope, q.from, q.to, limit, offset).await?;
-    audit_shown(&mut conn, actor, &items).await?;
+    let page = conversations::for_org(&mut conn, &scope, q.from, q.to, limit, offset).await?;
+    let (items, total) = audit_shown(&mut conn, actor, page).await?;
     Ok(Page {
         items,
         total,
@@ -584,7 +614,10 @@ pub async fn send_due_reminders(app: &App, before: time::Duration) -> AppResult<
     let mut tx = app.pool.begin().await?;
     let ids = conversations::claim_reminders(&mut *tx, before).await?;
     for id in &ids {
-        let c = reload(&mut tx, *id).await?;
+        // A reminder repeats to the attendees the time and place they agreed on, and never
+        // names the participant; no caller reads anything, so there is no audit row to open the
+        // conversation with: the service takes what the reminder needs from it.
+        let c = reload(&mut tx, *id).await?.fact(Conversation::clone);
         let h = handovers::get(&mut *tx, c.handover_id).await?;
         invitations::remind(&mut tx, app, &c, h.participant_id).await?;
     }

@@ -664,7 +664,8 @@ pub async fn cancel(
         Some(reason.trim()),
     )
     .await?;
-    close_live_conversation(&mut tx, app, &h, reason.trim()).await?;
+    let proof = audit_participant(&mut *tx, actor, "handover.cancel", h.participant_id).await?;
+    close_live_conversation(&mut tx, app, &h, reason.trim(), &proof).await?;
     if h.latest_file_version > 0 {
         let to = municipality_addresses(&mut tx, &h).await?;
         notify(
@@ -678,7 +679,6 @@ pub async fn cancel(
         )
         .await?;
     }
-    let proof = audit_participant(&mut *tx, actor, "handover.cancel", h.participant_id).await?;
     let h = handovers::get(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
@@ -722,7 +722,8 @@ pub async fn decline(
         Some(reason.trim()),
     )
     .await?;
-    close_live_conversation(&mut tx, app, &h, reason.trim()).await?;
+    let proof = audit_participant(&mut *tx, actor, "handover.decline", h.participant_id).await?;
+    close_live_conversation(&mut tx, app, &h, reason.trim(), &proof).await?;
     let to = handovers::staff_emails(&mut *tx, h.reception_centre_id, "centre_staff").await?;
     notify(
         &mut tx,
@@ -734,7 +735,6 @@ pub async fn decline(
         &h.municipality_name,
     )
     .await?;
-    let proof = audit_participant(&mut *tx, actor, "handover.decline", h.participant_id).await?;
     let h = handovers::get(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
@@ -769,14 +769,15 @@ pub async fn complete(
         note.map(str::trim),
     )
     .await?;
+    let proof = audit_participant(&mut *tx, actor, "handover.complete", h.participant_id).await?;
     close_live_conversation(
         &mut tx,
         app,
         &h,
         "Overføringen er fullført / the handover is completed",
+        &proof,
     )
     .await?;
-    let proof = audit_participant(&mut *tx, actor, "handover.complete", h.participant_id).await?;
     let h = handovers::get(&mut *tx, id).await?;
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
@@ -789,17 +790,22 @@ async fn close_live_conversation(
     app: &App,
     h: &Handover,
     reason: &str,
+    proof: &Audited,
 ) -> AppResult<()> {
     use handover_db::conversations;
     use handover_domain::conversation::ConversationState;
     let Some(cid) = conversations::live_for_handover(&mut *tx, h.id).await? else {
         return Ok(());
     };
-    let c = conversations::get(tx, cid).await?;
-    if conversations::cancel(tx, cid, c.version, c.state, reason).await?
-        && c.state == ConversationState::Confirmed
+    let (version, state) = conversations::get(tx, cid)
+        .await?
+        .fact(|c| (c.version, c.state));
+    if conversations::cancel(tx, cid, version, state, reason).await?
+        && state == ConversationState::Confirmed
     {
-        let c = conversations::get(tx, cid).await?;
+        // The invitations say when and where, never who the participant is; the closing
+        // action's audit row is `proof`, written in this transaction.
+        let c = conversations::get(tx, cid).await?.open(proof);
         crate::invitations::send(
             tx,
             app,

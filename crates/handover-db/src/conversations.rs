@@ -1,6 +1,7 @@
 //! Transfer conversations: proposals, confirmed bookings (no double-booking, enforced by an
 //! exclusion constraint), minutes and reminders.
 
+use crate::disclosure::Sealed;
 use crate::error::{DbError, DbResult};
 use crate::orgs::parse;
 use crate::page::Counted;
@@ -180,7 +181,11 @@ async fn load(db: &mut PgConnection, rows: Vec<Row>) -> DbResult<Vec<Conversatio
         .collect()
 }
 
-pub async fn get(db: &mut PgConnection, id: Uuid) -> DbResult<Conversation> {
+pub async fn get(db: &mut PgConnection, id: Uuid) -> DbResult<Sealed<Conversation>> {
+    get_unsealed(db, id).await.map(Sealed::new)
+}
+
+pub(crate) async fn get_unsealed(db: &mut PgConnection, id: Uuid) -> DbResult<Conversation> {
     let row: Row = sqlx::query_as(concat!(conversation_select!(), " WHERE c.id = $1"))
         .bind(id)
         .fetch_one(&mut *db)
@@ -188,7 +193,17 @@ pub async fn get(db: &mut PgConnection, id: Uuid) -> DbResult<Conversation> {
     load(db, vec![row]).await?.pop().ok_or(DbError::NotFound)
 }
 
-pub async fn for_handover(db: &mut PgConnection, handover: Uuid) -> DbResult<Vec<Conversation>> {
+pub async fn for_handover(
+    db: &mut PgConnection,
+    handover: Uuid,
+) -> DbResult<Sealed<Vec<Conversation>>> {
+    for_handover_unsealed(db, handover).await.map(Sealed::new)
+}
+
+pub(crate) async fn for_handover_unsealed(
+    db: &mut PgConnection,
+    handover: Uuid,
+) -> DbResult<Vec<Conversation>> {
     let rows: Vec<Row> = sqlx::query_as(concat!(
         conversation_select!(),
         " WHERE c.handover_id = $1 ORDER BY c.created_at, c.id"
@@ -234,6 +249,18 @@ pub async fn upcoming_for_user(
     scope: &ConversationScope,
     limit: i64,
     offset: i64,
+) -> DbResult<Sealed<(Vec<Conversation>, i64)>> {
+    upcoming_for_user_unsealed(db, user, scope, limit, offset)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn upcoming_for_user_unsealed(
+    db: &mut PgConnection,
+    user: UserId,
+    scope: &ConversationScope,
+    limit: i64,
+    offset: i64,
 ) -> DbResult<(Vec<Conversation>, i64)> {
     let rows: Vec<Counted<Row>> = sqlx::query_as(concat!(
         "SELECT s.*, count(*) OVER () AS total FROM (",
@@ -259,6 +286,19 @@ pub async fn upcoming_for_user(
 
 /// Conversations in scope, optionally in a period, newest first, with the total across pages.
 pub async fn for_org(
+    db: &mut PgConnection,
+    scope: &ConversationScope,
+    from: Option<OffsetDateTime>,
+    to: Option<OffsetDateTime>,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Sealed<(Vec<Conversation>, i64)>> {
+    for_org_unsealed(db, scope, from, to, limit, offset)
+        .await
+        .map(Sealed::new)
+}
+
+pub(crate) async fn for_org_unsealed(
     db: &mut PgConnection,
     scope: &ConversationScope,
     from: Option<OffsetDateTime>,
