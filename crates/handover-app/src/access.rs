@@ -6,8 +6,9 @@ use crate::App;
 use crate::actor::{Actor, Granted};
 use crate::error::{AppError, AppResult};
 use handover_db::DbError;
+use handover_db::disclosure::Sealed;
 use handover_db::participants::{self, Owner};
-use handover_domain::handover::Handover;
+use handover_domain::handover::{Handover, HandoverHead};
 use handover_domain::policy::{self, ListScope};
 use handover_domain::{Action, OrgKind, Relation};
 use uuid::Uuid;
@@ -55,16 +56,17 @@ pub fn visible_centres(actor: &Actor) -> AppResult<Vec<Uuid>> {
     }
 }
 
-/// The handover, after checking the caller may do `action` to it. The municipality sees a
-/// handover only once it is sent; before that it does not exist for them.
+/// What decisions about the handover rest on, after checking the caller may do `action` to it.
+/// The municipality sees a handover only once it is sent; before that it does not exist for
+/// them.
 pub async fn handover(
     app: &App,
     actor: &Actor,
     action: Action,
     id: Uuid,
-) -> AppResult<(Handover, Granted)> {
+) -> AppResult<(HandoverHead, Granted)> {
     actor.require(action)?;
-    let h = match handover_db::handovers::get(&app.pool, id).await {
+    let h = match handover_db::handovers::head(&app.pool, id).await {
         Err(DbError::NotFound) => return Err(AppError::NotFound),
         other => other?,
     };
@@ -72,7 +74,24 @@ pub async fn handover(
     Ok((h, granted))
 }
 
-pub fn handover_relation(actor: &Actor, h: &Handover) -> Relation {
+/// [`handover`], with the whole handover (sealed) for a use case that answers with it.
+pub async fn handover_sealed(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+) -> AppResult<(Sealed<Handover>, HandoverHead, Granted)> {
+    actor.require(action)?;
+    let h = match handover_db::handovers::get(&app.pool, id).await {
+        Err(DbError::NotFound) => return Err(AppError::NotFound),
+        other => other?,
+    };
+    let head = h.fact(|h| HandoverHead::from(h));
+    let granted = actor.check(action, handover_relation(actor, &head))?;
+    Ok((h, head, granted))
+}
+
+pub fn handover_relation(actor: &Actor, h: &HandoverHead) -> Relation {
     policy::handover_relation(
         &actor.caller,
         h.reception_centre_id,

@@ -17,7 +17,7 @@ use handover_domain::conversation::{
     Conversation, ConversationState, MinutesInput, ProposalInput, SlotInput, validate_slot,
     validate_slots,
 };
-use handover_domain::handover::{Handover, HandoverEvent, HandoverState};
+use handover_domain::handover::{HandoverEvent, HandoverHead, HandoverState};
 use handover_domain::policy::{self, ListScope};
 use handover_domain::{Action, Page, Paging, Relation, UserId, Validator};
 use handover_mail::calendar::{Method, ics};
@@ -31,7 +31,7 @@ pub const PROPOSE: &str = "conversation.propose";
 /// The relation of a conversation's handover to the caller, including the career centre that
 /// serves the handover's reception centre. The lists use the same relation as SQL
 /// ([`list_scope`], `conversations::ConversationScope`): change both together.
-pub fn relation(actor: &Actor, h: &Handover) -> Relation {
+pub fn relation(actor: &Actor, h: &HandoverHead) -> Relation {
     policy::conversation_relation(
         &actor.caller,
         h.reception_centre_id,
@@ -71,9 +71,9 @@ pub async fn authorize_handover(
     actor: &Actor,
     action: Action,
     id: Uuid,
-) -> AppResult<(Handover, Granted)> {
+) -> AppResult<(HandoverHead, Granted)> {
     actor.require(action)?;
-    let h = match handovers::get(&app.pool, id).await {
+    let h = match handovers::head(&app.pool, id).await {
         Err(DbError::NotFound) => return Err(AppError::NotFound),
         other => other?,
     };
@@ -87,7 +87,7 @@ pub async fn authorize_conversation(
     actor: &Actor,
     action: Action,
     id: Uuid,
-) -> AppResult<(Sealed<Conversation>, Handover, Granted)> {
+) -> AppResult<(Sealed<Conversation>, HandoverHead, Granted)> {
     actor.require(action)?;
     let hid = conversations::handover_of(&app.pool, id)
         .await?
@@ -112,7 +112,7 @@ fn booking_answer(b: Booking) -> AppResult<()> {
 
 /// Checks that internal attendees belong to the centre, its career centre or the municipality;
 /// anyone else answers 404, as if unknown.
-async fn check_attendees(app: &App, h: &Handover, users: &[UserId]) -> AppResult<()> {
+async fn check_attendees(app: &App, h: &HandoverHead, users: &[UserId]) -> AppResult<()> {
     let ids: Vec<Uuid> = users.iter().map(|u| u.0).collect();
     let ok = conversations::eligible_attendees(
         &app.pool,
@@ -138,7 +138,7 @@ fn disclosed(proof: Audited, c: Sealed<Conversation>) -> Disclosed<Conversation>
     Disclosed::new(proof, Some(c.version), c)
 }
 
-fn target(h: &Handover) -> Option<(&'static str, Uuid)> {
+fn target(h: &HandoverHead) -> Option<(&'static str, Uuid)> {
     Some(("participant", h.participant_id))
 }
 
@@ -393,7 +393,7 @@ pub(crate) async fn cancel_in(
     app: &App,
     actor: &Actor,
     (id, state): (Uuid, ConversationState),
-    h: &Handover,
+    h: &HandoverHead,
     version: i32,
     reason: &str,
     proof: &Audited,
@@ -618,7 +618,7 @@ pub async fn send_due_reminders(app: &App, before: time::Duration) -> AppResult<
         // names the participant; no caller reads anything, so there is no audit row to open the
         // conversation with: the service takes what the reminder needs from it.
         let c = reload(&mut tx, *id).await?.fact(Conversation::clone);
-        let h = handovers::get(&mut *tx, c.handover_id).await?;
+        let h = handovers::head(&mut *tx, c.handover_id).await?;
         invitations::remind(&mut tx, app, &c, h.participant_id).await?;
     }
     tx.commit().await?;

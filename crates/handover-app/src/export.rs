@@ -70,11 +70,12 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
         },
     )
     .await?;
-    let mut exported = Vec::new();
-    for h in list.items {
-        let history = handovers::transitions(&mut *conn, h.id).await?;
-        let openings = handovers::openings(&mut *conn, h.id).await?;
-        let files = handovers::files(&mut *conn, h.id).await?.map(|all| {
+    let handover_ids: Vec<Uuid> = list.fact(|p| p.items.iter().map(|h| h.id).collect());
+    let mut per_handover = Vec::new();
+    for hid in handover_ids {
+        let history = handovers::transitions(&mut *conn, hid).await?;
+        let openings = handovers::openings(&mut *conn, hid).await?;
+        let files = handovers::files(&mut *conn, hid).await?.map(|all| {
             all.into_iter()
                 .map(|(file_version, sent_at, snapshot)| ExportedFile {
                     file_version,
@@ -83,7 +84,7 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
                 })
                 .collect::<Vec<_>>()
         });
-        exported.push((h, history, openings, files));
+        per_handover.push((history, openings, files));
     }
     let access_log = handover_db::audit::about(&mut *conn, id).await?;
     drop(conn);
@@ -92,9 +93,12 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
     let (settlement, consents) = (settlement.open(&proof), consents.open(&proof));
     let adaptation_needs = adaptation_needs.open(&proof);
     let guidance_summaries = guidance_summaries.open(&proof);
-    let exported = exported
+    let exported = list
+        .open(&proof)
+        .items
         .into_iter()
-        .map(|(handover, history, openings, files)| ExportedHandover {
+        .zip(per_handover)
+        .map(|(handover, (history, openings, files))| ExportedHandover {
             handover,
             history,
             openings,

@@ -14,8 +14,8 @@ use handover_db::handovers::{self, HandoverFilter, Move, NewFile, NewHandover};
 use handover_db::outbox::{self, NewMail};
 use handover_db::{guidance, participants};
 use handover_domain::handover::{
-    FileSection, FileSnapshot, GuidanceSummaryContent, Handover, HandoverEvent, HandoverState,
-    IdentityAndProgrammeContent, MissingItem, Opening, Readiness, ReadinessFacts,
+    FileSection, FileSnapshot, GuidanceSummaryContent, Handover, HandoverEvent, HandoverHead,
+    HandoverState, IdentityAndProgrammeContent, MissingItem, Opening, Readiness, ReadinessFacts,
     ReferencedOffering, Section, SectionSource, Settlement, SharedParticipant, Side, Transition,
     apply_withdrawals, compose_sections, readiness, transition, validate_reason,
 };
@@ -51,7 +51,7 @@ pub fn history_actor(actor: &Actor) -> handovers::Actor<'_> {
 pub async fn step(
     tx: &mut PgConnection,
     actor: &Actor,
-    h: &Handover,
+    h: &HandoverHead,
     version: i32,
     event: HandoverEvent,
     reason: Option<&str>,
@@ -140,7 +140,7 @@ pub async fn list(app: &App, actor: &Actor, q: HandoverQuery) -> AppResult<Page<
     }
     let client = actor.client();
     let event = list_event(actor, client.as_deref(), "handover.list");
-    let page = handovers::list_audited(&app.pool, &f, &event).await?;
+    let (page, _audited) = handovers::list_audited(&app.pool, &f, &event).await?;
     Ok(Page {
         items: page.items,
         total: page.total,
@@ -201,7 +201,7 @@ pub async fn create(
     })?;
     handovers::record_created(&mut *tx, id, &history_actor(actor)).await?;
     let proof = audit_participant(&mut *tx, actor, CREATE, participant).await?;
-    let h = handovers::get(&mut *tx, id).await?;
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
     let d = Disclosed::new(proof, Some(h.version), h);
     if idem.is_some() {
         idem.store(&mut tx, &render(&d)?).await?;
@@ -222,10 +222,11 @@ pub struct Detail {
 
 /// A handover with its history and openings (both sides).
 pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Detail>> {
-    let (h, _) = access::handover(app, actor, Action::HandoverRead, id).await?;
+    let (h, head, _) = access::handover_sealed(app, actor, Action::HandoverRead, id).await?;
     let history = handovers::transitions(&app.pool, id).await?;
     let openings = handovers::openings(&app.pool, id).await?;
-    let proof = audit_participant(&app.pool, actor, "handover.read", h.participant_id).await?;
+    let proof = audit_participant(&app.pool, actor, "handover.read", head.participant_id).await?;
+    let h = h.open(&proof);
     Ok(Disclosed::new(
         proof,
         Some(h.version),
@@ -512,7 +513,7 @@ pub async fn send(
         &h.reception_centre_name,
     )
     .await?;
-    let h = handovers::get(&mut *tx, id).await?;
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
 }
@@ -548,7 +549,8 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
     let bundle = handovers::file_bundle::<FileSnapshot>(&app.pool, id)
         .await?
         .ok_or(AppError::NotFound)?;
-    let h = bundle.handover;
+    let sealed_handover = bundle.handover;
+    let h = sealed_handover.fact(|h| HandoverHead::from(h));
     let relation = access::handover_relation(actor, &h);
     actor.check(Action::HandoverRead, relation)?;
     let recipient = relation == Relation::Recipient;
@@ -590,7 +592,7 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
             event: HandoverEvent::Receive,
         };
         let _ = handovers::apply(&mut tx, id, h.version, received, &opener, None).await?;
-        let h = handovers::get(&mut *tx, id).await?;
+        let h = handovers::get(&mut *tx, id).await?.open(&proof);
         tx.commit().await?;
         (h, proof)
     } else {
@@ -603,7 +605,7 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
             &event,
         )
         .await?;
-        let mut h = h;
+        let mut h = sealed_handover.open(&proof);
         if recipient {
             h.recipient_opened_version = h.recipient_opened_version.max(file_version);
             h.unread = h.latest_file_version > h.recipient_opened_version;
@@ -679,7 +681,7 @@ pub async fn cancel(
         )
         .await?;
     }
-    let h = handovers::get(&mut *tx, id).await?;
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
 }
@@ -696,7 +698,7 @@ pub async fn accept(
     let mut tx = app.pool.begin().await?;
     step(&mut tx, actor, &h, version, HandoverEvent::Accept, None).await?;
     let proof = audit_participant(&mut *tx, actor, "handover.accept", h.participant_id).await?;
-    let h = handovers::get(&mut *tx, id).await?;
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
 }
@@ -735,7 +737,7 @@ pub async fn decline(
         &h.municipality_name,
     )
     .await?;
-    let h = handovers::get(&mut *tx, id).await?;
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
 }
@@ -778,7 +780,7 @@ pub async fn complete(
         &proof,
     )
     .await?;
-    let h = handovers::get(&mut *tx, id).await?;
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
     tx.commit().await?;
     Ok(Disclosed::new(proof, Some(h.version), h))
 }
@@ -788,7 +790,7 @@ pub async fn complete(
 async fn close_live_conversation(
     tx: &mut PgConnection,
     app: &App,
-    h: &Handover,
+    h: &HandoverHead,
     reason: &str,
     proof: &Audited,
 ) -> AppResult<()> {
@@ -822,7 +824,7 @@ async fn close_live_conversation(
 async fn notify(
     tx: &mut PgConnection,
     app: &App,
-    h: &Handover,
+    h: &HandoverHead,
     kind: HandoverNotice,
     key: &str,
     to: &[String],
@@ -849,7 +851,7 @@ async fn notify(
 }
 
 /// The people of the municipality: its introduction-programme staff and the settlement contacts.
-async fn municipality_addresses(tx: &mut PgConnection, h: &Handover) -> AppResult<Vec<String>> {
+async fn municipality_addresses(tx: &mut PgConnection, h: &HandoverHead) -> AppResult<Vec<String>> {
     let mut to = handovers::staff_emails(&mut *tx, h.municipality_id, "municipality_staff").await?;
     // The addresses of the municipality's contacts, for the notice (which carries no data).
     let contacts = handovers::get_settlement(&mut *tx, h.participant_id)

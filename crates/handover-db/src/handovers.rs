@@ -311,7 +311,16 @@ macro_rules! handover_from {
     };
 }
 
-pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Handover> {
+/// What decisions about a handover rest on (no participant data: see [`HandoverHead`]).
+pub async fn head(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<HandoverHead> {
+    get_unsealed(db, id).await.map(|h| HandoverHead::from(&h))
+}
+
+pub async fn get(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Sealed<Handover>> {
+    get_unsealed(db, id).await.map(Sealed::new)
+}
+
+pub(crate) async fn get_unsealed(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Handover> {
     let row: HandoverRow = sqlx::query_as(concat!(
         handover_select!(),
         handover_from!(),
@@ -360,7 +369,14 @@ macro_rules! handover_list {
 /// Handovers of a municipality's inbox (sent ones only), of a reception centre, or of one
 /// participant. The scope is a plain condition on an indexed column in each query, so the
 /// prepared statement's generic plan uses the index.
-pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Page<Handover>> {
+pub async fn list(db: impl PgExecutor<'_>, f: &HandoverFilter) -> DbResult<Sealed<Page<Handover>>> {
+    list_unsealed(db, f).await.map(Sealed::new)
+}
+
+pub(crate) async fn list_unsealed(
+    db: impl PgExecutor<'_>,
+    f: &HandoverFilter,
+) -> DbResult<Page<Handover>> {
     let (sql, scope) = scoped(
         f,
         [
@@ -424,7 +440,7 @@ pub async fn list_audited(
     db: impl PgExecutor<'_>,
     f: &HandoverFilter,
     e: &crate::audit::AuditEvent<'_>,
-) -> DbResult<Page<Handover>> {
+) -> DbResult<(Page<Handover>, Audited)> {
     let (sql, scope) = scoped(
         f,
         [
@@ -444,7 +460,8 @@ pub async fn list_audited(
         .bind(e.client_addr)
         .fetch_all(db)
         .await?;
-    Page::from_counted(rows)
+    // The statement wrote the audit row with the page.
+    Ok((Page::from_counted(rows)?, Audited::new()))
 }
 
 pub async fn next_reference(db: impl PgExecutor<'_>) -> DbResult<String> {
@@ -601,7 +618,7 @@ pub struct StoredFile<T> {
 
 /// What a file fetch reads.
 pub struct FileBundle<T> {
-    pub handover: Handover,
+    pub handover: Sealed<Handover>,
     /// The latest file and the section hashes of the version the municipality last opened;
     /// `None` before the first sending.
     pub file: Option<Sealed<(StoredFile<T>, Option<serde_json::Value>)>>,
@@ -638,7 +655,7 @@ pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static
     else {
         return Ok(None);
     };
-    let handover: Handover = HandoverRow::from_row(&row)?.try_into()?;
+    let handover: Sealed<Handover> = Sealed::new(HandoverRow::from_row(&row)?.try_into()?);
     let file = match row.try_get::<Option<i32>, _>("file_version")? {
         None => None,
         Some(file_version) => {

@@ -612,6 +612,42 @@ pub struct Handover {
     pub updated_at: OffsetDateTime,
 }
 
+/// What decisions about a handover rest on: its parties, state and versions. It leaves out what
+/// the handover says about the participant (their name, the settlement date), so a use case can
+/// decide without holding those, and answers with the whole [`Handover`] only after its audit row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandoverHead {
+    pub id: Uuid,
+    pub reference: String,
+    pub participant_id: Uuid,
+    pub reception_centre_id: OrgId,
+    pub reception_centre_name: String,
+    pub municipality_id: OrgId,
+    pub municipality_name: String,
+    pub state: HandoverState,
+    pub latest_file_version: i32,
+    pub recipient_opened_version: i32,
+    pub version: i32,
+}
+
+impl From<&Handover> for HandoverHead {
+    fn from(h: &Handover) -> Self {
+        HandoverHead {
+            id: h.id,
+            reference: h.reference.clone(),
+            participant_id: h.participant_id,
+            reception_centre_id: h.reception_centre_id,
+            reception_centre_name: h.reception_centre_name.clone(),
+            municipality_id: h.municipality_id,
+            municipality_name: h.municipality_name.clone(),
+            state: h.state,
+            latest_file_version: h.latest_file_version,
+            recipient_opened_version: h.recipient_opened_version,
+            version: h.version,
+        }
+    }
+}
+
 /// The data of one section as loaded when the file is sent (`None`: nothing recorded).
 pub struct SectionSource {
     pub section: Section,
