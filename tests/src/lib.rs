@@ -3,6 +3,7 @@
 //! and talks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod client;
 pub mod smtp;
 
 use handover_server::settings::{Settings, generate_key_spec};

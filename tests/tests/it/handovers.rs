@@ -124,15 +124,10 @@ fn settlement_body(municipality: &str) -> Value {
 /// Registers the settlement decision to the municipality with this number.
 async fn settle(app: &TestApp, staff: &str, pid: &str, number: &str) {
     let m = org_by_number(app, number).await;
-    let r = call(
-        app,
-        Method::PUT,
-        &format!("/api/v1/participants/{pid}/settlement"),
-        Some(staff),
-        Some(&settlement_body(&m)),
-        None,
-    )
-    .await;
+    let r = app
+        .participants(staff)
+        .put_settlement(pid, &settlement_body(&m), None)
+        .await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
 
@@ -148,11 +143,8 @@ fn consent_body(sections: &[&str]) -> Value {
 
 async fn consent(app: &TestApp, staff: &str, pid: &str, sections: &[&str]) -> String {
     let r = app
-        .post(
-            &format!("/api/v1/participants/{pid}/consents"),
-            Some(staff),
-            &consent_body(sections),
-        )
+        .participants(staff)
+        .record_consent(pid, &consent_body(sections))
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
     id_of(&r)
@@ -160,36 +152,18 @@ async fn consent(app: &TestApp, staff: &str, pid: &str, sections: &[&str]) -> St
 
 /// Starts a handover: (id, ETag).
 async fn start(app: &TestApp, staff: &str, pid: &str) -> (String, String) {
-    let r = app
-        .post(
-            &format!("/api/v1/participants/{pid}/handovers"),
-            Some(staff),
-            &Value::Null,
-        )
-        .await;
+    let r = app.participants(staff).start_handover(pid).await;
     assert_eq!(r.status, 201, "{}", r.text);
     assert_eq!(r.body["state"], "draft");
     (id_of(&r), etag(&r))
 }
 
 async fn send(app: &TestApp, staff: &str, hid: &str, tag: &str, reason: Option<&str>) -> Res {
-    let body = match reason {
-        Some(r) => json!({ "missing_reason": r }),
-        None => json!({}),
-    };
-    call(
-        app,
-        Method::POST,
-        &format!("/api/v1/handovers/{hid}/send"),
-        Some(staff),
-        Some(&body),
-        Some(tag),
-    )
-    .await
+    app.handovers(staff).send(hid, tag, reason).await
 }
 
 async fn detail(app: &TestApp, token: &str, hid: &str) -> Res {
-    let r = app.get(&format!("/api/v1/handovers/{hid}"), token).await;
+    let r = app.handovers(token).get(hid).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r
 }
@@ -202,21 +176,13 @@ async fn current_tag(app: &TestApp, token: &str, hid: &str) -> String {
 async fn act(app: &TestApp, token: &str, hid: &str, what: &str, body: Value) -> Res {
     let tag = current_tag(app, token, hid).await;
     let body = (what != "accept").then_some(body);
-    call(
-        app,
-        Method::POST,
-        &format!("/api/v1/handovers/{hid}/{what}"),
-        Some(token),
-        body.as_ref(),
-        Some(&tag),
-    )
-    .await
+    app.handovers(token)
+        .act(hid, what, &tag, body.as_ref())
+        .await
 }
 
 async fn file(app: &TestApp, token: &str, hid: &str) -> Res {
-    let r = app
-        .get(&format!("/api/v1/handovers/{hid}/file"), token)
-        .await;
+    let r = app.handovers(token).file(hid).await;
     assert_eq!(r.status, 200, "{}", r.text);
     r
 }

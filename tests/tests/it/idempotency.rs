@@ -73,18 +73,14 @@ async fn participant(app: &TestApp, staff: &str) -> String {
 
 async fn settle(app: &TestApp, staff: &str, pid: &str, number: &str) {
     let m = org_by_number(app, number).await;
+    let body = json!({
+        "municipality_id": m,
+        "settlement_date": ahead(30),
+        "contacts": [{ "name": "Programrådgiver", "email": "kontakt@kommune.example", "role": "programrådgiver" }]
+    });
     let r = app
-        .request(
-            Method::PUT,
-            &format!("/api/v1/participants/{pid}/settlement"),
-            Some(staff),
-            Some(&json!({
-                "municipality_id": m,
-                "settlement_date": ahead(30),
-                "contacts": [{ "name": "Programrådgiver", "email": "kontakt@kommune.example", "role": "programrådgiver" }]
-            })),
-            &[],
-        )
+        .participants(staff)
+        .put_settlement(pid, &body, None)
         .await;
     assert_eq!(r.status, 201, "{}", r.text);
 }
@@ -111,32 +107,20 @@ async fn accepted_handover(app: &TestApp, centre: &str, muni: &str) -> String {
     assert_eq!(r.status, 201, "{}", r.text);
     let hid = id_of(&r);
     let r = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/handovers/{hid}/send"),
-            Some(centre),
-            Some(
-                &json!({"missing_reason": "Kartleggingen er ikke ferdig; resten tas i samtalen."}),
-            ),
-            &[("if-match", &etag(&r))],
+        .handovers(centre)
+        .send(
+            &hid,
+            &etag(&r),
+            Some("Kartleggingen er ikke ferdig; resten tas i samtalen."),
         )
         .await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = app
-        .get(&format!("/api/v1/handovers/{hid}/file"), muni)
-        .await;
+    let municipality = app.handovers(muni);
+    let r = municipality.file(&hid).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = app.get(&format!("/api/v1/handovers/{hid}"), muni).await;
+    let r = municipality.get(&hid).await;
     assert_eq!(r.status, 200, "{}", r.text);
-    let r = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/handovers/{hid}/accept"),
-            Some(muni),
-            None,
-            &[("if-match", &etag(&r))],
-        )
-        .await;
+    let r = municipality.act(&hid, "accept", &etag(&r), None).await;
     assert_eq!(r.status, 200, "{}", r.text);
     hid
 }
