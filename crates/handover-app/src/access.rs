@@ -65,12 +65,24 @@ pub async fn handover(
     action: Action,
     id: Uuid,
 ) -> AppResult<(HandoverHead, Granted)> {
+    handover_as(app, actor, action, id, handover_relation).await
+}
+
+/// [`handover`] with another relation of the handover to the caller (its conversations'
+/// relation also reaches the serving career centre).
+pub async fn handover_as(
+    app: &App,
+    actor: &Actor,
+    action: Action,
+    id: Uuid,
+    relation: fn(&Actor, &HandoverHead) -> Relation,
+) -> AppResult<(HandoverHead, Granted)> {
     actor.require(action)?;
     let h = match handover_db::handovers::head(&app.pool, id).await {
         Err(DbError::NotFound) => return Err(AppError::NotFound),
         other => other?,
     };
-    let granted = actor.check(action, handover_relation(actor, &h))?;
+    let granted = actor.check(action, relation(actor, &h))?;
     Ok((h, granted))
 }
 

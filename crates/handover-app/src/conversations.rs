@@ -72,13 +72,7 @@ pub async fn authorize_handover(
     action: Action,
     id: Uuid,
 ) -> AppResult<(HandoverHead, Granted)> {
-    actor.require(action)?;
-    let h = match handovers::head(&app.pool, id).await {
-        Err(DbError::NotFound) => return Err(AppError::NotFound),
-        other => other?,
-    };
-    let granted = actor.check(action, relation(actor, &h))?;
-    Ok((h, granted))
+    crate::access::handover_as(app, actor, action, id, relation).await
 }
 
 /// The conversation and its handover, after checking access.

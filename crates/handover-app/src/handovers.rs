@@ -645,6 +645,52 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
     Ok(Disclosed::new(proof, None, opened))
 }
 
+/// A state change asked of a handover: who may ask it, the event, its audit action and the
+/// reason or note given, with the field that names it in a validation answer.
+struct Asked<'a> {
+    action: Action,
+    event: HandoverEvent,
+    audit: &'static str,
+    reason: Option<(&'static str, &'a str)>,
+}
+
+/// The part every state change shares: the access decision, the version, the reason, then in
+/// one transaction the move and its audit row. The caller adds its own rows (notices, the
+/// conversation called off) to `tx` and ends with [`finish_move`].
+async fn begin_move(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    expected: Precondition,
+    asked: &Asked<'_>,
+) -> AppResult<(
+    sqlx::Transaction<'static, sqlx::Postgres>,
+    HandoverHead,
+    Audited,
+)> {
+    let (h, _) = access::handover(app, actor, asked.action, id).await?;
+    let version = expected.check(h.version)?;
+    if let Some((field, reason)) = asked.reason {
+        validate_reason(field, reason)?;
+    }
+    let mut tx = app.pool.begin().await?;
+    let reason = asked.reason.map(|(_, r)| r.trim());
+    step(&mut tx, actor, &h, version, asked.event, reason).await?;
+    let proof = audit_participant(&mut *tx, actor, asked.audit, h.participant_id).await?;
+    Ok((tx, h, proof))
+}
+
+/// Commits a state change and answers with the handover as it is now.
+async fn finish_move(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    id: Uuid,
+    proof: Audited,
+) -> AppResult<Disclosed<Handover>> {
+    let h = handovers::get(&mut *tx, id).await?.open(&proof);
+    tx.commit().await?;
+    Ok(Disclosed::new(proof, Some(h.version), h))
+}
+
 /// Cancels the handover (the centre), with a reason the municipality sees.
 pub async fn cancel(
     app: &App,
@@ -653,20 +699,13 @@ pub async fn cancel(
     expected: Precondition,
     reason: &str,
 ) -> AppResult<Disclosed<Handover>> {
-    let (h, _) = access::handover(app, actor, Action::HandoverPrepare, id).await?;
-    let version = expected.check(h.version)?;
-    validate_reason("reason", reason)?;
-    let mut tx = app.pool.begin().await?;
-    step(
-        &mut tx,
-        actor,
-        &h,
-        version,
-        HandoverEvent::Cancel,
-        Some(reason.trim()),
-    )
-    .await?;
-    let proof = audit_participant(&mut *tx, actor, "handover.cancel", h.participant_id).await?;
+    let asked = Asked {
+        action: Action::HandoverPrepare,
+        event: HandoverEvent::Cancel,
+        audit: "handover.cancel",
+        reason: Some(("reason", reason)),
+    };
+    let (mut tx, h, proof) = begin_move(app, actor, id, expected, &asked).await?;
     close_live_conversation(&mut tx, app, &h, reason.trim(), &proof).await?;
     if h.latest_file_version > 0 {
         let to = municipality_addresses(&mut tx, &h).await?;
@@ -681,9 +720,7 @@ pub async fn cancel(
         )
         .await?;
     }
-    let h = handovers::get(&mut *tx, id).await?.open(&proof);
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(h.version), h))
+    finish_move(tx, id, proof).await
 }
 
 /// Accepts the handover (the municipality, after opening the file).
@@ -693,14 +730,14 @@ pub async fn accept(
     id: Uuid,
     expected: Precondition,
 ) -> AppResult<Disclosed<Handover>> {
-    let (h, _) = access::handover(app, actor, Action::HandoverRespond, id).await?;
-    let version = expected.check(h.version)?;
-    let mut tx = app.pool.begin().await?;
-    step(&mut tx, actor, &h, version, HandoverEvent::Accept, None).await?;
-    let proof = audit_participant(&mut *tx, actor, "handover.accept", h.participant_id).await?;
-    let h = handovers::get(&mut *tx, id).await?.open(&proof);
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(h.version), h))
+    let asked = Asked {
+        action: Action::HandoverRespond,
+        event: HandoverEvent::Accept,
+        audit: "handover.accept",
+        reason: None,
+    };
+    let (tx, _, proof) = begin_move(app, actor, id, expected, &asked).await?;
+    finish_move(tx, id, proof).await
 }
 
 /// Declines the handover (the municipality), with a reason such as "wrong municipality".
@@ -711,20 +748,13 @@ pub async fn decline(
     expected: Precondition,
     reason: &str,
 ) -> AppResult<Disclosed<Handover>> {
-    let (h, _) = access::handover(app, actor, Action::HandoverRespond, id).await?;
-    let version = expected.check(h.version)?;
-    validate_reason("reason", reason)?;
-    let mut tx = app.pool.begin().await?;
-    step(
-        &mut tx,
-        actor,
-        &h,
-        version,
-        HandoverEvent::Decline,
-        Some(reason.trim()),
-    )
-    .await?;
-    let proof = audit_participant(&mut *tx, actor, "handover.decline", h.participant_id).await?;
+    let asked = Asked {
+        action: Action::HandoverRespond,
+        event: HandoverEvent::Decline,
+        audit: "handover.decline",
+        reason: Some(("reason", reason)),
+    };
+    let (mut tx, h, proof) = begin_move(app, actor, id, expected, &asked).await?;
     close_live_conversation(&mut tx, app, &h, reason.trim(), &proof).await?;
     let to = handovers::staff_emails(&mut *tx, h.reception_centre_id, "centre_staff").await?;
     notify(
@@ -737,9 +767,7 @@ pub async fn decline(
         &h.municipality_name,
     )
     .await?;
-    let h = handovers::get(&mut *tx, id).await?.open(&proof);
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(h.version), h))
+    finish_move(tx, id, proof).await
 }
 
 /// Marks the handover completed without a recorded transfer conversation (e.g. one held outside
@@ -751,27 +779,17 @@ pub async fn complete(
     expected: Precondition,
     note: Option<&str>,
 ) -> AppResult<Disclosed<Handover>> {
-    let action = if side(actor) == Side::Municipality {
-        Action::HandoverRespond
-    } else {
-        Action::HandoverPrepare
+    let asked = Asked {
+        action: if side(actor) == Side::Municipality {
+            Action::HandoverRespond
+        } else {
+            Action::HandoverPrepare
+        },
+        event: HandoverEvent::Complete,
+        audit: "handover.complete",
+        reason: note.map(|n| ("note", n)),
     };
-    let (h, _) = access::handover(app, actor, action, id).await?;
-    let version = expected.check(h.version)?;
-    if let Some(n) = note {
-        validate_reason("note", n)?;
-    }
-    let mut tx = app.pool.begin().await?;
-    step(
-        &mut tx,
-        actor,
-        &h,
-        version,
-        HandoverEvent::Complete,
-        note.map(str::trim),
-    )
-    .await?;
-    let proof = audit_participant(&mut *tx, actor, "handover.complete", h.participant_id).await?;
+    let (mut tx, h, proof) = begin_move(app, actor, id, expected, &asked).await?;
     close_live_conversation(
         &mut tx,
         app,
@@ -780,9 +798,7 @@ pub async fn complete(
         &proof,
     )
     .await?;
-    let h = handovers::get(&mut *tx, id).await?.open(&proof);
-    tx.commit().await?;
-    Ok(Disclosed::new(proof, Some(h.version), h))
+    finish_move(tx, id, proof).await
 }
 
 /// Calls off a proposed or confirmed conversation of a handover that is being closed (cancelled,

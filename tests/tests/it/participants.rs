@@ -2401,3 +2401,20 @@ async fn an_update_and_its_history_and_audit_are_written_together() {
         assert_eq!(fields, 1, "{path}: the history names the changed field");
     }
 }
+
+/// "Today" is the service's clock, read in Oslo: moving that clock forward makes an arrival
+/// date that was in the future a valid one, without a test that sleeps for days.
+#[tokio::test]
+async fn today_is_the_injected_clock() {
+    let app = spawn_app().await;
+    let token = app.token(who::KRS_STAFF).await;
+    let staff = app.participants(&token);
+    let mut body = participant_body("Framtidig", "Ankomst", &new_duf());
+    body["arrival_date"] = json!(ahead(3));
+    body["programme_start"] = Value::Null;
+    let r = staff.create(&body).await;
+    assert_invalid(&r, "arrival_date", "in_future", "arrival in three days");
+    app.clock.advance(Duration::days(4));
+    let r = staff.create(&body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+}
