@@ -28,7 +28,6 @@ pub trait Item: Sized + Send + Sync {
     /// The section in the history and the audit action's prefix.
     const SECTION: &'static str;
 
-    fn id(&self) -> Uuid;
     fn version(&self) -> i32;
     fn data(&self) -> &Self::Input;
     fn validate(input: &Self::Input, today: Date) -> Result<(), Vec<FieldError>>;
@@ -76,9 +75,6 @@ impl Item for ProgrammeElement {
     type Input = ProgrammeElementInput;
     type Patch = ProgrammeElementPatch;
     const SECTION: &'static str = "programme_element";
-    fn id(&self) -> Uuid {
-        self.id
-    }
     fn version(&self) -> i32 {
         self.version
     }
@@ -134,9 +130,6 @@ impl Item for Placement {
     type Input = PlacementInput;
     type Patch = PlacementPatch;
     const SECTION: &'static str = "placement";
-    fn id(&self) -> Uuid {
-        self.id
-    }
     fn version(&self) -> i32 {
         self.version
     }
