@@ -6,6 +6,28 @@ use handover_db::audit::{AuditEvent, record};
 use sqlx::PgExecutor;
 use uuid::Uuid;
 
+/// The audit event of something `actor` did; `client` is `actor.client()`, held by the caller
+/// because the event borrows it.
+pub fn event<'a>(
+    actor: &'a Actor,
+    client: Option<&'a str>,
+    action: &'a str,
+    target: Option<(&'a str, Uuid)>,
+    outcome: &'a str,
+) -> AuditEvent<'a> {
+    AuditEvent {
+        actor_user_id: Some(actor.caller.user_id),
+        actor_org_id: Some(actor.caller.org_id),
+        actor_role: Some(actor.caller.role.as_str()),
+        action,
+        target_type: target.map(|t| t.0),
+        target_id: target.map(|t| t.1),
+        outcome,
+        request_id: actor.request_id(),
+        client_addr: client,
+    }
+}
+
 /// Records what `actor` did, in the caller's transaction when given one, so the audit row and the
 /// change it describes commit together.
 pub async fn audit(
@@ -18,17 +40,7 @@ pub async fn audit(
     let client = actor.client();
     record(
         db,
-        &AuditEvent {
-            actor_user_id: Some(actor.caller.user_id),
-            actor_org_id: Some(actor.caller.org_id),
-            actor_role: Some(actor.caller.role.as_str()),
-            action,
-            target_type: target.map(|t| t.0),
-            target_id: target.map(|t| t.1),
-            outcome,
-            request_id: actor.request_id(),
-            client_addr: client.as_deref(),
-        },
+        &event(actor, client.as_deref(), action, target, outcome),
     )
     .await
 }
@@ -40,15 +52,8 @@ pub fn list_event<'a>(
     action: &'a str,
 ) -> AuditEvent<'a> {
     AuditEvent {
-        actor_user_id: Some(actor.caller.user_id),
-        actor_org_id: Some(actor.caller.org_id),
-        actor_role: Some(actor.caller.role.as_str()),
-        action,
         target_type: Some("participant"),
-        outcome: "success",
-        request_id: actor.request_id(),
-        client_addr: client,
-        ..Default::default()
+        ..event(actor, client, action, None, "success")
     }
 }
 
@@ -79,19 +84,10 @@ pub async fn audit_participant(
     participant: Uuid,
 ) -> DbResult<Audited> {
     let client = actor.client();
+    let target = Some(("participant", participant));
     handover_db::audit::disclosed(
         db,
-        &AuditEvent {
-            actor_user_id: Some(actor.caller.user_id),
-            actor_org_id: Some(actor.caller.org_id),
-            actor_role: Some(actor.caller.role.as_str()),
-            action,
-            target_type: Some("participant"),
-            target_id: Some(participant),
-            outcome: "success",
-            request_id: actor.request_id(),
-            client_addr: client.as_deref(),
-        },
+        &event(actor, client.as_deref(), action, target, "success"),
     )
     .await
 }

@@ -568,17 +568,13 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
     })?;
     let file_version = sealed.fact(|(f, _)| f.file_version);
     let client = actor.client();
-    let event = handover_db::audit::AuditEvent {
-        actor_user_id: Some(actor.caller.user_id),
-        actor_org_id: Some(actor.caller.org_id),
-        actor_role: Some(actor.caller.role.as_str()),
-        action: "handover.file_read",
-        target_type: Some("participant"),
-        target_id: Some(h.participant_id),
-        outcome: "success",
-        request_id: actor.request_id(),
-        client_addr: client.as_deref(),
-    };
+    let event = crate::audit::event(
+        actor,
+        client.as_deref(),
+        "handover.file_read",
+        Some(("participant", h.participant_id)),
+        "success",
+    );
     let opener = history_actor(actor);
     let h = if recipient && h.state == HandoverState::Sent {
         // The first opening also marks it received: a transaction, once per handover.
