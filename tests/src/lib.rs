@@ -184,6 +184,7 @@ const SERVING_ONLY: &[&str] = &[
     "access_token_ttl_secs",
     "refresh_token_ttl_secs",
     "session_max_age_secs",
+    "web_idle_timeout_secs",
     "password_setup_ttl_secs",
     "trusted_proxies",
     "login_max_failures_per_account",

@@ -11,7 +11,7 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Request};
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -505,8 +505,9 @@ pub fn openapi_json() -> String {
     openapi().to_pretty_json().unwrap_or_default() + "\n"
 }
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
+/// The whole HTTP application: the JSON API, its docs, and `web` (the web application's pages,
+/// which set their own content-security-policy) under the same layers.
+pub fn router(state: AppState, web: Router) -> Router {
     let (api, mut doc) = api_router().split_for_parts();
     finish(&mut doc);
     let doc = Arc::new(doc);
@@ -519,10 +520,11 @@ pub fn router(state: AppState) -> Router {
     api.with_state(state)
         .route("/api-docs/openapi.json", axum::routing::get(move || async move { axum::Json(spec.as_ref().clone()) }))
         .merge(SwaggerUi::new("/docs").url("/api-docs/swagger.json", doc.as_ref().clone()))
-        .route("/password-setup", axum::routing::get(password_setup_page))
-        .route("/assets/password-setup.js", axum::routing::get(password_setup_script))
-        .route("/assets/password-setup.css", axum::routing::get(password_setup_style))
-        .fallback(not_found)
+        // Unknown API paths answer the API's problem 404; everything else is the web
+        // application's (its pages, assets and its own 404 page).
+        .route("/api/{*rest}", axum::routing::any(not_found))
+        .route("/api-docs/{*rest}", axum::routing::any(not_found))
+        .merge(web)
         .layer(
             ServiceBuilder::new()
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
@@ -635,8 +637,6 @@ async fn not_found() -> Response {
 /// The content-security-policy of the API docs (Swagger UI): its own scripts and styles only,
 /// inline style attributes (which Swagger UI sets), images from itself or data: URLs.
 const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
-/// The password-setup page: its own script and style file, posting to the API.
-const SETUP_PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /// Everything else is JSON (or a calendar file): nothing may load or run.
 const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
 
@@ -644,8 +644,6 @@ async fn security_headers(hsts: bool, req: Request, next: Next) -> Response {
     let path = req.uri().path();
     let (csp, cacheable) = if path == "/docs" || path.starts_with("/docs/") {
         (DOCS_CSP, true)
-    } else if path == "/password-setup" || path.starts_with("/assets/") {
-        (SETUP_PAGE_CSP, true)
     } else {
         (API_CSP, false)
     };
@@ -657,9 +655,13 @@ async fn security_headers(hsts: bool, req: Request, next: Next) -> Response {
     );
     h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("content-security-policy", HeaderValue::from_static(csp));
-    if !cacheable {
-        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // A web page or asset carries its own policy (handover-web); everything else gets the
+    // API's or the docs'.
+    if !h.contains_key("content-security-policy") {
+        h.insert("content-security-policy", HeaderValue::from_static(csp));
+        if !cacheable {
+            h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
     }
     // Only where users reach the service over https: a development instance on plain http must
     // not teach a browser to insist on https for localhost.
@@ -683,6 +685,15 @@ async fn problem_middleware(req: Request, next: Next) -> Response {
     let res = next.run(req).await;
     let status = res.status();
     if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    // The web application's error pages stay pages.
+    let is_page = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if is_page {
         return res;
     }
     let is_problem = res
@@ -735,27 +746,4 @@ async fn problem_middleware(req: Request, next: Next) -> Response {
         }
     }
     out
-}
-
-/// A minimal page for password-setup links: reads the token from the URL fragment (never sent
-/// to the server) and posts it with the new password. Its script and style are files of their
-/// own, so the page's CSP allows no inline code.
-async fn password_setup_page() -> Response {
-    Html(include_str!("password_setup.html")).into_response()
-}
-
-async fn password_setup_script() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/javascript; charset=utf-8")],
-        include_str!("password_setup.js"),
-    )
-        .into_response()
-}
-
-async fn password_setup_style() -> Response {
-    (
-        [(header::CONTENT_TYPE, "text/css; charset=utf-8")],
-        include_str!("password_setup.css"),
-    )
-        .into_response()
 }

@@ -26,6 +26,28 @@ impl RequestMeta {
     }
 }
 
+/// The client's address: the peer, unless the peer is a trusted proxy, in which case the
+/// right-most `X-Forwarded-For` entry (`forwarded_for`: the header's values, in order) that is
+/// not itself a trusted proxy. A client-supplied header is never believed when the peer is not a
+/// trusted proxy. Every interface derives the address of its audit rows with this.
+pub fn client_address<'a>(
+    peer: IpAddr,
+    forwarded_for: impl Iterator<Item = &'a str>,
+    trusted: &[IpAddr],
+) -> IpAddr {
+    if !trusted.contains(&peer) {
+        return peer;
+    }
+    let hops: Vec<IpAddr> = forwarded_for
+        .flat_map(|v| v.split(','))
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    hops.into_iter()
+        .rev()
+        .find(|ip| !trusted.contains(ip))
+        .unwrap_or(peer)
+}
+
 impl std::ops::Deref for Actor {
     type Target = Caller;
     fn deref(&self) -> &Caller {

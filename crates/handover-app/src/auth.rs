@@ -108,6 +108,91 @@ async fn current_lock(
 /// inactive account all fail alike ([`AppError::InvalidCredentials`]) in similar time; repeated
 /// failures per account and per client address are throttled (429).
 pub async fn login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Grant> {
+    let user = authenticate(app, meta, req).await?;
+    let (refresh, refresh_hash) = new_opaque_token();
+    let mut tx = app.pool.begin().await?;
+    let session = sessions::create(
+        &mut tx,
+        user.id,
+        session_ttl(app),
+        &refresh_hash,
+        time::Duration::try_from(app.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
+    )
+    .await?;
+    audit_login(&mut tx, meta, &user, session).await?;
+    tx.commit().await?;
+    Ok(Grant {
+        user_id: user.id,
+        session_id: session,
+        refresh_token: refresh,
+    })
+}
+
+/// A browser session: the cookie token to set (only its hash is stored) and the CSRF token its
+/// forms carry.
+#[derive(Debug, Clone)]
+pub struct WebGrant {
+    pub session_id: Uuid,
+    pub cookie_token: String,
+    pub csrf_token: String,
+}
+
+/// Signs in from the web application: the same checks, throttling and audit row as [`login`],
+/// and a session of the same table, carried by a cookie instead of tokens.
+pub async fn web_login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<WebGrant> {
+    let user = authenticate(app, meta, req).await?;
+    let (cookie, cookie_hash) = new_opaque_token();
+    let (csrf, _) = new_opaque_token();
+    let mut tx = app.pool.begin().await?;
+    let session =
+        sessions::create_web(&mut *tx, user.id, session_ttl(app), &cookie_hash, &csrf).await?;
+    audit_login(&mut tx, meta, &user, session).await?;
+    tx.commit().await?;
+    Ok(WebGrant {
+        session_id: session,
+        cookie_token: cookie,
+        csrf_token: csrf,
+    })
+}
+
+fn session_ttl(app: &App) -> time::Duration {
+    time::Duration::try_from(app.config.session_max_age).unwrap_or(time::Duration::DAY)
+}
+
+/// Whom a successful login proved.
+struct LoggedIn {
+    id: UserId,
+    org: OrgId,
+    role: String,
+}
+
+async fn audit_login(
+    tx: &mut sqlx::PgConnection,
+    meta: &RequestMeta,
+    user: &LoggedIn,
+    session: Uuid,
+) -> AppResult<()> {
+    let client = meta.client();
+    record(
+        &mut *tx,
+        &AuditEvent {
+            actor_user_id: Some(user.id),
+            actor_org_id: Some(user.org),
+            actor_role: Some(&user.role),
+            action: "auth.login",
+            target_type: Some("session"),
+            target_id: Some(session),
+            outcome: "success",
+            request_id: meta.request_id.as_deref(),
+            client_addr: client.as_deref(),
+        },
+    )
+    .await?;
+    Ok(())
+}
+
+/// Checks e-mail and password, with the throttling below; the user on success.
+async fn authenticate(app: &App, meta: &RequestMeta, req: Login) -> AppResult<LoggedIn> {
     let email = normalise_email(&req.email);
     if email.len() > MAX_EMAIL_CHARS || req.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(AppError::InvalidCredentials);
@@ -160,42 +245,14 @@ pub async fn login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Grant
         return Err(AppError::InvalidCredentials);
     };
 
-    let user_id = UserId(user.id);
     // The account-wide counter is not reset: the user's success must not refill an attacker's
     // budget elsewhere. It decays with its window.
     throttle::reset(&app.pool, &pair_key).await?;
     throttle::mark_known(&app.pool, &known_key).await?;
-    let (refresh, refresh_hash) = new_opaque_token();
-    let mut tx = app.pool.begin().await?;
-    let session = sessions::create(
-        &mut tx,
-        user_id,
-        time::Duration::try_from(app.config.session_max_age).unwrap_or(time::Duration::DAY),
-        &refresh_hash,
-        time::Duration::try_from(app.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
-    )
-    .await?;
-    let client = meta.client();
-    record(
-        &mut *tx,
-        &AuditEvent {
-            actor_user_id: Some(user_id),
-            actor_org_id: Some(OrgId(user.organisation_id)),
-            actor_role: Some(&user.role),
-            action: "auth.login",
-            target_type: Some("session"),
-            target_id: Some(session),
-            outcome: "success",
-            request_id: meta.request_id.as_deref(),
-            client_addr: client.as_deref(),
-        },
-    )
-    .await?;
-    tx.commit().await?;
-    Ok(Grant {
-        user_id,
-        session_id: session,
-        refresh_token: refresh,
+    Ok(LoggedIn {
+        id: UserId(user.id),
+        org: OrgId(user.organisation_id),
+        role: user.role,
     })
 }
 
@@ -301,6 +358,64 @@ pub async fn password_setup(app: &App, meta: &RequestMeta, req: PasswordSetup) -
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// How many setup e-mails one address may be sent from the sign-in page per window; more asks
+/// are answered alike and send nothing, so the page cannot be used to flood someone's inbox.
+const FORGOTTEN_PER_WINDOW: i32 = 3;
+
+/// "Forgot your password?": e-mails a one-time password link to the account with this address,
+/// if there is an active one. The answer is the same whether there is or not, so the page does
+/// not tell who has an account; the audit row says which it was, for the organisation's
+/// administrators.
+pub async fn forgotten_password(app: &App, meta: &RequestMeta, email: &str) -> AppResult<()> {
+    let email = normalise_email(email);
+    if email.is_empty() || email.len() > MAX_EMAIL_CHARS || !email.contains('@') {
+        return Err(AppError::field(
+            "email",
+            "invalid_email",
+            "must be an e-mail address",
+        ));
+    }
+    let Some(found) = users::find_for_login(&app.pool, &email).await? else {
+        return audit_anonymous(app, meta, "auth.password_forgotten", None, "unknown").await;
+    };
+    let user_id = UserId(found.id);
+    if !(found.active && found.org_active) {
+        return audit_anonymous(
+            app,
+            meta,
+            "auth.password_forgotten",
+            Some(user_id),
+            "inactive",
+        )
+        .await;
+    }
+    let key = format!("forgotten:{email}");
+    let limit = throttle::Limit {
+        max_failures: FORGOTTEN_PER_WINDOW,
+        window: time::Duration::HOUR,
+        lock: time::Duration::HOUR,
+    };
+    if throttle::locked_until(&app.pool, std::slice::from_ref(&key))
+        .await?
+        .is_some()
+    {
+        return audit_anonymous(
+            app,
+            meta,
+            "auth.password_forgotten",
+            Some(user_id),
+            "throttled",
+        )
+        .await;
+    }
+    throttle::record_failure(&app.pool, &key, limit).await?;
+    let user = users::get(&app.pool, user_id).await?;
+    let mut tx = app.pool.begin().await?;
+    crate::setup_mail::issue(&mut tx, app, &user, crate::setup_mail::AskedBy::SignInPage).await?;
+    tx.commit().await?;
+    audit_anonymous(app, meta, "auth.password_forgotten", Some(user_id), "sent").await
 }
 
 #[cfg(test)]

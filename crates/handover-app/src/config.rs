@@ -15,6 +15,8 @@ pub struct AppConfig {
     pub refresh_token_ttl: Duration,
     /// A session (a chain of refresh tokens) ends this long after login, however often refreshed.
     pub session_max_age: Duration,
+    /// A browser session ends after this long without a request (and at `session_max_age`).
+    pub web_idle_timeout: Duration,
     pub password_setup_ttl: Duration,
     /// Base URL of the service as users reach it, for links (e.g. password setup).
     pub public_url: String,
@@ -58,6 +60,7 @@ impl Default for AppConfig {
             audience: "handover-api".into(),
             access_token_ttl: Duration::from_secs(15 * 60),
             refresh_token_ttl: Duration::from_secs(12 * 3600),
+            web_idle_timeout: Duration::from_secs(30 * 60),
             session_max_age: Duration::from_secs(24 * 3600),
             password_setup_ttl: Duration::from_secs(72 * 3600),
             public_url: "http://127.0.0.1:8080".into(),

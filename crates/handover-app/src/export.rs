@@ -14,19 +14,21 @@ use handover_domain::handover::{
     AdaptationNeeds, Consent, Handover, Opening, Settlement, Transition,
 };
 use handover_domain::participant::{ProgrammeRecord, RecordChange};
+use serde::Serialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// One version of a handover's file as sent.
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct ExportedFile {
     pub file_version: i32,
+    #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
     /// The stored snapshot, as it was frozen.
     pub snapshot: serde_json::Value,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Serialize)]
 pub struct ExportedHandover {
     pub handover: Handover,
     pub history: Vec<Transition>,
@@ -34,8 +36,10 @@ pub struct ExportedHandover {
     pub files: Vec<ExportedFile>,
 }
 
-#[derive(Debug)]
+/// The export as one document: the JSON API answers it, the web page offers it as a file.
+#[derive(Debug, Serialize)]
 pub struct ParticipantExport {
+    #[serde(with = "time::serde::rfc3339")]
     pub exported_at: OffsetDateTime,
     /// Includes the centre's internal notes: they are held, so they are exported.
     pub record: ProgrammeRecord,

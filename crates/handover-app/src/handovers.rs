@@ -842,7 +842,7 @@ async fn notify(
     to: &[String],
     from_org: &str,
 ) -> AppResult<()> {
-    let link = app.link(&format!("/api/v1/handovers/{}", h.id));
+    let link = app.link(&format!("/handovers/{}", h.id));
     let n = handover_notice(kind, &h.reference, &link, from_org);
     for addr in to {
         outbox::enqueue(

@@ -162,7 +162,7 @@ pub fn event(
 
 fn link(app: &App, id: Uuid) -> String {
     format!(
-        "{}/api/v1/conversations/{id}",
+        "{}/conversations/{id}",
         app.config.public_url.trim_end_matches('/')
     )
 }

@@ -33,6 +33,7 @@ pub mod record;
 pub mod secrets;
 pub mod session;
 pub mod setup_mail;
+pub mod start;
 pub mod users;
 
 pub use actor::{Actor, Granted, RequestMeta};

@@ -32,16 +32,27 @@ impl SetupKind {
     }
 }
 
+/// Who asked for a password-setup link.
+#[derive(Debug, Clone, Copy)]
+pub enum AskedBy<'a> {
+    /// An administrator (or the operator) of this organisation, named in the reset text.
+    Admin { user: UserId, organisation: &'a str },
+    /// Someone on the sign-in page who gave the account's address.
+    SignInPage,
+}
+
 /// Issues a one-time token for `user` and queues the e-mail that carries it, in `tx`.
-/// `organisation` names the organisation of the administrator who asked, for the reset text.
 /// Returns which e-mail it was and when the link expires.
 pub async fn issue(
     tx: &mut PgConnection,
     app: &App,
     user: &User,
-    issued_by: Option<UserId>,
-    organisation: &str,
+    asked_by: AskedBy<'_>,
 ) -> AppResult<(SetupKind, OffsetDateTime)> {
+    let issued_by = match asked_by {
+        AskedBy::Admin { user, .. } => Some(user),
+        AskedBy::SignInPage => None,
+    };
     let (token, hash) = new_opaque_token();
     let ttl =
         time::Duration::try_from(app.config.password_setup_ttl).unwrap_or(time::Duration::DAY);
@@ -49,19 +60,21 @@ pub async fn issue(
     // Only the newest link works: a link in an e-mail that went astray dies with the resend.
     sessions::spend_password_setups(&mut *tx, user.id).await?;
     sessions::create_password_setup(&mut *tx, user.id, issued_by, &hash, expires_at).await?;
-    let link = format!(
-        "{}/password-setup#token={token}",
-        app.config.public_url.trim_end_matches('/')
-    );
+    // The web page takes the token from the query into a cookie at once and redirects, so it
+    // stays in the address bar for one request only (docs/security.md, "Password-setup links").
+    let link = app.link(&format!("/password-setup?token={token}"));
     let hours = app.config.password_setup_ttl.as_secs() / 3600;
     let kind = if user.has_password {
         SetupKind::Reset
     } else {
         SetupKind::Setup
     };
-    let notice = match kind {
-        SetupKind::Setup => templates::password_setup(&link, hours),
-        SetupKind::Reset => templates::password_reset(&link, hours, organisation),
+    let notice = match (asked_by, kind) {
+        (AskedBy::SignInPage, _) => templates::password_forgotten(&link, hours),
+        (AskedBy::Admin { .. }, SetupKind::Setup) => templates::password_setup(&link, hours),
+        (AskedBy::Admin { organisation, .. }, SetupKind::Reset) => {
+            templates::password_reset(&link, hours, organisation)
+        }
     };
     outbox::enqueue(
         &mut *tx,

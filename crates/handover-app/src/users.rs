@@ -209,7 +209,16 @@ pub async fn create(app: &App, actor: &Actor, req: UserInput) -> AppResult<User>
     )
     .await?;
     let user = users::get(&mut *tx, id).await?;
-    setup_mail::issue(&mut tx, app, &user, Some(actor.caller.user_id), &asked_by).await?;
+    setup_mail::issue(
+        &mut tx,
+        app,
+        &user,
+        setup_mail::AskedBy::Admin {
+            user: actor.caller.user_id,
+            organisation: &asked_by,
+        },
+    )
+    .await?;
     audit(
         &mut *tx,
         actor,
@@ -345,8 +354,16 @@ pub async fn send_password_setup(app: &App, actor: &Actor, id: Uuid) -> AppResul
     }
     let asked_by = caller_org_name(app, actor).await?;
     let mut tx = app.pool.begin().await?;
-    let (kind, expires_at) =
-        setup_mail::issue(&mut tx, app, &user, Some(actor.caller.user_id), &asked_by).await?;
+    let (kind, expires_at) = setup_mail::issue(
+        &mut tx,
+        app,
+        &user,
+        setup_mail::AskedBy::Admin {
+            user: actor.caller.user_id,
+            organisation: &asked_by,
+        },
+    )
+    .await?;
     audit(
         &mut *tx,
         actor,

@@ -982,3 +982,49 @@ pub(crate) async fn record_unsealed(
         last_updated_by: last.map(|l| l.1),
     })
 }
+
+/// A participant whose settlement date is near and who has no handover sent yet.
+#[derive(Debug, Clone, FromRow)]
+pub struct SettlingSoon {
+    pub participant_id: Uuid,
+    pub given_name: String,
+    pub family_name: String,
+    pub settlement_date: Date,
+    pub municipality_name: String,
+    /// `draft` when a handover has been started but not sent; `None` when none exists.
+    pub handover_state: Option<String>,
+}
+
+/// Participants of `centres` settling between `from` and `to` (oldest date first) without a
+/// handover that was sent (a draft or none), at most `limit`.
+pub async fn settling_soon(
+    db: impl PgExecutor<'_>,
+    centres: &[Uuid],
+    from: Date,
+    to: Date,
+    limit: i64,
+) -> DbResult<Sealed<Vec<SettlingSoon>>> {
+    let rows: Vec<SettlingSoon> = sqlx::query_as(
+        "SELECT p.id AS participant_id, p.given_name, p.family_name, s.settlement_date,
+                o.name AS municipality_name,
+                (SELECT h.state FROM handovers h
+                  WHERE h.participant_id = p.id AND h.state = 'draft' LIMIT 1) AS handover_state
+         FROM participants p
+         JOIN settlements s ON s.participant_id = p.id
+         JOIN organisations o ON o.id = s.municipality_id
+         WHERE p.reception_centre_id = ANY($1)
+           AND s.settlement_date BETWEEN $2 AND $3
+           AND NOT EXISTS (SELECT 1 FROM handovers h
+                            WHERE h.participant_id = p.id
+                              AND h.state NOT IN ('draft', 'cancelled'))
+         ORDER BY s.settlement_date, p.id
+         LIMIT $4",
+    )
+    .bind(centres)
+    .bind(from)
+    .bind(to)
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    Ok(Sealed::new(rows))
+}

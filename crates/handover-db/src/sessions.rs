@@ -27,6 +27,30 @@ pub async fn create(
     Ok(id)
 }
 
+/// Starts a browser session: no refresh tokens, a cookie token (its hash here) and the CSRF
+/// token of its forms.
+pub async fn create_web(
+    db: impl PgExecutor<'_>,
+    user: UserId,
+    session_ttl: Duration,
+    cookie_hash: &[u8],
+    csrf_token: &str,
+) -> DbResult<Uuid> {
+    let id = Uuid::now_v7();
+    sqlx::query(
+        "INSERT INTO sessions (id, user_id, expires_at, cookie_hash, csrf_token)
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(user.0)
+    .bind(OffsetDateTime::now_utc() + session_ttl)
+    .bind(cookie_hash)
+    .bind(csrf_token)
+    .execute(db)
+    .await?;
+    Ok(id)
+}
+
 async fn insert_refresh(
     db: impl PgExecutor<'_>,
     session: Uuid,

@@ -76,6 +76,17 @@ pub fn password_reset(link: &str, valid_hours: u64, organisation: &str) -> Notic
     }
 }
 
+/// Sent when someone asked for a new password on the sign-in page: perhaps the owner, perhaps
+/// not, so the text says the current password keeps working unless the link is used.
+pub fn password_forgotten(link: &str, valid_hours: u64) -> Notice {
+    Notice {
+        subject: "Nytt passord for kontoen din / A new password for your account".into(),
+        body: format!(
+            "Noen ba om nytt passord for denne e-postadressen på innloggingssiden til overføringstjenesten. Velg et nytt her (lenken virker én gang og i {valid_hours} timer):\n{link}\n\nVar det ikke deg, kan du se bort fra denne e-posten: passordet ditt virker som før til lenken blir brukt.\n\n-- \nIn English: someone asked for a new password for this address on the service's sign-in page. Choose one with the link above (valid once, for {valid_hours} hours). If it was not you, ignore this e-mail: your password works as before unless the link is used.\n"
+        ),
+    }
+}
+
 /// Sent after the password of an account that had one was changed, so its owner learns of a
 /// change they did not make.
 pub fn password_changed(when: &str) -> Notice {

@@ -35,7 +35,7 @@ impl Client {
             .issue(user, session, state.config.access_token_ttl)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         Ok(Client {
-            app: handover_api::router(state.clone()),
+            app: crate::router(state),
             token,
         })
     }

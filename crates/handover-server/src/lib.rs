@@ -65,6 +65,12 @@ pub fn app_state_with_clock(
     })
 }
 
+/// The whole HTTP application: the JSON API and the web application, over one [`AppState`].
+pub fn router(state: &AppState) -> axum::Router {
+    let web = handover_web::router(handover_web::WebState::new(state.app.clone()));
+    handover_api::router(state.clone(), web)
+}
+
 /// Serves until `shutdown` resolves, then lets in-flight requests finish for at most the grace
 /// period, stops the background workers and lets the mail worker release its claims.
 ///
@@ -106,7 +112,7 @@ pub async fn serve(
         )),
         tokio::spawn(workers::housekeeping(pool.clone(), stop_rx)),
     ];
-    let app = handover_api::router(state);
+    let app = router(&state);
     let http = http1_builder(settings);
     // Clamped: `Semaphore::new` panics above MAX_PERMITS.
     let limit = Arc::new(tokio::sync::Semaphore::new(

@@ -114,8 +114,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
     tracing::info!(%addr, elapsed_ms = started.elapsed().as_millis() as u64, "ready");
     println!("Handover service listening on http://{addr}");
+    println!("Web application:  http://{addr}/   (sign in with a demo login below)");
     println!(
-        "API docs:         http://{addr}/docs   (OpenAPI: http://{addr}/api-docs/openapi.json)"
+        "API:              http://{addr}/api/v1   docs: http://{addr}/docs   (OpenAPI: http://{addr}/api-docs/openapi.json)"
     );
     if let Some(logins) = logins {
         println!(

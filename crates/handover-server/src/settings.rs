@@ -48,6 +48,8 @@ pub struct Settings {
     pub access_token_ttl_secs: u64,
     pub refresh_token_ttl_secs: u64,
     pub session_max_age_secs: u64,
+    /// A browser session ends after this long without a request.
+    pub web_idle_timeout_secs: u64,
     pub password_setup_ttl_secs: u64,
     /// Proxies whose X-Forwarded-For is believed, comma-separated IP addresses.
     pub trusted_proxies: String,
@@ -141,6 +143,7 @@ impl Default for Settings {
             access_token_ttl_secs: api.access_token_ttl.as_secs(),
             refresh_token_ttl_secs: api.refresh_token_ttl.as_secs(),
             session_max_age_secs: api.session_max_age.as_secs(),
+            web_idle_timeout_secs: api.web_idle_timeout.as_secs(),
             password_setup_ttl_secs: api.password_setup_ttl.as_secs(),
             trusted_proxies: String::new(),
             login_max_failures_per_account: api.account_throttle.max_failures,
@@ -371,6 +374,7 @@ impl Settings {
             access_token_ttl: Duration::from_secs(self.access_token_ttl_secs),
             refresh_token_ttl: Duration::from_secs(self.refresh_token_ttl_secs),
             session_max_age: Duration::from_secs(self.session_max_age_secs),
+            web_idle_timeout: Duration::from_secs(self.web_idle_timeout_secs.max(60)),
             password_setup_ttl: Duration::from_secs(self.password_setup_ttl_secs),
             public_url: self.public_url(),
             trusted_proxies: self.trusted_proxy_list()?,

@@ -1,0 +1,219 @@
+//! The staff web application: server-rendered pages over the same use cases as the JSON API
+//! (`handover-app`), so no access rule, audit row or transaction exists twice. Every task works
+//! with plain forms and POST-redirect-GET; the one script (`app.js`) only moves focus to an
+//! error summary. Templates are compiled in (askama), the Designsystemet CSS is vendored
+//! (`assets/vendor`), and texts come from the message catalogues (`messages/`).
+
+pub mod error;
+pub mod i18n;
+mod pages;
+pub mod session;
+pub mod view;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::middleware;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use handover_app::App;
+use session::CookieNames;
+
+/// What the pages run on.
+#[derive(Clone)]
+pub struct WebState {
+    pub app: App,
+    pub cookies: CookieNames,
+}
+
+impl WebState {
+    pub fn new(app: App) -> Self {
+        let secure = app.config.public_url.starts_with("https://");
+        WebState {
+            app,
+            cookies: CookieNames::new(secure),
+        }
+    }
+}
+
+/// The content-security-policy of every page: the service's own styles, script and images
+/// only, no inline script or style, forms post only to the service, never framed.
+pub const PAGE_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// The pages and their assets. Paths under `/api/` are the JSON API's: a missing one is
+/// answered by its problem 404, never by a page.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(pages::start::start))
+        .route(
+            "/sign-in",
+            get(pages::auth::sign_in_page).post(pages::auth::sign_in),
+        )
+        .route("/sign-out", post(pages::auth::sign_out))
+        .route("/language", post(pages::auth::language))
+        .route(
+            "/password/forgotten",
+            get(pages::auth::forgotten_page).post(pages::auth::forgotten),
+        )
+        .route(
+            "/password-setup",
+            get(pages::auth::setup_page).post(pages::auth::setup),
+        )
+        .route(
+            "/account/password",
+            get(pages::auth::change_page).post(pages::auth::change),
+        )
+        .route("/participants", get(pages::participants::list))
+        .route(
+            "/participants/new",
+            get(pages::participants::new_page).post(pages::participants::create),
+        )
+        .route("/participants/lookup", post(pages::participants::lookup))
+        .route("/participants/{id}", get(pages::participants::record))
+        .route(
+            "/participants/{id}/identity",
+            get(pages::participants::identity_page).post(pages::participants::identity_save),
+        )
+        .route(
+            "/participants/{id}/elements/new",
+            get(pages::programme::element_new_page).post(pages::programme::element_create),
+        )
+        .route(
+            "/participants/{id}/elements/{item}",
+            get(pages::programme::element_page).post(pages::programme::element_save),
+        )
+        .route(
+            "/participants/{id}/elements/{item}/delete",
+            post(pages::programme::element_delete),
+        )
+        .route(
+            "/participants/{id}/placements/new",
+            get(pages::programme::placement_new_page).post(pages::programme::placement_create),
+        )
+        .route(
+            "/participants/{id}/placements/{item}",
+            get(pages::programme::placement_page).post(pages::programme::placement_save),
+        )
+        .route(
+            "/participants/{id}/placements/{item}/delete",
+            post(pages::programme::placement_delete),
+        )
+        .route(
+            "/participants/{id}/history",
+            get(pages::participants::history),
+        )
+        .route(
+            "/participants/{id}/export",
+            get(pages::participants::export),
+        )
+        .route("/handovers/{id}", get(pages::handovers::handover))
+        .route("/conversations/{id}", get(pages::handovers::conversation))
+        .route("/admin/users", get(pages::admin::users))
+        .route(
+            "/admin/users/new",
+            get(pages::admin::user_new_page).post(pages::admin::user_create),
+        )
+        .route(
+            "/admin/users/{id}",
+            get(pages::admin::user_page).post(pages::admin::user_save),
+        )
+        .route(
+            "/admin/users/{id}/setup-email",
+            post(pages::admin::user_setup_email),
+        )
+        .route("/admin/organisation", get(pages::admin::own_organisation))
+        .route("/admin/organisations", get(pages::admin::organisations))
+        .route("/assets/{file}", get(asset))
+        .fallback(not_found)
+        .layer(middleware::from_fn(error::render_failures))
+        .layer(middleware::from_fn(page_headers))
+        .with_state(state)
+}
+
+/// A path no page has. Under `/api/` the JSON API's problem answer (the API's layer turns a
+/// bare 404 into one); elsewhere a page.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let p = uri.path();
+    if p == "/api" || p.starts_with("/api/") || p.starts_with("/api-docs") {
+        axum::http::StatusCode::NOT_FOUND.into_response()
+    } else {
+        error::WebError::NotFound.into_response()
+    }
+}
+
+/// The page headers: the strict content-security-policy, and no caching of anything that is
+/// not an asset (a page may hold a participant's data).
+async fn page_headers(req: axum::extract::Request, next: middleware::Next) -> Response {
+    let is_asset = req.uri().path().starts_with("/assets/");
+    let mut res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    let h = res.headers_mut();
+    if is_html || is_asset {
+        h.insert(
+            "content-security-policy",
+            HeaderValue::from_static(PAGE_CSP),
+        );
+    }
+    if is_html {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+struct Asset {
+    name: &'static str,
+    body: &'static [u8],
+    kind: &'static str,
+}
+
+/// The vendored Designsystemet CSS (MIT, with its licence files) and the application's own
+/// small style and script, compiled in.
+const ASSETS: &[Asset] = &[
+    Asset {
+        name: "designsystemet.css",
+        body: include_bytes!("../assets/vendor/designsystemet/designsystemet.css"),
+        kind: "text/css; charset=utf-8",
+    },
+    Asset {
+        name: "theme-digdir.css",
+        body: include_bytes!("../assets/vendor/designsystemet/theme-digdir.css"),
+        kind: "text/css; charset=utf-8",
+    },
+    Asset {
+        name: "app.css",
+        body: include_bytes!("../assets/app.css"),
+        kind: "text/css; charset=utf-8",
+    },
+    Asset {
+        name: "app.js",
+        body: include_bytes!("../assets/app.js"),
+        kind: "text/javascript; charset=utf-8",
+    },
+    Asset {
+        name: "LICENSE-designsystemet-css.txt",
+        body: include_bytes!("../assets/vendor/designsystemet/LICENSE-designsystemet-css"),
+        kind: "text/plain; charset=utf-8",
+    },
+    Asset {
+        name: "LICENSE-designsystemet-theme.txt",
+        body: include_bytes!("../assets/vendor/designsystemet/LICENSE-designsystemet-theme"),
+        kind: "text/plain; charset=utf-8",
+    },
+];
+
+async fn asset(axum::extract::Path(file): axum::extract::Path<String>) -> Response {
+    match ASSETS.iter().find(|a| a.name == file) {
+        Some(a) => (
+            [
+                (header::CONTENT_TYPE, a.kind),
+                (header::CACHE_CONTROL, "public, max-age=3600"),
+            ],
+            a.body,
+        )
+            .into_response(),
+        None => error::WebError::NotFound.into_response(),
+    }
+}

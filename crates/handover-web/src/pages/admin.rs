@@ -1,0 +1,471 @@
+//! Administration: the users of the administrator's organisation (create, which sends the setup
+//! e-mail; change name, e-mail and role; deactivate and reactivate; resend the setup e-mail),
+//! the organisation itself, and for the operator every organisation. Administrators see no
+//! participant data here either: these are the API's user and organisation use cases.
+
+use super::participants::form_errors;
+use super::{NoticeQuery, PageResult, opt, page, page_with, parse_id, see_other};
+use crate::WebState;
+use crate::error::WebError;
+use crate::session::{Posted, Staff, encode_component};
+use crate::view::{FormErrors, Opt, Shell, options};
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use handover_app::AppError;
+use handover_app::orgs::{self, OrgQuery};
+use handover_app::precondition::Precondition;
+use handover_app::users::{self, UserInput, UserPatch, UserQuery};
+use handover_domain::page::Paging;
+use handover_domain::{Action, OrgId, OrgKind, Organisation, Page, Role, User};
+use serde::Deserialize;
+
+const PAGE_SIZE: i64 = 25;
+
+fn roles_for(kind: OrgKind) -> Vec<Role> {
+    match kind {
+        OrgKind::Operator => vec![Role::Admin],
+        OrgKind::ReceptionCentre => vec![Role::Admin, Role::CentreStaff],
+        OrgKind::CareerCentre => vec![Role::Admin, Role::CareerCounsellor],
+        OrgKind::Municipality => vec![Role::Admin, Role::MunicipalityStaff],
+    }
+}
+
+#[derive(Template)]
+#[template(path = "users.html")]
+struct UsersPage {
+    shell: Shell,
+    q: UsersQuery,
+    page: Page<User>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct UsersQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    offset: Option<i64>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn users(
+    State(state): State<WebState>,
+    staff: Staff,
+    Query(q): Query<UsersQuery>,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let offset = q.offset.unwrap_or(0).clamp(0, 1_000_000);
+    let org = (staff.caller.org_kind != OrgKind::Operator).then_some(staff.caller.org_id);
+    let found = users::list(
+        &state.app,
+        &staff,
+        UserQuery {
+            organisation_id: org,
+            q: opt(&q.q),
+            paging: Paging {
+                limit: Some(PAGE_SIZE),
+                offset: Some(offset),
+            },
+            ..Default::default()
+        },
+    )
+    .await?;
+    let link = |o: i64| format!("/admin/users?q={}&offset={o}", encode_component(&q.q));
+    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
+    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let notice = NoticeQuery {
+        done: q.done.clone(),
+    };
+    page(&UsersPage {
+        shell: Shell::staff(&staff, "/admin/users", m.t("users.title").to_owned())
+            .with_notice(notice.key()),
+        q,
+        page: found,
+        prev,
+        next,
+    })
+}
+
+/// The new-user form's values as typed.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct UserForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    organisation_id: String,
+}
+
+const USER_FIELDS: &[&str] = &["name", "email", "role", "organisation_id"];
+
+#[derive(Template)]
+#[template(path = "user_form.html")]
+struct UserPage {
+    shell: Shell,
+    errors: FormErrors,
+    form: UserForm,
+    roles: Vec<Opt>,
+    /// For the operator creating a user: which organisation.
+    organisations: Vec<Opt>,
+    user: Option<User>,
+    is_self: bool,
+}
+
+async fn org_options(
+    state: &WebState,
+    staff: &Staff,
+    selected: &str,
+) -> Result<Vec<Opt>, WebError> {
+    if staff.caller.org_kind != OrgKind::Operator {
+        return Ok(Vec::new());
+    }
+    let page = orgs::list(
+        &state.app,
+        staff,
+        OrgQuery {
+            active: Some(true),
+            paging: Paging {
+                limit: Some(200),
+                offset: None,
+            },
+            ..Default::default()
+        },
+    )
+    .await?;
+    Ok(page
+        .items
+        .into_iter()
+        .map(|o| Opt {
+            selected: o.id.0.to_string() == selected,
+            value: o.id.0.to_string(),
+            text: o.name,
+        })
+        .collect())
+}
+
+fn role_options(staff: &Staff, kind: OrgKind, selected: &str) -> Vec<Opt> {
+    let m = staff.lang.messages();
+    let roles = if staff.caller.org_kind == OrgKind::Operator {
+        Role::ALL.to_vec()
+    } else {
+        roles_for(kind)
+    };
+    options(
+        m,
+        "role.",
+        roles.into_iter().map(Role::as_str),
+        selected,
+        Some("form.choose"),
+    )
+}
+
+pub async fn user_new_page(State(state): State<WebState>, staff: Staff) -> PageResult {
+    staff.require(Action::UserCreate)?;
+    let m = staff.lang.messages();
+    let form = UserForm::default();
+    page(&UserPage {
+        shell: Shell::staff(
+            &staff,
+            "/admin/users/new",
+            m.t("users.new_title").to_owned(),
+        ),
+        errors: FormErrors::default(),
+        roles: role_options(&staff, staff.caller.org_kind, ""),
+        organisations: org_options(&state, &staff, "").await?,
+        form,
+        user: None,
+        is_self: false,
+    })
+}
+
+pub async fn user_create(
+    State(state): State<WebState>,
+    Posted { staff, form }: Posted<UserForm>,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let mut errors = FormErrors::default();
+    let role = form.role.parse::<Role>().ok();
+    if role.is_none() {
+        errors.add("role", m.t("validation.choose").to_owned());
+    }
+    let org = if staff.caller.org_kind == OrgKind::Operator {
+        match form.organisation_id.parse::<uuid::Uuid>() {
+            Ok(id) => OrgId(id),
+            Err(_) => {
+                errors.add("organisation_id", m.t("validation.choose").to_owned());
+                staff.caller.org_id
+            }
+        }
+    } else {
+        staff.caller.org_id
+    };
+    if let (Some(role), true) = (role, errors.is_empty()) {
+        let input = UserInput {
+            email: form.email.trim().to_owned(),
+            name: form.name.trim().to_owned(),
+            role,
+            organisation_id: org,
+        };
+        match users::create(&state.app, &staff, input).await {
+            Ok(_) => return see_other("/admin/users?done=setup_sent"),
+            Err(e) => errors = form_errors(m, e, USER_FIELDS)?,
+        }
+    }
+    page_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &UserPage {
+            shell: Shell::staff(
+                &staff,
+                "/admin/users/new",
+                m.t("users.new_title").to_owned(),
+            ),
+            errors,
+            roles: role_options(&staff, staff.caller.org_kind, &form.role),
+            organisations: org_options(&state, &staff, &form.organisation_id).await?,
+            form,
+            user: None,
+            is_self: false,
+        },
+    )
+}
+
+async fn user_kind(state: &WebState, staff: &Staff, user: &User) -> Result<OrgKind, WebError> {
+    if user.organisation_id == staff.caller.org_id {
+        return Ok(staff.caller.org_kind);
+    }
+    Ok(orgs::get(&state.app, staff, user.organisation_id.0)
+        .await?
+        .kind)
+}
+
+pub async fn user_page(
+    State(state): State<WebState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let user = users::get(&state.app, &staff, id).await?;
+    let kind = user_kind(&state, &staff, &user).await?;
+    let form = UserForm {
+        version: user.version.to_string(),
+        name: user.name.clone(),
+        email: user.email.clone(),
+        role: user.role.as_str().to_owned(),
+        organisation_id: String::new(),
+    };
+    let here = format!("/admin/users/{id}");
+    page(&UserPage {
+        shell: Shell::staff(&staff, &here, user.name.clone()).with_notice(q.key()),
+        errors: FormErrors::default(),
+        roles: role_options(&staff, kind, &form.role),
+        organisations: Vec::new(),
+        form,
+        is_self: user.id == staff.caller.user_id,
+        user: Some(user),
+    })
+}
+
+/// The account form's values, and which button was pressed: save, deactivate, reactivate.
+#[derive(Debug, Default, Deserialize)]
+pub struct UserSave {
+    #[serde(flatten)]
+    form: UserForm,
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn user_save(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<UserSave>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let m = staff.lang.messages();
+    let version: i32 = form
+        .form
+        .version
+        .trim()
+        .parse()
+        .map_err(|_| WebError::BadForm)?;
+    let patch = match form.action.as_str() {
+        "deactivate" => UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        "reactivate" => UserPatch {
+            active: Some(true),
+            ..Default::default()
+        },
+        "save" => UserPatch {
+            email: Some(form.form.email.trim().to_owned()),
+            name: Some(form.form.name.trim().to_owned()),
+            role: Some(
+                form.form
+                    .role
+                    .parse::<Role>()
+                    .map_err(|_| WebError::BadForm)?,
+            ),
+            active: None,
+        },
+        _ => return Err(WebError::BadForm),
+    };
+    let here = format!("/admin/users/{id}");
+    let errors = match users::update(
+        &state.app,
+        &staff,
+        id,
+        Precondition::version(version),
+        patch,
+    )
+    .await
+    {
+        Ok(_) => {
+            let done = match form.action.as_str() {
+                "deactivate" => "deactivated",
+                _ => "saved",
+            };
+            return see_other(&format!("{here}?done={done}"));
+        }
+        Err(AppError::PreconditionFailed) => {
+            let mut e = FormErrors::default();
+            e.add("name", m.t("conflict.user").to_owned());
+            e
+        }
+        Err(e) => form_errors(m, e, USER_FIELDS)?,
+    };
+    let user = users::get(&state.app, &staff, id).await?;
+    let kind = user_kind(&state, &staff, &user).await?;
+    let mut typed = form.form;
+    typed.version = user.version.to_string();
+    page_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &UserPage {
+            shell: Shell::staff(&staff, &here, user.name.clone()),
+            errors,
+            roles: role_options(&staff, kind, &typed.role),
+            organisations: Vec::new(),
+            form: typed,
+            is_self: user.id == staff.caller.user_id,
+            user: Some(user),
+        },
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Empty {}
+
+pub async fn user_setup_email(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, .. }: Posted<Empty>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    match users::send_password_setup(&state.app, &staff, id).await {
+        Ok(_) => see_other(&format!("/admin/users/{id}?done=setup_sent")),
+        Err(AppError::Conflict(_)) => Err(WebError::Conflict),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "organisation.html")]
+struct OrganisationPage {
+    shell: Shell,
+    org: Organisation,
+}
+
+pub async fn own_organisation(State(state): State<WebState>, staff: Staff) -> PageResult {
+    let org = orgs::get(&state.app, &staff, staff.caller.org_id.0).await?;
+    page(&OrganisationPage {
+        shell: Shell::staff(&staff, "/admin/organisation", org.name.clone()),
+        org,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "organisations.html")]
+struct OrganisationsPage {
+    shell: Shell,
+    errors: FormErrors,
+    q: OrgsQuery,
+    kinds: Vec<Opt>,
+    page: Page<Organisation>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct OrgsQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+/// Every organisation, for the operator (the use case refuses anyone else).
+pub async fn organisations(
+    State(state): State<WebState>,
+    staff: Staff,
+    Query(q): Query<OrgsQuery>,
+) -> PageResult {
+    let m = staff.lang.messages();
+    if staff.caller.org_kind != OrgKind::Operator {
+        return Err(WebError::Forbidden);
+    }
+    let offset = q.offset.unwrap_or(0).clamp(0, 1_000_000);
+    let kind = q.kind.parse::<OrgKind>().ok();
+    let found = orgs::list(
+        &state.app,
+        &staff,
+        OrgQuery {
+            kind,
+            q: opt(&q.q),
+            active: None,
+            paging: Paging {
+                limit: Some(PAGE_SIZE),
+                offset: Some(offset),
+            },
+        },
+    )
+    .await?;
+    let link = |o: i64| {
+        format!(
+            "/admin/organisations?q={}&kind={}&offset={o}",
+            encode_component(&q.q),
+            encode_component(&q.kind)
+        )
+    };
+    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
+    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let kinds = options(
+        m,
+        "org_kind.",
+        OrgKind::ALL.iter().map(|k| k.as_str()),
+        &q.kind,
+        Some("organisations.any_kind"),
+    );
+    page(&OrganisationsPage {
+        shell: Shell::staff(
+            &staff,
+            "/admin/organisations",
+            m.t("organisations.title").to_owned(),
+        ),
+        errors: FormErrors::default(),
+        q,
+        kinds,
+        page: found,
+        prev,
+        next,
+    })
+}

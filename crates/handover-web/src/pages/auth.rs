@@ -1,0 +1,382 @@
+//! Sign-in, sign-out, the language switch, the forgotten password, password setup from the
+//! e-mail link, and changing one's own password.
+
+use super::{PageResult, page, page_with, see_other};
+use crate::WebState;
+use crate::error::WebError;
+use crate::i18n::Lang;
+use crate::session::{AnonForm, LANG_COOKIE, Meta, Posted, Staff, safe_next};
+use crate::view::{FormErrors, Shell};
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect};
+use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
+use handover_app::AppError;
+use handover_app::auth::{self, Login, PasswordSetup};
+use handover_app::me::{self, PasswordChange};
+use serde::Deserialize;
+
+#[derive(Template)]
+#[template(path = "sign_in.html")]
+struct SignInPage {
+    shell: Shell,
+    errors: FormErrors,
+    problem: Option<String>,
+    info: Option<String>,
+    email: String,
+    next: String,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SignInQuery {
+    #[serde(default)]
+    next: Option<String>,
+    #[serde(default)]
+    done: Option<String>,
+}
+
+pub async fn sign_in_page(lang: Lang, Query(q): Query<SignInQuery>) -> PageResult {
+    let m = lang.messages();
+    let info = match q.done.as_deref() {
+        Some("signed_out") => Some(m.t("sign_in.signed_out")),
+        Some("password_set") => Some(m.t("sign_in.password_set")),
+        Some("expired") => Some(m.t("sign_in.expired")),
+        _ => q.next.as_ref().map(|_| m.t("sign_in.needed")),
+    };
+    page(&SignInPage {
+        shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
+        errors: FormErrors::default(),
+        problem: None,
+        info: info.map(str::to_owned),
+        email: String::new(),
+        next: q
+            .next
+            .as_deref()
+            .and_then(safe_next)
+            .unwrap_or_default()
+            .to_owned(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SignInForm {
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn sign_in(
+    State(state): State<WebState>,
+    lang: Lang,
+    Meta(meta): Meta,
+    jar: CookieJar,
+    AnonForm(form): AnonForm<SignInForm>,
+) -> PageResult {
+    let m = lang.messages();
+    let next = safe_next(&form.next).unwrap_or_default().to_owned();
+    let mut errors = FormErrors::default();
+    if form.email.trim().is_empty() {
+        errors.add("email", m.t("sign_in.email_missing").to_owned());
+    }
+    if form.password.is_empty() {
+        errors.add("password", m.t("sign_in.password_missing").to_owned());
+    }
+    let again = |errors, problem: Option<String>, status| {
+        page_with(
+            status,
+            &SignInPage {
+                shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
+                errors,
+                problem,
+                info: None,
+                email: form.email.clone(),
+                next: next.clone(),
+            },
+        )
+    };
+    if !errors.is_empty() {
+        return again(errors, None, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    let login = Login {
+        email: form.email.clone(),
+        password: form.password.clone(),
+    };
+    match auth::web_login(&state.app, &meta, login).await {
+        Ok(grant) => {
+            let jar = jar.add(
+                state
+                    .cookies
+                    .private(state.cookies.session, grant.cookie_token),
+            );
+            let to = if next.is_empty() { "/" } else { next.as_str() };
+            Ok((jar, Redirect::to(to)).into_response())
+        }
+        Err(AppError::InvalidCredentials) => again(
+            FormErrors::default(),
+            Some(m.t("sign_in.failed").to_owned()),
+            StatusCode::UNAUTHORIZED,
+        ),
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60).to_string();
+            again(
+                FormErrors::default(),
+                Some(m.f("sign_in.throttled", &[("minutes", &minutes)])),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Empty {}
+
+pub async fn sign_out(
+    State(state): State<WebState>,
+    jar: CookieJar,
+    Posted { staff, .. }: Posted<Empty>,
+) -> PageResult {
+    auth::logout(&state.app, &staff.actor).await?;
+    let jar = jar.add(state.cookies.removal(state.cookies.session));
+    Ok((jar, Redirect::to("/sign-in?done=signed_out")).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LanguageForm {
+    #[serde(default)]
+    lang: String,
+    #[serde(default)]
+    back: String,
+}
+
+/// Remembers the chosen language for a year and returns to the page it was chosen on.
+pub async fn language(jar: CookieJar, AnonForm(form): AnonForm<LanguageForm>) -> PageResult {
+    let lang = Lang::parse(&form.lang).ok_or(WebError::BadForm)?;
+    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .max_age(time::Duration::days(365))
+        .build();
+    let back = safe_next(&form.back).unwrap_or("/").to_owned();
+    Ok((jar.add(cookie), Redirect::to(&back)).into_response())
+}
+
+#[derive(Template)]
+#[template(path = "forgotten.html")]
+struct ForgottenPage {
+    shell: Shell,
+    errors: FormErrors,
+    email: String,
+    sent: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct SentQuery {
+    #[serde(default)]
+    sent: Option<String>,
+}
+
+pub async fn forgotten_page(lang: Lang, Query(q): Query<SentQuery>) -> PageResult {
+    page(&ForgottenPage {
+        shell: Shell::anonymous(lang, lang.messages().t("forgotten.title").to_owned())
+            .at("/password/forgotten"),
+        errors: FormErrors::default(),
+        email: String::new(),
+        sent: q.sent.is_some(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+/// Sends the setup e-mail if the address has an account; the next page says the same either
+/// way.
+pub async fn forgotten(
+    State(state): State<WebState>,
+    lang: Lang,
+    Meta(meta): Meta,
+    AnonForm(form): AnonForm<EmailForm>,
+) -> PageResult {
+    match auth::forgotten_password(&state.app, &meta, &form.email).await {
+        Ok(()) => see_other("/password/forgotten?sent=1"),
+        Err(AppError::Validation(_)) => {
+            let mut errors = FormErrors::default();
+            errors.add(
+                "email",
+                lang.messages().t("validation.invalid_email").to_owned(),
+            );
+            page_with(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                &ForgottenPage {
+                    shell: Shell::anonymous(lang, lang.messages().t("forgotten.title").to_owned())
+                        .at("/password/forgotten"),
+                    errors,
+                    email: form.email,
+                    sent: false,
+                },
+            )
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "setup.html")]
+struct SetupPage {
+    shell: Shell,
+    errors: FormErrors,
+    has_token: bool,
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct TokenQuery {
+    #[serde(default)]
+    token: Option<String>,
+}
+
+/// The e-mail link's page. The token arrives in the query; it is moved into a short-lived
+/// cookie at once and the browser sent on to the same page without it, so it stays neither in
+/// the address bar, nor in the history, nor in a `Referer`.
+pub async fn setup_page(
+    State(state): State<WebState>,
+    lang: Lang,
+    jar: CookieJar,
+    Query(q): Query<TokenQuery>,
+) -> PageResult {
+    if let Some(token) = q.token.filter(|t| !t.is_empty() && t.len() <= 128) {
+        let mut c = state.cookies.private(state.cookies.setup, token);
+        c.set_max_age(time::Duration::hours(1));
+        c.set_same_site(SameSite::Strict);
+        return Ok((jar.add(c), Redirect::to("/password-setup")).into_response());
+    }
+    let has_token = jar.get(state.cookies.setup).is_some();
+    page(&SetupPage {
+        shell: Shell::anonymous(lang, lang.messages().t("setup.title").to_owned())
+            .at("/password-setup"),
+        errors: FormErrors::default(),
+        has_token,
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct SetupForm {
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn setup(
+    State(state): State<WebState>,
+    lang: Lang,
+    Meta(meta): Meta,
+    jar: CookieJar,
+    AnonForm(form): AnonForm<SetupForm>,
+) -> PageResult {
+    let m = lang.messages();
+    let shell = || Shell::anonymous(lang, m.t("setup.title").to_owned()).at("/password-setup");
+    let Some(token) = jar.get(state.cookies.setup).map(|c| c.value().to_owned()) else {
+        return page_with(
+            StatusCode::BAD_REQUEST,
+            &SetupPage {
+                shell: shell(),
+                errors: FormErrors::default(),
+                has_token: false,
+            },
+        );
+    };
+    let req = PasswordSetup {
+        token,
+        new_password: form.new_password,
+    };
+    match auth::password_setup(&state.app, &meta, req).await {
+        Ok(()) => {
+            let jar = jar.add(state.cookies.removal(state.cookies.setup));
+            Ok((jar, Redirect::to("/sign-in?done=password_set")).into_response())
+        }
+        Err(AppError::Validation(errs)) => page_with(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &SetupPage {
+                shell: shell(),
+                errors: FormErrors::from_app(m, &errs, &["new_password"]),
+                has_token: true,
+            },
+        ),
+        Err(AppError::BadRequest(_)) => {
+            let jar = jar.add(state.cookies.removal(state.cookies.setup));
+            let body = page_with(
+                StatusCode::BAD_REQUEST,
+                &SetupPage {
+                    shell: shell(),
+                    errors: FormErrors::default(),
+                    has_token: false,
+                },
+            )?;
+            Ok((jar, body).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "change_password.html")]
+struct ChangePage {
+    shell: Shell,
+    errors: FormErrors,
+}
+
+pub async fn change_page(staff: Staff, Query(q): Query<super::NoticeQuery>) -> PageResult {
+    let title = staff.lang.messages().t("change_password.title").to_owned();
+    page(&ChangePage {
+        shell: Shell::staff(&staff, "/account/password", title).with_notice(q.key()),
+        errors: FormErrors::default(),
+    })
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangeForm {
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+}
+
+pub async fn change(
+    State(state): State<WebState>,
+    Posted { staff, form }: Posted<ChangeForm>,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let req = PasswordChange {
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
+    let errors = match me::change_password(&state.app, &staff.actor, req).await {
+        Ok(()) => return see_other("/account/password?done=password"),
+        Err(AppError::Validation(errs)) => {
+            FormErrors::from_app(m, &errs, &["current_password", "new_password"])
+        }
+        Err(AppError::InvalidCredentials) | Err(AppError::Forbidden) => {
+            let mut e = FormErrors::default();
+            e.add("current_password", m.t("change_password.wrong").to_owned());
+            e
+        }
+        Err(e) => return Err(e.into()),
+    };
+    page_with(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        &ChangePage {
+            shell: Shell::staff(
+                &staff,
+                "/account/password",
+                m.t("change_password.title").to_owned(),
+            ),
+            errors,
+        },
+    )
+}
