@@ -3,6 +3,7 @@
 //! and talks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+pub mod browser;
 pub mod client;
 pub mod smtp;
 
@@ -855,7 +856,7 @@ impl TestApp {
             .filter(|m| m.to.iter().any(|t| t.eq_ignore_ascii_case(email)))
             .filter_map(|m| {
                 let (_, body) = decoded(m);
-                let rest = body.split_once("#token=")?.1;
+                let rest = body.split_once("/password-setup?token=")?.1;
                 Some(
                     rest.chars()
                         .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')

@@ -77,7 +77,7 @@ pub async fn create_admin(
     .await?;
     tx.commit().await?;
     Ok(format!(
-        "{}/password-setup#token={token}",
+        "{}/password-setup?token={token}",
         public_url.trim_end_matches('/')
     ))
 }

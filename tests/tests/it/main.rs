@@ -22,3 +22,5 @@ mod regressions;
 mod security_findings;
 mod throttle;
 mod tokens;
+mod web;
+mod web_http;

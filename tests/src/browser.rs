@@ -1,0 +1,335 @@
+//! A real browser for the web pages: Debian's Chromium, driven over WebDriver by chromedriver
+//! (fantoccini), one chromedriver and one browser per test. axe-core (vendored under
+//! `tests/assets/vendor/axe-core`, MPL-2.0) is injected into pages to check WCAG 2.1 A and AA.
+//!
+//! Without chromedriver on the machine the browser tests say so and pass, so `cargo test` works
+//! with PostgreSQL alone; `.ci/run` installs Chromium and sets `HANDOVER_REQUIRE_BROWSER=1`, and
+//! then a missing browser fails them.
+
+use crate::TestApp;
+use fantoccini::wd::Capabilities;
+use fantoccini::{Client, ClientBuilder, Locator};
+use hyper_util::client::legacy::connect::HttpConnector;
+use serde_json::{Value, json};
+use std::process::Stdio;
+use std::time::Duration;
+use tokio::process::{Child, Command};
+
+const AXE: &str = include_str!("../assets/vendor/axe-core/axe.min.js");
+
+/// Where chromedriver is, if anywhere: `CHROMEDRIVER`, else Debian's path, else on `PATH`.
+fn chromedriver_path() -> Option<String> {
+    if let Ok(p) = std::env::var("CHROMEDRIVER") {
+        return Some(p);
+    }
+    for p in ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"] {
+        if std::path::Path::new(p).exists() {
+            return Some(p.into());
+        }
+    }
+    None
+}
+
+/// JavaScript on (the default) or off, as a user might have it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Js {
+    On,
+    Off,
+}
+
+/// A browser window on the test's service.
+pub struct Browser {
+    pub client: Client,
+    pub base: String,
+    pub js: Js,
+    _driver: Child,
+}
+
+impl Browser {
+    /// A new browser on `app`, or `None` (with a note) when this machine has no chromedriver
+    /// and the run does not require one.
+    pub async fn start(app: &TestApp, js: Js) -> Option<Browser> {
+        let Some(driver) = chromedriver_path() else {
+            assert!(
+                std::env::var("HANDOVER_REQUIRE_BROWSER").is_err(),
+                "HANDOVER_REQUIRE_BROWSER is set but chromedriver is missing \
+                 (apt-get install chromium chromium-driver)"
+            );
+            eprintln!("note: no chromedriver here; browser test skipped (install chromium-driver)");
+            return None;
+        };
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").expect("free port");
+            l.local_addr().expect("port").port()
+        };
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("chromedriver starts");
+        let mut args = vec![
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-dev-shm-usage",
+            "--window-size=1280,1000",
+            "--lang=nb-NO",
+            "--no-first-run",
+            "--disable-extensions",
+        ];
+        let mut prefs = json!({});
+        if js == Js::Off {
+            prefs = json!({ "profile.managed_default_content_settings.javascript": 2 });
+            args.push("--blink-settings=scriptEnabled=false");
+        }
+        let mut caps = Capabilities::new();
+        let mut opts = json!({ "args": args, "prefs": prefs });
+        if let Ok(bin) = std::env::var("CHROME_BIN") {
+            opts["binary"] = json!(bin);
+        } else if std::path::Path::new("/usr/bin/chromium").exists() {
+            opts["binary"] = json!("/usr/bin/chromium");
+        }
+        caps.insert("goog:chromeOptions".into(), opts);
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last = None;
+        for _ in 0..100 {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(caps.clone())
+                .connect(&url)
+                .await
+            {
+                Ok(client) => {
+                    return Some(Browser {
+                        client,
+                        base: app.base.clone(),
+                        js,
+                        _driver: child,
+                    });
+                }
+                Err(e) => last = Some(e.to_string()),
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no WebDriver session: {last:?}");
+    }
+
+    pub async fn goto(&self, path: &str) {
+        self.client
+            .goto(&format!("{}{path}", self.base))
+            .await
+            .expect("navigate");
+    }
+
+    /// The path (and query) the browser is at now.
+    pub async fn path(&self) -> String {
+        let url = self.client.current_url().await.expect("url");
+        let s = url.as_str();
+        s.strip_prefix(&self.base).unwrap_or(s).to_owned()
+    }
+
+    pub async fn fill(&self, id: &str, value: &str) {
+        let el = self
+            .client
+            .find(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("no field #{id} on {}: {e}", self.path_now()));
+        el.clear().await.expect("clear");
+        if !value.is_empty() {
+            el.send_keys(value).await.expect("type");
+        }
+    }
+
+    fn path_now(&self) -> &str {
+        "the page"
+    }
+
+    /// Chooses the option with `value` in the select `#id`.
+    pub async fn choose(&self, id: &str, value: &str) {
+        let el = self.client.find(Locator::Id(id)).await.expect("select");
+        el.select_by_value(value).await.expect("option");
+    }
+
+    /// Clicks the button or link whose visible text is `text`.
+    pub async fn click_text(&self, text: &str) {
+        let xpath = format!(
+            "//button[normalize-space(.)={t}] | //a[normalize-space(.)={t}]",
+            t = xpath_literal(text)
+        );
+        let el = self
+            .client
+            .find(Locator::XPath(&xpath))
+            .await
+            .unwrap_or_else(|e| panic!("nothing to click called {text:?}: {e}"));
+        el.click().await.expect("click");
+    }
+
+    /// Submits the form around the field `#id` with its first submit button.
+    pub async fn submit(&self, id: &str) {
+        let xpath = format!(
+            "//*[@id={}]/ancestor::form//button[@type='submit']",
+            xpath_literal(id)
+        );
+        let el = self
+            .client
+            .find(Locator::XPath(&xpath))
+            .await
+            .expect("submit button");
+        el.click().await.expect("submit");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {css}: {e}"))
+            .text()
+            .await
+            .expect("text")
+    }
+
+    pub async fn has(&self, css: &str) -> bool {
+        self.client
+            .find_all(Locator::Css(css))
+            .await
+            .map(|v| !v.is_empty())
+            .unwrap_or(false)
+    }
+
+    /// The whole visible text of the page.
+    pub async fn body(&self) -> String {
+        self.text("body").await
+    }
+
+    pub async fn title(&self) -> String {
+        self.client.title().await.expect("title")
+    }
+
+    /// Signs in with the demo password and lands on the start page (or on `next`).
+    pub async fn sign_in(&self, email: &str) {
+        self.sign_in_with(email, crate::DEMO_PASSWORD).await;
+    }
+
+    pub async fn sign_in_with(&self, email: &str, password: &str) {
+        if !self.path().await.starts_with("/sign-in") {
+            self.goto("/sign-in").await;
+        }
+        self.fill("email", email).await;
+        self.fill("password", password).await;
+        self.submit("email").await;
+        let at = self.path().await;
+        assert!(
+            !at.starts_with("/sign-in"),
+            "sign-in as {email} failed: still at {at}"
+        );
+    }
+
+    pub async fn sign_out(&self) {
+        self.click_text_any(&["Logg ut", "Sign out"]).await;
+        assert!(self.path().await.starts_with("/sign-in"), "not signed out");
+    }
+
+    pub async fn click_text_any(&self, texts: &[&str]) {
+        for t in texts {
+            let xpath = format!(
+                "//button[normalize-space(.)={l}] | //a[normalize-space(.)={l}]",
+                l = xpath_literal(t)
+            );
+            if let Ok(el) = self.client.find(Locator::XPath(&xpath)).await {
+                el.click().await.expect("click");
+                return;
+            }
+        }
+        panic!("none of {texts:?} to click");
+    }
+
+    /// Switches the page's language with the switch in the header.
+    pub async fn switch_language(&self) {
+        let el = self
+            .client
+            .find(Locator::Css("form[action='/language'] button"))
+            .await
+            .expect("language switch");
+        el.click().await.expect("switch");
+    }
+
+    /// The page's `lang`.
+    pub async fn lang(&self) -> String {
+        self.client
+            .find(Locator::Css("html"))
+            .await
+            .expect("html")
+            .attr("lang")
+            .await
+            .expect("lang")
+            .unwrap_or_default()
+    }
+
+    /// Runs axe-core on the page: WCAG 2.0 and 2.1, levels A and AA. Panics listing every
+    /// violation. Needs JavaScript (a browser with it off is checked through the same pages with
+    /// it on).
+    pub async fn assert_accessible(&self) {
+        assert_eq!(self.js, Js::On, "axe needs JavaScript");
+        let loaded: Value = self
+            .client
+            .execute("return typeof window.axe", vec![])
+            .await
+            .expect("probe");
+        if loaded != json!("object") {
+            self.client
+                .execute(&format!("{AXE}\nreturn true;"), vec![])
+                .await
+                .expect("inject axe");
+        }
+        let r = self
+            .client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 axe.run(document, { runOnly: { type: 'tag',
+                     values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } })
+                   .then(r => done(r.violations.map(v => ({ id: v.id, impact: v.impact,
+                       help: v.help, nodes: v.nodes.map(n => n.target.join(' ')).slice(0, 5) }))))
+                   .catch(e => done([{ id: 'axe-error', help: String(e), nodes: [] }]));",
+                vec![],
+            )
+            .await
+            .expect("axe run");
+        let path = self.path().await;
+        let violations = r.as_array().cloned().unwrap_or_default();
+        assert!(
+            violations.is_empty(),
+            "accessibility violations on {path} ({}):\n{}",
+            self.lang().await,
+            serde_json::to_string_pretty(&violations).unwrap_or_default()
+        );
+    }
+
+    /// Saves a screenshot as `docs/web/NAME.png` when `WRITE_SCREENSHOTS=1`: the staff guide's
+    /// pictures are made by the tests, never by hand.
+    pub async fn screenshot(&self, name: &str) {
+        if std::env::var("WRITE_SCREENSHOTS").as_deref() != Ok("1") {
+            return;
+        }
+        let png = self.client.screenshot().await.expect("screenshot");
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../docs/web");
+        std::fs::create_dir_all(dir).expect("docs/web");
+        std::fs::write(format!("{dir}/{name}.png"), png).expect("write screenshot");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}
+
+/// A string as an XPath literal (XPath 1.0 has no escapes).
+fn xpath_literal(s: &str) -> String {
+    if !s.contains('\'') {
+        format!("'{s}'")
+    } else if !s.contains('"') {
+        format!("\"{s}\"")
+    } else {
+        let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
+        format!("concat({})", parts.join(", \"'\", "))
+    }
+}
