@@ -218,16 +218,23 @@ impl Browser {
         self.fill("email", email).await;
         self.fill("password", password).await;
         self.submit("email").await;
-        let at = self.path().await;
-        assert!(
-            !at.starts_with("/sign-in"),
-            "sign-in as {email} failed: still at {at}"
+        let mut at = self.path().await;
+        for _ in 0..50 {
+            if !at.starts_with("/sign-in") {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            at = self.path().await;
+        }
+        panic!(
+            "sign-in as {email} failed: still at {at}: {}",
+            self.body().await
         );
     }
 
     pub async fn sign_out(&self) {
         self.click_text_any(&["Logg ut", "Sign out"]).await;
-        assert!(self.path().await.starts_with("/sign-in"), "not signed out");
+        self.wait_path("/sign-in?done=signed_out").await;
     }
 
     pub async fn click_text_any(&self, texts: &[&str]) {
@@ -254,22 +261,25 @@ impl Browser {
         el.click().await.expect("switch");
     }
 
-    /// The page's `lang`.
+    /// The page's `lang` (read in one script call, so a page that is being replaced cannot
+    /// leave a stale element behind).
     pub async fn lang(&self) -> String {
-        self.client
-            .find(Locator::Css("html"))
-            .await
-            .expect("html")
-            .attr("lang")
-            .await
-            .expect("lang")
-            .unwrap_or_default()
+        for _ in 0..20 {
+            if let Ok(v) = self
+                .client
+                .execute("return document.documentElement.lang", vec![])
+                .await
+            {
+                return v.as_str().unwrap_or_default().to_owned();
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("no lang on {}", self.path().await);
     }
 
-    /// Runs axe-core on the page: WCAG 2.0 and 2.1, levels A and AA. Panics listing every
-    /// violation. Needs JavaScript (a browser with it off is checked through the same pages with
-    /// it on).
-    pub async fn assert_accessible(&self) {
+    /// The WCAG 2.0 and 2.1 A and AA violations axe-core finds on the page (needs JavaScript;
+    /// a browser with it off is checked through the same pages with it on).
+    pub async fn violations(&self) -> Vec<Value> {
         assert_eq!(self.js, Js::On, "axe needs JavaScript");
         let loaded: Value = self
             .client
@@ -295,14 +305,88 @@ impl Browser {
             )
             .await
             .expect("axe run");
+        r.as_array().cloned().unwrap_or_default()
+    }
+
+    /// Runs axe-core on the page and panics listing every violation.
+    pub async fn assert_accessible(&self) {
+        let violations = self.violations().await;
         let path = self.path().await;
-        let violations = r.as_array().cloned().unwrap_or_default();
         assert!(
             violations.is_empty(),
             "accessibility violations on {path} ({}):\n{}",
             self.lang().await,
             serde_json::to_string_pretty(&violations).unwrap_or_default()
         );
+    }
+
+    /// Makes the page's language `lang` (`nb` or `en`) with the switch, if it is not already.
+    pub async fn use_lang(&self, lang: &str) {
+        if self.lang().await != lang {
+            self.switch_language().await;
+            self.wait_for(|| async { self.lang().await == lang }, "language switch")
+                .await;
+        }
+    }
+
+    /// Waits up to 5 s for `ok`.
+    pub async fn wait_for<F, Fut>(&self, ok: F, what: &str)
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        for _ in 0..50 {
+            if ok().await {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("timed out waiting for {what} at {}", self.path().await);
+    }
+
+    /// Waits until the browser is at a path starting with `prefix`.
+    pub async fn wait_path(&self, prefix: &str) {
+        self.wait_for(|| async { self.path().await.starts_with(prefix) }, prefix)
+            .await;
+    }
+
+    /// Presses keys in the element that has the focus.
+    pub async fn keys(&self, keys: &str) {
+        self.client
+            .active_element()
+            .await
+            .expect("focused element")
+            .send_keys(keys)
+            .await
+            .expect("keys");
+    }
+
+    /// The id (or, failing that, the class) of the focused element.
+    pub async fn focused(&self) -> String {
+        let v: Value = self
+            .client
+            .execute(
+                "const e = document.activeElement; return e ? (e.id || e.className || e.tagName) : '';",
+                vec![],
+            )
+            .await
+            .expect("focused");
+        v.as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Whether the focused element shows a focus indicator (an outline or a box shadow).
+    pub async fn focus_is_visible(&self) -> bool {
+        let v: Value = self
+            .client
+            .execute(
+                "const s = getComputedStyle(document.activeElement);
+                 return (s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0)
+                     || s.boxShadow !== 'none';",
+                vec![],
+            )
+            .await
+            .expect("focus style");
+        v == json!(true)
     }
 
     /// Saves a screenshot as `docs/web/NAME.png` when `WRITE_SCREENSHOTS=1`: the staff guide's

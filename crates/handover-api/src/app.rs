@@ -653,7 +653,11 @@ async fn security_headers(hsts: bool, req: Request, next: Next) -> Response {
         "x-content-type-options",
         HeaderValue::from_static("nosniff"),
     );
-    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    // Pages set `same-origin` themselves: under `no-referrer` a browser sends `Origin: null`
+    // with a form post, and the pages' origin check needs the real origin.
+    if !h.contains_key("referrer-policy") {
+        h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    }
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     // A web page or asset carries its own policy (handover-web); everything else gets the
     // API's or the docs'.

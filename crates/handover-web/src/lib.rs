@@ -156,6 +156,10 @@ async fn page_headers(req: axum::extract::Request, next: middleware::Next) -> Re
             "content-security-policy",
             HeaderValue::from_static(PAGE_CSP),
         );
+        // Never a referrer to another site (a page's address can name a participant's record),
+        // but the page's own origin on its form posts: under `no-referrer` browsers send
+        // `Origin: null`, and the origin check would refuse every form.
+        h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     }
     if is_html {
         h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -211,6 +211,8 @@ pub struct FormError {
     /// The id of the field's input, the summary's link target.
     pub field: String,
     pub message: String,
+    /// The field's label, so the summary says which field ("Fornavn: Fyll ut feltet.").
+    pub label: Option<String>,
 }
 
 impl FormErrors {
@@ -222,6 +224,7 @@ impl FormErrors {
         self.items.push(FormError {
             field: field.to_owned(),
             message,
+            label: None,
         });
     }
 
@@ -241,6 +244,25 @@ impl FormErrors {
             out.add(&field, message);
         }
         out
+    }
+
+    /// Names each error's field in the summary by its label, the catalogue's `prefix` + field.
+    pub fn labelled(mut self, m: &Messages, prefix: &str) -> FormErrors {
+        for e in &mut self.items {
+            let key = format!("{prefix}{}", e.field);
+            if m.has(&key) {
+                e.label = Some(m.t(&key).to_owned());
+            }
+        }
+        self
+    }
+
+    /// The summary's line of an error.
+    pub fn line(e: &FormError) -> String {
+        match &e.label {
+            Some(l) => format!("{l}: {}", e.message),
+            None => e.message.clone(),
+        }
     }
 
     pub fn get(&self, field: &str) -> Option<&str> {

@@ -227,7 +227,7 @@ pub async fn user_create(
                 "/admin/users/new",
                 m.t("users.new_title").to_owned(),
             ),
-            errors,
+            errors: errors.labelled(m, "user."),
             roles: role_options(&staff, staff.caller.org_kind, &form.role),
             organisations: org_options(&state, &staff, &form.organisation_id).await?,
             form,
@@ -350,7 +350,7 @@ pub async fn user_save(
         StatusCode::UNPROCESSABLE_ENTITY,
         &UserPage {
             shell: Shell::staff(&staff, &here, user.name.clone()),
-            errors,
+            errors: errors.labelled(m, "user."),
             roles: role_options(&staff, kind, &typed.role),
             organisations: Vec::new(),
             form: typed,

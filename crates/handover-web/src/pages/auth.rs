@@ -85,12 +85,12 @@ pub async fn sign_in(
     if form.password.is_empty() {
         errors.add("password", m.t("sign_in.password_missing").to_owned());
     }
-    let again = |errors, problem: Option<String>, status| {
+    let again = |errors: FormErrors, problem: Option<String>, status| {
         page_with(
             status,
             &SignInPage {
                 shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
-                errors,
+                errors: errors.labelled(m, "sign_in."),
                 problem,
                 info: None,
                 email: form.email.clone(),

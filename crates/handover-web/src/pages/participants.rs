@@ -458,7 +458,7 @@ fn identity_view(
         .collect();
     IdentityPage {
         shell: Shell::staff(staff, here, title),
-        errors,
+        errors: errors.labelled(m, "participant."),
         action: here.to_owned(),
         cancel: if here == "/participants/new" {
             "/participants".to_owned()

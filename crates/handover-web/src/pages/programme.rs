@@ -343,7 +343,7 @@ fn item_page<I: WebItem>(
     };
     ItemPage {
         shell: Shell::staff(staff, &action, m.t(&title_key).to_owned()),
-        errors,
+        errors: errors.labelled(m, &format!("{}.", I::PATH)),
         fields,
         delete_action: item.map(|id| format!("{base}/{}/{id}/delete", I::PATH)),
         action,
