@@ -98,6 +98,22 @@ pub fn router(state: WebState) -> Router {
             post(pages::programme::placement_delete),
         )
         .route(
+            "/participants/{id}/settlement",
+            get(pages::prep::settlement_page).post(pages::prep::settlement_save),
+        )
+        .route(
+            "/participants/{id}/consents",
+            get(pages::prep::consents_page).post(pages::prep::consent_create),
+        )
+        .route(
+            "/participants/{id}/consents/{consent}/withdraw",
+            post(pages::prep::consent_withdraw),
+        )
+        .route(
+            "/participants/{id}/adaptation",
+            get(pages::prep::adaptation_page).post(pages::prep::adaptation_save),
+        )
+        .route(
             "/participants/{id}/history",
             get(pages::participants::history),
         )

@@ -168,6 +168,9 @@ async fn centre_staff_pages_are_accessible_in_both_languages() {
             (format!("/participants/{p}"), "record"),
             (format!("/participants/{p}/identity"), "identity"),
             (format!("/participants/{p}/history"), "history"),
+            (format!("/participants/{p}/settlement"), "settlement"),
+            (format!("/participants/{p}/consents"), "consents"),
+            (format!("/participants/{p}/adaptation"), ""),
             (format!("/participants/{p}/elements/new"), ""),
             (format!("/participants/{p}/elements/{e}"), "element"),
             (format!("/participants/{p}/placements/new"), ""),
@@ -451,6 +454,104 @@ async fn record_tasks(app: &TestApp, b: &Browser) {
     b.submit("kind").await;
     b.wait_path(&format!("{record}?done=created")).await;
     assert!(b.body().await.contains("Punktlig og lærevillig"));
+
+    // Before the handover: the settlement decision, a consent (then withdrawn), and an
+    // adaptation need.
+    let kommune: Uuid = sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE kind = 'municipality' AND name = 'Kristiansand'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    b.goto(&format!("{record}/settlement")).await;
+    b.choose("municipality_id", &kommune.to_string()).await;
+    b.fill("settlement_date", "15.01.2027").await;
+    b.fill("contact_email_0", "siri@kristiansand.kommune.no")
+        .await;
+    b.submit("settlement_date").await;
+    // An e-mail without a name: the name is asked for beside its field.
+    b.wait_for(
+        || async { b.has("#contact_name_0[aria-invalid='true']").await },
+        "contact name",
+    )
+    .await;
+    b.fill("contact_name_0", "Siri Programrådgiver").await;
+    b.submit("settlement_date").await;
+    b.wait_path(&format!("{record}?done=saved")).await;
+    let (muni, contacts): (Uuid, serde_json::Value) = sqlx::query_as(
+        "SELECT municipality_id, contacts FROM settlements WHERE participant_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(muni, kommune);
+    assert_eq!(contacts[0]["name"], "Siri Programrådgiver");
+
+    b.goto(&format!("{record}/consents")).await;
+    for sid in [
+        "section-identity_and_programme",
+        "section-competence_mapping",
+    ] {
+        b.client
+            .find(fantoccini::Locator::Id(sid))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+    }
+    b.fill("given_on", "10.11.2026").await;
+    b.choose("method", "written_signed").await;
+    b.fill("language", "ti").await;
+    b.client
+        .find(fantoccini::Locator::Id("interpreter_present"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.submit("given_on").await;
+    b.wait_path(&format!("{record}/consents?done=created"))
+        .await;
+    assert!(b.body().await.contains("Skriftlig, signert"));
+    let (sections, interpreter): (serde_json::Value, bool) = sqlx::query_as(
+        "SELECT to_jsonb(sections), interpreter_present FROM consents WHERE participant_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        sections,
+        json!(["identity_and_programme", "competence_mapping"])
+    );
+    assert!(interpreter);
+    b.click_text("Trekk tilbake samtykket").await;
+    b.wait_path(&format!("{record}/consents?done=saved")).await;
+    let withdrawn: bool = sqlx::query_scalar(
+        "SELECT withdrawn_at IS NOT NULL FROM consents WHERE participant_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(withdrawn);
+
+    b.goto(&format!("{record}/adaptation")).await;
+    b.choose("category_0", "mobility").await;
+    b.fill("description_0", "Trenger heis til undervisningsrommet")
+        .await;
+    b.submit("category_0").await;
+    b.wait_path(&format!("{record}?done=saved")).await;
+    let needs: serde_json::Value = sqlx::query_scalar(
+        "SELECT data -> 'needs' FROM adaptation_needs WHERE participant_id = $1",
+    )
+    .bind(id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(needs[0]["category"], "mobility");
 
     // The history names each change, never a value.
     b.goto(&format!("{record}/history")).await;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod auth;
 pub mod handovers;
 pub mod participants;
+pub mod prep;
 pub mod programme;
 pub mod start;
 
