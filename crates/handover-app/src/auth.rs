@@ -194,7 +194,10 @@ async fn audit_login(
 /// Checks e-mail and password, with the throttling below; the user on success.
 async fn authenticate(app: &App, meta: &RequestMeta, req: Login) -> AppResult<LoggedIn> {
     let email = normalise_email(&req.email);
-    if email.len() > MAX_EMAIL_CHARS || req.password.chars().count() > MAX_PASSWORD_CHARS {
+    if email.len() > MAX_EMAIL_CHARS
+        || email.contains(char::is_control)
+        || req.password.chars().count() > MAX_PASSWORD_CHARS
+    {
         return Err(AppError::InvalidCredentials);
     }
     // Throttling (docs/security.md, "Login throttling"): failures count per (account, address),
@@ -370,7 +373,11 @@ const FORGOTTEN_PER_WINDOW: i32 = 3;
 /// administrators.
 pub async fn forgotten_password(app: &App, meta: &RequestMeta, email: &str) -> AppResult<()> {
     let email = normalise_email(email);
-    if email.is_empty() || email.len() > MAX_EMAIL_CHARS || !email.contains('@') {
+    if email.is_empty()
+        || email.len() > MAX_EMAIL_CHARS
+        || !email.contains('@')
+        || email.contains(char::is_control)
+    {
         return Err(AppError::field(
             "email",
             "invalid_email",

@@ -78,6 +78,13 @@ pub async fn list(app: &App, actor: &Actor, q: OrgQuery) -> AppResult<Page<Organ
             "must be at most 100 characters",
         ));
     }
+    if q.q.as_ref().is_some_and(|s| s.contains(char::is_control)) {
+        return Err(AppError::field(
+            "q",
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
     let page = orgs::list(
         &app.pool,
         &OrgFilter {

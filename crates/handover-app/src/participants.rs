@@ -44,6 +44,16 @@ pub async fn list(app: &App, actor: &Actor, q: ParticipantQuery) -> AppResult<Pa
             "must be at most 100 characters",
         ));
     }
+    if q.name
+        .as_ref()
+        .is_some_and(|s| s.contains(char::is_control))
+    {
+        return Err(AppError::field(
+            "name",
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
     if let (Some(a), Some(b)) = (q.arrived_from, q.arrived_to)
         && b < a
     {

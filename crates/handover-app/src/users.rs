@@ -126,6 +126,13 @@ pub async fn list(app: &App, actor: &Actor, q: UserQuery) -> AppResult<Page<User
             "must be at most 100 characters",
         ));
     }
+    if q.q.as_ref().is_some_and(|s| s.contains(char::is_control)) {
+        return Err(AppError::field(
+            "q",
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
     let page = users::list(
         &app.pool,
         &UserFilter {

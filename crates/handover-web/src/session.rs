@@ -233,7 +233,9 @@ pub fn safe_next(next: &str) -> Option<&str> {
     let ok = next.starts_with('/')
         && !next.starts_with("//")
         && !next.starts_with("/\\")
-        && !next.chars().any(|c| c.is_control() || c == '\\')
+        // Printable ASCII only: a browser's own paths arrive percent-encoded, and anything else
+        // would not be a valid `Location` header.
+        && next.bytes().all(|b| b.is_ascii_graphic() && b != b'\\')
         && next.len() <= 512
         && !next.starts_with("/sign-in")
         && !next.starts_with("/api/");
@@ -328,6 +330,8 @@ mod tests {
             "/sign-in?next=/x",
             "/api/v1/me",
             "/a\nb",
+            "/a b",
+            "/ø",
             "",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");

@@ -2,6 +2,7 @@
 //! in and does its tasks, in bokmål and English, with JavaScript on and off, and axe-core finds
 //! no WCAG 2.1 A or AA violation on any page (`tests/src/browser.rs`). With
 //! `WRITE_SCREENSHOTS=1` these tests also make the pictures of `docs/web.md`.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use handover_tests::browser::{Browser, Js};
 use handover_tests::{TestApp, spawn_app, who};

@@ -122,11 +122,16 @@ pub async fn sign_in(
         ),
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();
-            again(
+            let mut res = again(
                 FormErrors::default(),
                 Some(m.f("sign_in.throttled", &[("minutes", &minutes)])),
                 StatusCode::TOO_MANY_REQUESTS,
-            )
+            )?;
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+            Ok(res)
         }
         Err(e) => Err(e.into()),
     }
@@ -154,11 +159,16 @@ pub struct LanguageForm {
 }
 
 /// Remembers the chosen language for a year and returns to the page it was chosen on.
-pub async fn language(jar: CookieJar, AnonForm(form): AnonForm<LanguageForm>) -> PageResult {
+pub async fn language(
+    State(state): State<WebState>,
+    jar: CookieJar,
+    AnonForm(form): AnonForm<LanguageForm>,
+) -> PageResult {
     let lang = Lang::parse(&form.lang).ok_or(WebError::BadForm)?;
     let cookie = Cookie::build((LANG_COOKIE, lang.code()))
         .path("/")
         .http_only(true)
+        .secure(state.cookies.secure)
         .same_site(SameSite::Lax)
         .max_age(time::Duration::days(365))
         .build();

@@ -103,7 +103,7 @@ async fn render_list(
             }
         },
     };
-    let offset = q.offset.unwrap_or(0).max(0);
+    let offset = q.offset.unwrap_or(0).clamp(0, 1_000_000);
     let query = ParticipantQuery {
         status: status_filter,
         arrived_from,
@@ -378,21 +378,18 @@ impl IdentityForm {
                 ),
             }
         }
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        let (Some(date_of_birth), Some(arrival_date)) = (date_of_birth, arrival_date) else {
-            return Err(errors);
-        };
-        Ok(ParticipantInput {
+        // Placeholders for dates that could not be read, so that the other fields are checked
+        // too and the summary lists every error at once.
+        let today = time::OffsetDateTime::now_utc().date();
+        let input = ParticipantInput {
             given_name: self.given_name.trim().to_owned(),
             family_name: self.family_name.trim().to_owned(),
-            date_of_birth,
+            date_of_birth: date_of_birth.unwrap_or(today),
             duf_number: opt(&self.duf_number),
             d_number: opt(&self.d_number),
             languages,
             interpreter_language: opt(&self.interpreter_language).map(|s| s.to_lowercase()),
-            arrival_date,
+            arrival_date: arrival_date.unwrap_or(today),
             programme_start,
             programme_end,
             status,
@@ -400,7 +397,32 @@ impl IdentityForm {
                 Some(n) => opt(n),
                 None => opt(&self.notes),
             },
-        })
+        };
+        if errors.is_empty() {
+            return Ok(input);
+        }
+        if let Err(more) = input.validate(today) {
+            const DATES: [&str; 4] = [
+                "date_of_birth",
+                "arrival_date",
+                "programme_start",
+                "programme_end",
+            ];
+            let more = FormErrors::from_app(m, &more, IDENTITY_FIELDS);
+            for e in more.items {
+                if !DATES.contains(&e.field.as_str()) && errors.get(&e.field).is_none() {
+                    errors.add(&e.field, e.message);
+                }
+            }
+        }
+        // In the order of the form.
+        errors.items.sort_by_key(|e| {
+            IDENTITY_FIELDS
+                .iter()
+                .position(|f| *f == e.field)
+                .unwrap_or(usize::MAX)
+        });
+        Err(errors)
     }
 }
 
