@@ -129,20 +129,36 @@ impl Browser {
         s.strip_prefix(&self.base).unwrap_or(s).to_owned()
     }
 
+    /// Types `value` into the field `#id` (after clearing it). A date field takes the date as
+    /// staff write it (`24.12.2026`): its value is set as the browser would after typing it,
+    /// since what typing a date means depends on the browser's own locale.
     pub async fn fill(&self, id: &str, value: &str) {
         let el = self
             .client
             .find(Locator::Id(id))
             .await
-            .unwrap_or_else(|e| panic!("no field #{id} on {}: {e}", self.path_now()));
+            .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
+        if el.attr("type").await.ok().flatten().as_deref() == Some("date") {
+            let iso = match value.split('.').collect::<Vec<_>>()[..] {
+                [d, m, y] => format!("{y}-{m:0>2}-{d:0>2}"),
+                _ => value.to_owned(),
+            };
+            self.client
+                .execute(
+                    "const e = document.getElementById(arguments[0]); e.value = arguments[1];
+                     e.dispatchEvent(new Event('input', { bubbles: true }));
+                     e.dispatchEvent(new Event('change', { bubbles: true }));
+                     return e.value;",
+                    vec![json!(id), json!(iso)],
+                )
+                .await
+                .expect("set date");
+            return;
+        }
         el.clear().await.expect("clear");
         if !value.is_empty() {
             el.send_keys(value).await.expect("type");
         }
-    }
-
-    fn path_now(&self) -> &str {
-        "the page"
     }
 
     /// Chooses the option with `value` in the select `#id`.

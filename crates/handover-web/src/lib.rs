@@ -98,6 +98,14 @@ pub fn router(state: WebState) -> Router {
             post(pages::programme::placement_delete),
         )
         .route(
+            "/participants/{id}/mapping",
+            get(pages::documents::mapping_page).post(pages::documents::mapping_save),
+        )
+        .route(
+            "/participants/{id}/norwegian",
+            get(pages::documents::norwegian_page).post(pages::documents::norwegian_save),
+        )
+        .route(
             "/participants/{id}/settlement",
             get(pages::prep::settlement_page).post(pages::prep::settlement_save),
         )

@@ -288,6 +288,10 @@ fn field_of(path: &str, fields: &[&str]) -> String {
     if fields.contains(&path) {
         return path.to_owned();
     }
+    let flat = flat_path(path);
+    if fields.contains(&flat.as_str()) {
+        return flat;
+    }
     let head = path.split(['.', '[']).next().unwrap_or(path);
     if fields.contains(&head) {
         return head.to_owned();
@@ -295,6 +299,21 @@ fn field_of(path: &str, fields: &[&str]) -> String {
     fields
         .first()
         .map_or_else(|| path.to_owned(), |f| (*f).to_owned())
+}
+
+/// A list item's field path as the name of its form field: `education[1].years` is the
+/// field `education_years_1`, `driving_licences[0]` is `driving_licences_0`.
+pub fn flat_path(path: &str) -> String {
+    let Some((name, rest)) = path.split_once('[') else {
+        return path.to_owned();
+    };
+    let Some((index, sub)) = rest.split_once(']') else {
+        return path.to_owned();
+    };
+    match sub.strip_prefix('.') {
+        Some(sub) => format!("{name}_{sub}_{index}"),
+        None => format!("{name}_{index}"),
+    }
 }
 
 /// A date field as typed (`2026-12-24`, the value of `<input type="date">`, or `24.12.2026`).
@@ -402,5 +421,11 @@ mod tests {
         assert_eq!(field_of("given_name", &fields), "given_name");
         assert_eq!(field_of("languages[0].level", &fields), "languages");
         assert_eq!(field_of("other", &fields), "given_name");
+        assert_eq!(flat_path("education[1].years"), "education_years_1");
+        assert_eq!(flat_path("driving_licences[0]"), "driving_licences_0");
+        assert_eq!(
+            field_of("education[1].years", &["education_years_1"]),
+            "education_years_1"
+        );
     }
 }

@@ -169,6 +169,8 @@ async fn centre_staff_pages_are_accessible_in_both_languages() {
             (format!("/participants/{p}"), "record"),
             (format!("/participants/{p}/identity"), "identity"),
             (format!("/participants/{p}/history"), "history"),
+            (format!("/participants/{p}/mapping"), "mapping"),
+            (format!("/participants/{p}/norwegian"), "norwegian"),
             (format!("/participants/{p}/settlement"), "settlement"),
             (format!("/participants/{p}/consents"), "consents"),
             (format!("/participants/{p}/adaptation"), ""),
@@ -389,6 +391,17 @@ async fn record_tasks(app: &TestApp, b: &Browser) {
     .await
     .unwrap();
     assert_eq!(stored, "Testesen");
+    let born: time::Date =
+        sqlx::query_scalar("SELECT date_of_birth FROM participants WHERE id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(
+        born,
+        time::macros::date!(1990 - 03 - 15),
+        "dates are read day first"
+    );
 
     // Change the identity.
     b.goto(&format!("{record}/identity")).await;
@@ -396,6 +409,65 @@ async fn record_tasks(app: &TestApp, b: &Browser) {
     b.submit("given_name").await;
     b.wait_path(&format!("{record}?done=saved")).await;
     assert!(b.body().await.contains("Tesfay Testesen-Berg"));
+
+    // The competence mapping, with a row of education and one of work.
+    b.goto(&format!("{record}/mapping")).await;
+    b.fill("mapped_on", "05.11.2026").await;
+    b.choose("digital_skills", "basic").await;
+    b.choose("education_level_0", "upper_secondary").await;
+    b.fill("education_years_0", "12").await;
+    b.fill("education_country_0", "er").await;
+    b.fill("work_experience_occupation_0", "Snekker").await;
+    b.fill("work_experience_years_0", "4,5").await;
+    b.fill("driving_licences", "B, Q").await;
+    b.fill("own_goals", "Jobbe som snekker").await;
+    b.submit("mapped_on").await;
+    // Q is no Norwegian licence class: refused beside its field.
+    b.wait_for(
+        || async { b.has("#driving_licences[aria-invalid='true']").await },
+        "licences",
+    )
+    .await;
+    b.fill("driving_licences", "B").await;
+    b.submit("mapped_on").await;
+    b.wait_path(&format!("{record}?done=saved")).await;
+    let mapping: serde_json::Value =
+        sqlx::query_scalar("SELECT data FROM competence_mappings WHERE participant_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(mapping["education"][0]["country"], "ER");
+    assert_eq!(mapping["work_experience"][0]["years"], 4.5);
+    assert_eq!(mapping["driving_licences"], json!(["B"]));
+
+    // Norwegian training: a level per skill assessed, a test with its result.
+    b.goto(&format!("{record}/norwegian")).await;
+    b.choose("level_listening", "A2").await;
+    b.fill("assessed_on_listening", "20.11.2026").await;
+    b.choose("test_0", "norskproven_oral").await;
+    b.fill("taken_on_0", "21.11.2026").await;
+    b.choose("result_0", "passed").await;
+    b.fill("course_hours_planned", "100").await;
+    b.fill("course_hours_attended", "80").await;
+    b.submit("course_hours_planned").await;
+    // Norskprøven gives a level, not "passed": the error is beside that test's result.
+    b.wait_for(
+        || async { b.has("#result_0[aria-invalid='true']").await },
+        "test result",
+    )
+    .await;
+    b.choose("result_0", "A2").await;
+    b.submit("course_hours_planned").await;
+    b.wait_path(&format!("{record}?done=saved")).await;
+    let training: serde_json::Value =
+        sqlx::query_scalar("SELECT data FROM norwegian_training WHERE participant_id = $1")
+            .bind(id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(training["levels"][0]["level"], "A2");
+    assert_eq!(training["tests"][0]["result"], "A2");
 
     // A programme element: added, changed, deleted.
     b.goto(&format!("{record}/elements/new")).await;

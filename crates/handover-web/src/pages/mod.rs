@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod documents;
 pub mod handovers;
 pub mod participants;
 pub mod prep;
