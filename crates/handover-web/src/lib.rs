@@ -146,6 +146,14 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/admin/organisation", get(pages::admin::own_organisation))
         .route("/admin/organisations", get(pages::admin::organisations))
+        .route(
+            "/admin/organisations/new",
+            get(pages::admin::org_new_page).post(pages::admin::org_create),
+        )
+        .route(
+            "/admin/organisations/{id}",
+            get(pages::admin::org_edit_page).post(pages::admin::org_save),
+        )
         .route("/assets/{file}", get(asset))
         .fallback(not_found)
         .layer(middleware::from_fn(error::render_failures))

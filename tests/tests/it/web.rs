@@ -315,6 +315,7 @@ async fn administrators_manage_users_in_the_browser() {
             &b,
             &[
                 ("/admin/organisations", "organisations"),
+                ("/admin/organisations/new", ""),
                 ("/admin/organisations?kind=municipality&q=tr", ""),
                 ("/admin/users", ""),
             ],
@@ -322,6 +323,66 @@ async fn administrators_manage_users_in_the_browser() {
         )
         .await;
     }
+    // The operator creates a career centre, renames it, deactivates it. (Steinkjer is served
+    // already: a centre has one career centre, so choosing it is refused.)
+    b.use_lang("nb").await;
+    b.goto("/admin/organisations/new").await;
+    b.assert_accessible().await;
+    b.choose("kind", "career_centre").await;
+    b.fill("name", "").await;
+    b.submit("name").await;
+    b.wait_for(
+        || async { b.has("#name[aria-invalid='true']").await },
+        "name error",
+    )
+    .await;
+    let steinkjer: Uuid = sqlx::query_scalar(
+        "SELECT id FROM organisations WHERE name = 'Integreringsmottaket i Steinkjer'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    b.fill("name", "Karrieresenteret i Prøvefylket").await;
+    b.choose("serves_reception_centre_id", &steinkjer.to_string())
+        .await;
+    b.submit("name").await;
+    b.wait_for(
+        || async { b.has(".ds-error-summary").await },
+        "served already",
+    )
+    .await;
+    b.choose("serves_reception_centre_id", "").await;
+    b.submit("name").await;
+    b.wait_for(
+        || async { b.path().await.ends_with("?done=created") },
+        "created",
+    )
+    .await;
+    b.assert_accessible().await;
+    b.fill("name", "Karrieresenteret i Testfylket").await;
+    b.click_text("Lagre").await;
+    b.wait_for(
+        || async { b.path().await.ends_with("?done=saved") },
+        "saved",
+    )
+    .await;
+    b.click_text("Deaktiver organisasjonen").await;
+    b.wait_for(
+        || async { b.path().await.ends_with("?done=deactivated") },
+        "deactivated",
+    )
+    .await;
+    let (kind, active, serves): (String, bool, Option<Uuid>) = sqlx::query_as(
+        "SELECT kind, active, serves_reception_centre_id FROM organisations
+         WHERE name = 'Karrieresenteret i Testfylket'",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (kind.as_str(), active, serves),
+        ("career_centre", false, None)
+    );
     b.close().await;
 }
 

@@ -469,3 +469,295 @@ pub async fn organisations(
         next,
     })
 }
+
+/// The organisation form's values as typed.
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct OrgForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    municipality_number: String,
+    #[serde(default)]
+    county: String,
+    #[serde(default)]
+    serves_reception_centre_id: String,
+    #[serde(default)]
+    action: String,
+}
+
+const ORG_FIELDS: &[&str] = &[
+    "kind",
+    "name",
+    "municipality_number",
+    "county",
+    "serves_reception_centre_id",
+];
+
+#[derive(Template)]
+#[template(path = "organisation_form.html")]
+struct OrgPage {
+    shell: Shell,
+    errors: FormErrors,
+    form: OrgForm,
+    kinds: Vec<Opt>,
+    centres: Vec<Opt>,
+    org: Option<Organisation>,
+}
+
+/// The reception centres a career centre may serve.
+async fn centre_options(
+    state: &WebState,
+    staff: &Staff,
+    selected: &str,
+) -> Result<Vec<Opt>, WebError> {
+    let m = staff.lang.messages();
+    let page = orgs::list(
+        &state.app,
+        staff,
+        OrgQuery {
+            kind: Some(OrgKind::ReceptionCentre),
+            paging: Paging {
+                limit: Some(200),
+                offset: None,
+            },
+            ..Default::default()
+        },
+    )
+    .await?;
+    let mut out = vec![Opt {
+        value: String::new(),
+        text: m.t("organisation.serves_none").to_owned(),
+        selected: selected.is_empty(),
+    }];
+    out.extend(page.items.into_iter().map(|o| Opt {
+        selected: o.id.0.to_string() == selected,
+        value: o.id.0.to_string(),
+        text: o.name,
+    }));
+    Ok(out)
+}
+
+async fn org_page(
+    state: &WebState,
+    staff: &Staff,
+    here: &str,
+    title: String,
+    form: OrgForm,
+    org: Option<Organisation>,
+    errors: FormErrors,
+) -> Result<OrgPage, WebError> {
+    let m = staff.lang.messages();
+    let kinds = options(
+        m,
+        "org_kind.",
+        [
+            OrgKind::ReceptionCentre,
+            OrgKind::CareerCentre,
+            OrgKind::Municipality,
+        ]
+        .into_iter()
+        .map(OrgKind::as_str),
+        &form.kind,
+        Some("form.choose"),
+    );
+    Ok(OrgPage {
+        shell: Shell::staff(staff, here, title),
+        errors: errors.labelled(m, "organisation."),
+        centres: centre_options(state, staff, &form.serves_reception_centre_id).await?,
+        kinds,
+        form,
+        org,
+    })
+}
+
+fn operator_only(staff: &Staff) -> Result<(), WebError> {
+    if staff.caller.org_kind == OrgKind::Operator {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden)
+    }
+}
+
+pub async fn org_new_page(State(state): State<WebState>, staff: Staff) -> PageResult {
+    operator_only(&staff)?;
+    staff.require(Action::OrgCreate)?;
+    let title = staff
+        .lang
+        .messages()
+        .t("organisations.new_title")
+        .to_owned();
+    page(
+        &org_page(
+            &state,
+            &staff,
+            "/admin/organisations/new",
+            title,
+            OrgForm::default(),
+            None,
+            FormErrors::default(),
+        )
+        .await?,
+    )
+}
+
+fn parse_org_id(s: &str) -> Result<Option<OrgId>, ()> {
+    match s.trim() {
+        "" => Ok(None),
+        v => v
+            .parse::<uuid::Uuid>()
+            .map(|u| Some(OrgId(u)))
+            .map_err(|_| ()),
+    }
+}
+
+pub async fn org_create(
+    State(state): State<WebState>,
+    Posted { staff, form }: Posted<OrgForm>,
+) -> PageResult {
+    operator_only(&staff)?;
+    let m = staff.lang.messages();
+    let mut errors = FormErrors::default();
+    let kind = form.kind.parse::<OrgKind>().ok();
+    if kind.is_none() {
+        errors.add("kind", m.t("validation.choose").to_owned());
+    }
+    let serves = parse_org_id(&form.serves_reception_centre_id).map_err(|_| WebError::BadForm)?;
+    if let (Some(kind), true) = (kind, errors.is_empty()) {
+        let input = orgs::OrgInput {
+            kind,
+            name: form.name.trim().to_owned(),
+            municipality_number: opt(&form.municipality_number),
+            county: opt(&form.county),
+            serves_reception_centre_id: serves,
+        };
+        match orgs::create(&state.app, &staff, input).await {
+            Ok(o) => return see_other(&format!("/admin/organisations/{}?done=created", o.id.0)),
+            Err(e) => errors = form_errors(m, e, ORG_FIELDS)?,
+        }
+    }
+    let title = m.t("organisations.new_title").to_owned();
+    let p = org_page(
+        &state,
+        &staff,
+        "/admin/organisations/new",
+        title,
+        form,
+        None,
+        errors,
+    )
+    .await?;
+    page_with(StatusCode::UNPROCESSABLE_ENTITY, &p)
+}
+
+fn org_form(o: &Organisation) -> OrgForm {
+    OrgForm {
+        version: o.version.to_string(),
+        kind: o.kind.as_str().to_owned(),
+        name: o.name.clone(),
+        municipality_number: o.municipality_number.clone().unwrap_or_default(),
+        county: o.county.clone().unwrap_or_default(),
+        serves_reception_centre_id: o
+            .serves_reception_centre_id
+            .map(|c| c.0.to_string())
+            .unwrap_or_default(),
+        action: String::new(),
+    }
+}
+
+pub async fn org_edit_page(
+    State(state): State<WebState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    operator_only(&staff)?;
+    let id = parse_id(&id)?;
+    let org = orgs::get(&state.app, &staff, id).await?;
+    let here = format!("/admin/organisations/{id}");
+    let mut p = org_page(
+        &state,
+        &staff,
+        &here,
+        org.name.clone(),
+        org_form(&org),
+        Some(org),
+        FormErrors::default(),
+    )
+    .await?;
+    p.shell = p.shell.with_notice(q.key());
+    page(&p)
+}
+
+pub async fn org_save(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<OrgForm>,
+) -> PageResult {
+    operator_only(&staff)?;
+    let id = parse_id(&id)?;
+    let m = staff.lang.messages();
+    let version: i32 = form.version.trim().parse().map_err(|_| WebError::BadForm)?;
+    let patch = match form.action.as_str() {
+        "deactivate" => orgs::OrgPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        "reactivate" => orgs::OrgPatch {
+            active: Some(true),
+            ..Default::default()
+        },
+        "save" => orgs::OrgPatch {
+            name: Some(form.name.trim().to_owned()),
+            county: Some(opt(&form.county)),
+            active: None,
+            serves_reception_centre_id: Some(
+                parse_org_id(&form.serves_reception_centre_id).map_err(|_| WebError::BadForm)?,
+            ),
+        },
+        _ => return Err(WebError::BadForm),
+    };
+    let here = format!("/admin/organisations/{id}");
+    let errors = match orgs::update(
+        &state.app,
+        &staff,
+        id,
+        Precondition::version(version),
+        patch,
+    )
+    .await
+    {
+        Ok(_) => {
+            let done = if form.action == "deactivate" {
+                "deactivated"
+            } else {
+                "saved"
+            };
+            return see_other(&format!("{here}?done={done}"));
+        }
+        Err(AppError::PreconditionFailed) => {
+            let mut e = FormErrors::default();
+            e.add("name", m.t("conflict.user").to_owned());
+            e
+        }
+        Err(e) => form_errors(m, e, ORG_FIELDS)?,
+    };
+    let org = orgs::get(&state.app, &staff, id).await?;
+    let mut typed = form;
+    typed.version = org.version.to_string();
+    typed.kind = org.kind.as_str().to_owned();
+    let p = org_page(
+        &state,
+        &staff,
+        &here,
+        org.name.clone(),
+        typed,
+        Some(org),
+        errors,
+    )
+    .await?;
+    page_with(StatusCode::UNPROCESSABLE_ENTITY, &p)
+}
