@@ -969,3 +969,69 @@ async fn a_forgotten_password_is_chosen_again_from_the_emailed_link() {
     assert!(b.body().await.contains("Hei,"));
     b.close().await;
 }
+
+#[tokio::test]
+async fn a_document_saved_meanwhile_shows_the_saved_values_beside_the_typed_ones() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start(&app, Js::On).await else {
+        return;
+    };
+    let (p, _, _) = krs_participant(&app).await;
+    b.sign_in(who::KRS_STAFF).await;
+    b.goto(&format!("/participants/{p}/mapping")).await;
+    // Meanwhile a colleague changes the participant's own goals through the API.
+    let token = app.token(who::KRS_STAFF).await;
+    let path = format!("/api/v1/participants/{p}/competence-mapping");
+    let cur = app.get(&path, &token).await;
+    assert_eq!(cur.status, 200, "{}", cur.text);
+    let etag = cur.header("etag").unwrap().to_owned();
+    let mut body = cur.body.clone();
+    for k in ["participant_id", "mapped_by_name", "version", "updated_at"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body["own_goals"] = json!("Bli elektriker");
+    let r = app
+        .request(
+            reqwest::Method::PUT,
+            &path,
+            Some(&token),
+            Some(&body),
+            &[("if-match", &etag)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    b.fill("own_goals", "Bli tømrer").await;
+    b.submit("mapped_on").await;
+    b.wait_for(|| async { b.has("#conflict").await }, "the conflict")
+        .await;
+    let typed = b
+        .client
+        .find(fantoccini::Locator::Id("own_goals"))
+        .await
+        .unwrap()
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(typed.as_deref(), Some("Bli tømrer"));
+    assert!(b.text(".app-theirs").await.contains("Bli elektriker"));
+    b.assert_accessible().await;
+    let stored: serde_json::Value = sqlx::query_scalar(
+        "SELECT data -> 'own_goals' FROM competence_mappings WHERE participant_id = $1",
+    )
+    .bind(p)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, json!("Bli elektriker"));
+    b.submit("mapped_on").await;
+    b.wait_path(&format!("/participants/{p}?done=saved")).await;
+    let stored: serde_json::Value = sqlx::query_scalar(
+        "SELECT data -> 'own_goals' FROM competence_mappings WHERE participant_id = $1",
+    )
+    .bind(p)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(stored, json!("Bli tømrer"));
+    b.close().await;
+}

@@ -85,6 +85,30 @@ struct DocumentPage {
     version: Option<i32>,
     conflict: bool,
     groups: Vec<Group>,
+    /// After a conflict: the saved values that differ from what the user typed, by field.
+    theirs: HashMap<String, String>,
+}
+
+impl DocumentPage {
+    fn theirs_for(&self, field: &str) -> Option<&str> {
+        self.theirs.get(field).map(String::as_str)
+    }
+}
+
+/// The fields whose saved value differs from the typed one, with the saved value.
+pub fn differences(typed: &Form, saved: &Form) -> HashMap<String, String> {
+    let mut names: Vec<&String> = typed.keys().chain(saved.keys()).collect();
+    names.sort();
+    names.dedup();
+    names
+        .into_iter()
+        .filter(|n| n.as_str() != "version" && n.as_str() != "_csrf")
+        .filter_map(|n| {
+            let a = v(typed, n);
+            let b = v(saved, n);
+            (a != b).then(|| (n.clone(), b.to_owned()))
+        })
+        .collect()
 }
 
 /// A group of fields: a fieldset with a legend, or the form's loose fields (no legend).
@@ -626,6 +650,7 @@ fn document_page<D: DocumentForm>(
         version,
         conflict: false,
         groups: D::groups(form, m),
+        theirs: HashMap::new(),
     }
 }
 
@@ -678,8 +703,13 @@ async fn save<D: DocumentForm>(state: &WebState, staff: Staff, id: &str, form: F
     match documents::put::<D>(&state.app, &staff, id, expected, input.clone()).await {
         Ok(_) => return see_other(&format!("/participants/{id}?done=saved#{}", D::PATH)),
         Err(AppError::PreconditionFailed) => {
-            let current = load::<D>(state, &staff, id).await?.and_then(|d| d.version);
-            let mut p = document_page::<D>(&staff, id, &form, current, FormErrors::default());
+            let current = load::<D>(state, &staff, id).await?;
+            let version = current.as_ref().and_then(|d| d.version);
+            let saved = current
+                .map(|d| D::values(D::data(&d.body)))
+                .unwrap_or_default();
+            let mut p = document_page::<D>(&staff, id, &form, version, FormErrors::default());
+            p.theirs = differences(&form, &saved);
             p.conflict = true;
             return page_with(StatusCode::CONFLICT, &p);
         }

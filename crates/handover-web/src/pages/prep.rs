@@ -47,9 +47,18 @@ struct SettlementPage {
     version: Option<i32>,
     rows: Vec<usize>,
     conflict: bool,
+    theirs: HashMap<String, String>,
 }
 
 impl SettlementPage {
+    fn theirs_for(&self, name: &str) -> Option<&str> {
+        self.theirs.get(name).map(String::as_str)
+    }
+
+    fn theirs_row(&self, name: &str, i: &usize) -> Option<&str> {
+        self.theirs_for(&format!("{name}_{i}"))
+    }
+
     fn v(&self, name: &str) -> &str {
         field(&self.form, name)
     }
@@ -129,6 +138,7 @@ async fn settlement_view(
         version,
         rows: (0..CONTACT_ROWS).collect(),
         conflict: false,
+        theirs: HashMap::new(),
     })
 }
 
@@ -259,15 +269,14 @@ pub async fn settlement_save(
         Ok(_) => see_other(&format!("/participants/{id}?done=saved#prep")),
         Err(AppError::PreconditionFailed) => {
             let cur = current::<SettlementInput>(&state, &staff, id).await?;
-            let mut p = settlement_view(
-                &state,
-                &staff,
-                id,
-                form,
-                cur.and_then(|d| d.version),
-                FormErrors::default(),
-            )
-            .await?;
+            let version = cur.as_ref().and_then(|d| d.version);
+            let saved = cur
+                .map(|d| settlement_form(&d.body.data))
+                .unwrap_or_default();
+            let theirs = super::documents::differences(&form, &saved);
+            let mut p =
+                settlement_view(&state, &staff, id, form, version, FormErrors::default()).await?;
+            p.theirs = theirs;
             p.conflict = true;
             page_with(StatusCode::CONFLICT, &p)
         }
@@ -460,6 +469,22 @@ struct AdaptationPage {
     rows: Vec<(usize, Vec<Opt>, String)>,
     version: Option<i32>,
     conflict: bool,
+    theirs: HashMap<String, String>,
+}
+
+impl AdaptationPage {
+    fn theirs_row(&self, name: &str, i: &usize) -> Option<&str> {
+        self.theirs.get(&format!("{name}_{i}")).map(String::as_str)
+    }
+}
+
+fn adaptation_form(d: &AdaptationNeedsInput) -> Form {
+    let mut form = Form::new();
+    for (i, n) in d.needs.iter().take(NEED_ROWS).enumerate() {
+        form.insert(format!("category_{i}"), n.category.as_str().to_owned());
+        form.insert(format!("description_{i}"), n.description.clone());
+    }
+    form
 }
 
 fn adaptation_view(
@@ -497,6 +522,7 @@ fn adaptation_view(
         rows,
         version,
         conflict: false,
+        theirs: HashMap::new(),
     }
 }
 
@@ -508,15 +534,10 @@ pub async fn adaptation_page(
     let id = parse_id(&id)?;
     staff.require(Action::HandoverPrepare)?;
     let cur = current::<AdaptationNeedsInput>(&state, &staff, id).await?;
-    let mut form = Form::new();
-    let mut version = None;
-    if let Some(d) = cur {
-        version = d.version;
-        for (i, n) in d.body.data.needs.iter().take(NEED_ROWS).enumerate() {
-            form.insert(format!("category_{i}"), n.category.as_str().to_owned());
-            form.insert(format!("description_{i}"), n.description.clone());
-        }
-    }
+    let (form, version) = match cur {
+        Some(d) => (adaptation_form(&d.body.data), d.version),
+        None => (Form::new(), None),
+    };
     page(&adaptation_view(
         &staff,
         id,
@@ -567,13 +588,12 @@ pub async fn adaptation_save(
             Ok(_) => return see_other(&format!("/participants/{id}?done=saved#prep")),
             Err(AppError::PreconditionFailed) => {
                 let cur = current::<AdaptationNeedsInput>(&state, &staff, id).await?;
-                let mut p = adaptation_view(
-                    &staff,
-                    id,
-                    &form,
-                    cur.and_then(|d| d.version),
-                    FormErrors::default(),
-                );
+                let version = cur.as_ref().and_then(|d| d.version);
+                let saved = cur
+                    .map(|d| adaptation_form(&d.body.data))
+                    .unwrap_or_default();
+                let mut p = adaptation_view(&staff, id, &form, version, FormErrors::default());
+                p.theirs = super::documents::differences(&form, &saved);
                 p.conflict = true;
                 return page_with(StatusCode::CONFLICT, &p);
             }
