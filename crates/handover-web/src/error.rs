@@ -23,6 +23,8 @@ pub enum WebError {
     BadForm,
     /// The thing is gone (a cancelled or declined handover).
     Gone,
+    /// A page asked for with a method it does not take (`GET /sign-out`).
+    MethodNotAllowed,
     Conflict,
     TooManyRequests,
     Unavailable,
@@ -36,6 +38,7 @@ impl WebError {
             WebError::Forbidden | WebError::CrossOrigin => StatusCode::FORBIDDEN,
             WebError::BadForm => StatusCode::BAD_REQUEST,
             WebError::Gone => StatusCode::GONE,
+            WebError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             WebError::Conflict => StatusCode::CONFLICT,
             WebError::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             WebError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -50,6 +53,7 @@ impl WebError {
             WebError::CrossOrigin => "error.cross_origin",
             WebError::BadForm => "error.bad_form",
             WebError::Gone => "error.gone",
+            WebError::MethodNotAllowed => "error.method",
             WebError::Conflict => "error.conflict",
             WebError::TooManyRequests => "error.too_many",
             WebError::Unavailable => "error.unavailable",
@@ -137,13 +141,22 @@ pub async fn render_failures(req: Request, next: Next) -> Response {
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let res = next.run(req).await;
-    let Some(failure) = res.extensions().get::<WebError>().copied() else {
-        return res;
+    let failure = match res.extensions().get::<WebError>().copied() {
+        Some(f) => f,
+        // axum's own answer to a method a page does not take: a page too, not a bare status.
+        None if res.status() == StatusCode::METHOD_NOT_ALLOWED => WebError::MethodNotAllowed,
+        None => return res,
     };
-    error_page(lang, failure, request_id.as_deref())
+    let allow = res.headers().get(header::ALLOW).cloned();
+    error_page(lang, failure, request_id.as_deref(), allow)
 }
 
-pub fn error_page(lang: Lang, failure: WebError, request_id: Option<&str>) -> Response {
+fn error_page(
+    lang: Lang,
+    failure: WebError,
+    request_id: Option<&str>,
+    allow: Option<HeaderValue>,
+) -> Response {
     let m = lang.messages();
     let mut shell = Shell::anonymous(lang, m.t(&format!("{}.title", failure.key())).to_owned());
     shell.request_id = request_id.map(str::to_owned);
@@ -155,6 +168,9 @@ pub fn error_page(lang: Lang, failure: WebError, request_id: Option<&str>) -> Re
         .unwrap_or_else(|_| m.t("error.internal.text").to_owned());
     let mut res = (failure.status(), Html(body)).into_response();
     res.extensions_mut().insert(failure);
+    if let Some(allow) = allow {
+        res.headers_mut().insert(header::ALLOW, allow);
+    }
     if failure == WebError::TooManyRequests {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from_static("60"));

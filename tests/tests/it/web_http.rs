@@ -1534,3 +1534,34 @@ async fn a_nul_character_in_a_field_is_refused_not_a_500() {
     );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[tokio::test]
+async fn a_page_asked_with_the_wrong_method_is_a_page_and_an_api_path_a_problem() {
+    let app = spawn_app().await;
+    let r = app
+        .request(
+            Method::GET,
+            "/sign-out",
+            None,
+            None,
+            &[("cookie", "handover-lang=en")],
+        )
+        .await;
+    assert_eq!(r.status, 405);
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/html")
+    );
+    assert_eq!(r.header("allow"), Some("POST"));
+    assert!(r.text.contains("Cannot be opened this way"), "{}", r.text);
+    let r = app
+        .request(Method::GET, "/api/v1/auth/login", None, None, &[])
+        .await;
+    assert_eq!(r.status, 405);
+    assert!(
+        r.header("content-type")
+            .unwrap_or_default()
+            .starts_with("application/problem+json")
+    );
+}
