@@ -316,6 +316,56 @@ pub fn flat_path(path: &str) -> String {
     }
 }
 
+/// Reads a date field of a form: `None` when blank (an error beside the field when it is
+/// `required`) or when it is no date (an error beside it).
+pub fn date_field(
+    errors: &mut FormErrors,
+    m: &Messages,
+    name: &str,
+    value: &str,
+    required: bool,
+) -> Option<Date> {
+    if value.trim().is_empty() {
+        if required {
+            errors.add(name, m.t("validation.required").to_owned());
+        }
+        return None;
+    }
+    let d = parse_date(value);
+    if d.is_none() {
+        errors.add(name, m.t("validation.invalid_date").to_owned());
+    }
+    d
+}
+
+/// Reads a required number field (hours, years); 0 with an error beside it when it is blank
+/// or no number.
+pub fn number_field(errors: &mut FormErrors, m: &Messages, name: &str, value: &str) -> f64 {
+    if value.trim().is_empty() {
+        errors.add(name, m.t("validation.required").to_owned());
+        return 0.0;
+    }
+    parse_number(value).unwrap_or_else(|| {
+        errors.add(name, m.t("validation.invalid_number").to_owned());
+        0.0
+    })
+}
+
+/// Reads a field chosen from a code list; `None` with an error beside it when nothing valid
+/// was chosen.
+pub fn code_field<T: std::str::FromStr>(
+    errors: &mut FormErrors,
+    m: &Messages,
+    name: &str,
+    value: &str,
+) -> Option<T> {
+    let r = value.trim().parse::<T>().ok();
+    if r.is_none() {
+        errors.add(name, m.t("validation.choose").to_owned());
+    }
+    r
+}
+
 /// A date field as typed (`2026-12-24`, the value of `<input type="date">`, or `24.12.2026`).
 pub fn parse_date(s: &str) -> Option<Date> {
     let s = s.trim();

@@ -8,7 +8,9 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::i18n::Messages;
 use crate::session::{Posted, Staff};
-use crate::view::{FormErrors, Opt, Shell, iso_date, number, options, parse_date, parse_number};
+use crate::view::{
+    FormErrors, Opt, Shell, code_field, date_field, iso_date, number, number_field, options,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -34,44 +36,16 @@ const EDUCATION_ROWS: usize = 3;
 const WORK_ROWS: usize = 3;
 const TEST_ROWS: usize = 4;
 
-/// A date field: `None` when blank; an error beside it when it is not a date.
 fn date(f: &Form, name: &str, required: bool, m: &Messages, e: &mut FormErrors) -> Option<Date> {
-    match v(f, name) {
-        "" => {
-            if required {
-                e.add(name, m.t("validation.required").to_owned());
-            }
-            None
-        }
-        s => {
-            let d = parse_date(s);
-            if d.is_none() {
-                e.add(name, m.t("validation.invalid_date").to_owned());
-            }
-            d
-        }
-    }
+    date_field(e, m, name, v(f, name), required)
 }
 
 fn num(f: &Form, name: &str, m: &Messages, e: &mut FormErrors) -> f64 {
-    match v(f, name) {
-        "" => {
-            e.add(name, m.t("validation.required").to_owned());
-            0.0
-        }
-        s => parse_number(s).unwrap_or_else(|| {
-            e.add(name, m.t("validation.invalid_number").to_owned());
-            0.0
-        }),
-    }
+    number_field(e, m, name, v(f, name))
 }
 
 fn code<T: std::str::FromStr>(f: &Form, name: &str, m: &Messages, e: &mut FormErrors) -> Option<T> {
-    let r = v(f, name).parse::<T>().ok();
-    if r.is_none() {
-        e.add(name, m.t("validation.choose").to_owned());
-    }
-    r
+    code_field(e, m, name, v(f, name))
 }
 
 /// The page of one document: its form, in rows.

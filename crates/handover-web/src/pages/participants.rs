@@ -5,7 +5,7 @@ use super::{NoticeQuery, PageResult, opt, page, page_with, parse_id, see_other};
 use crate::WebState;
 use crate::error::WebError;
 use crate::session::{Posted, Staff, encode_component};
-use crate::view::{FormErrors, Opt, Shell, iso_date, number, options, parse_date};
+use crate::view::{FormErrors, Opt, Shell, date_field, iso_date, number, options};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::{StatusCode, header};
@@ -81,18 +81,8 @@ async fn render_list(
 ) -> PageResult {
     let m = staff.lang.messages();
     let mut errors = FormErrors::default();
-    let date = |field: &str, s: &str, errors: &mut FormErrors| {
-        if s.trim().is_empty() {
-            return None;
-        }
-        let d = parse_date(s);
-        if d.is_none() {
-            errors.add(field, m.t("validation.invalid_date").to_owned());
-        }
-        d
-    };
-    let arrived_from = date("arrived_from", &q.arrived_from, &mut errors);
-    let arrived_to = date("arrived_to", &q.arrived_to, &mut errors);
+    let arrived_from = date_field(&mut errors, m, "arrived_from", &q.arrived_from, false);
+    let arrived_to = date_field(&mut errors, m, "arrived_to", &q.arrived_to, false);
     let status_filter = match q.status.as_str() {
         "" => None,
         s => match s.parse::<ParticipantStatus>() {
@@ -329,31 +319,16 @@ impl IdentityForm {
         keep_notes: Option<&str>,
     ) -> Result<ParticipantInput, FormErrors> {
         let mut errors = FormErrors::default();
-        let required_date = |field: &str, s: &str, errors: &mut FormErrors| {
-            if s.trim().is_empty() {
-                errors.add(field, m.t("validation.required").to_owned());
-                return None;
-            }
-            let d = parse_date(s);
-            if d.is_none() {
-                errors.add(field, m.t("validation.invalid_date").to_owned());
-            }
-            d
-        };
-        let date_of_birth = required_date("date_of_birth", &self.date_of_birth, &mut errors);
-        let arrival_date = required_date("arrival_date", &self.arrival_date, &mut errors);
-        let optional_date = |field: &str, s: &str, errors: &mut FormErrors| {
-            if s.trim().is_empty() {
-                return None;
-            }
-            let d = parse_date(s);
-            if d.is_none() {
-                errors.add(field, m.t("validation.invalid_date").to_owned());
-            }
-            d
-        };
-        let programme_start = optional_date("programme_start", &self.programme_start, &mut errors);
-        let programme_end = optional_date("programme_end", &self.programme_end, &mut errors);
+        let date_of_birth = date_field(&mut errors, m, "date_of_birth", &self.date_of_birth, true);
+        let arrival_date = date_field(&mut errors, m, "arrival_date", &self.arrival_date, true);
+        let programme_start = date_field(
+            &mut errors,
+            m,
+            "programme_start",
+            &self.programme_start,
+            false,
+        );
+        let programme_end = date_field(&mut errors, m, "programme_end", &self.programme_end, false);
         let status = match self.status.parse::<ParticipantStatus>() {
             Ok(s) => s,
             Err(_) => {

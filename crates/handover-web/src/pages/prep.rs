@@ -8,7 +8,7 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::i18n::Messages;
 use crate::session::{Posted, Staff};
-use crate::view::{FormErrors, Opt, Shell, iso_date, options, parse_date};
+use crate::view::{FormErrors, Opt, Shell, code_field, date_field, iso_date, options};
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -200,23 +200,15 @@ pub async fn settlement_page(
 
 fn settlement_input(f: &Form, m: &Messages) -> Result<SettlementInput, FormErrors> {
     let mut e = FormErrors::default();
-    let municipality = field(f, "municipality_id").parse::<Uuid>().ok();
-    if municipality.is_none() {
-        e.add("municipality_id", m.t("validation.choose").to_owned());
-    }
-    let date = match field(f, "settlement_date") {
-        "" => {
-            e.add("settlement_date", m.t("validation.required").to_owned());
-            None
-        }
-        s => {
-            let d = parse_date(s);
-            if d.is_none() {
-                e.add("settlement_date", m.t("validation.invalid_date").to_owned());
-            }
-            d
-        }
-    };
+    let municipality: Option<Uuid> =
+        code_field(&mut e, m, "municipality_id", field(f, "municipality_id"));
+    let date = date_field(
+        &mut e,
+        m,
+        "settlement_date",
+        field(f, "settlement_date"),
+        true,
+    );
     let mut contacts = Vec::new();
     for i in 0..CONTACT_ROWS {
         let name = field(f, &format!("contact_name_{i}"));
@@ -396,23 +388,9 @@ pub async fn consent_create(
     if sections.len() != chosen.len() {
         return Err(WebError::BadForm);
     }
-    let given_on = match field(&single, "given_on") {
-        "" => {
-            errors.add("given_on", m.t("validation.required").to_owned());
-            None
-        }
-        s => {
-            let d = parse_date(s);
-            if d.is_none() {
-                errors.add("given_on", m.t("validation.invalid_date").to_owned());
-            }
-            d
-        }
-    };
-    let method = field(&single, "method").parse::<ConsentMethod>().ok();
-    if method.is_none() {
-        errors.add("method", m.t("validation.choose").to_owned());
-    }
+    let given_on = date_field(&mut errors, m, "given_on", field(&single, "given_on"), true);
+    let method: Option<ConsentMethod> =
+        code_field(&mut errors, m, "method", field(&single, "method"));
     let fields = [
         "sections",
         "given_on",

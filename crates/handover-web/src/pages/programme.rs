@@ -8,7 +8,9 @@ use crate::WebState;
 use crate::error::WebError;
 use crate::i18n::Messages;
 use crate::session::{Posted, Staff};
-use crate::view::{FormErrors, Opt, Shell, iso_date, number, options, parse_date, parse_number};
+use crate::view::{
+    FormErrors, Opt, Shell, code_field, date_field, iso_date, number, number_field, options,
+};
 use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -60,22 +62,17 @@ pub trait WebItem: Item {
     fn kind(name: &str, value: &str, m: &Messages) -> Kind;
 }
 
+fn value<'a>(v: &'a HashMap<String, String>, name: &str) -> &'a str {
+    v.get(name).map(String::as_str).unwrap_or_default()
+}
+
 fn required_date(
     v: &HashMap<String, String>,
     name: &str,
     m: &Messages,
     errors: &mut FormErrors,
 ) -> Option<Date> {
-    let s = v.get(name).map(String::as_str).unwrap_or_default();
-    if s.trim().is_empty() {
-        errors.add(name, m.t("validation.required").to_owned());
-        return None;
-    }
-    let d = parse_date(s);
-    if d.is_none() {
-        errors.add(name, m.t("validation.invalid_date").to_owned());
-    }
-    d
+    date_field(errors, m, name, value(v, name), true)
 }
 
 fn optional_date(
@@ -84,31 +81,15 @@ fn optional_date(
     m: &Messages,
     errors: &mut FormErrors,
 ) -> Option<Date> {
-    let s = v.get(name).map(String::as_str).unwrap_or_default();
-    if s.trim().is_empty() {
-        return None;
-    }
-    let d = parse_date(s);
-    if d.is_none() {
-        errors.add(name, m.t("validation.invalid_date").to_owned());
-    }
-    d
+    date_field(errors, m, name, value(v, name), false)
 }
 
 fn hours(v: &HashMap<String, String>, name: &str, m: &Messages, errors: &mut FormErrors) -> f64 {
-    let s = v.get(name).map(String::as_str).unwrap_or_default();
-    if s.trim().is_empty() {
-        errors.add(name, m.t("validation.required").to_owned());
-        return 0.0;
-    }
-    parse_number(s).unwrap_or_else(|| {
-        errors.add(name, m.t("validation.invalid_number").to_owned());
-        0.0
-    })
+    number_field(errors, m, name, value(v, name))
 }
 
 fn text(v: &HashMap<String, String>, name: &str) -> String {
-    v.get(name).map(|s| s.trim().to_owned()).unwrap_or_default()
+    value(v, name).trim().to_owned()
 }
 
 fn code<T: std::str::FromStr>(
@@ -117,11 +98,7 @@ fn code<T: std::str::FromStr>(
     m: &Messages,
     errors: &mut FormErrors,
 ) -> Option<T> {
-    let r = text(v, name).parse::<T>().ok();
-    if r.is_none() {
-        errors.add(name, m.t("validation.choose").to_owned());
-    }
-    r
+    code_field(errors, m, name, value(v, name))
 }
 
 impl WebItem for ProgrammeElement {
