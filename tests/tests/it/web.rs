@@ -239,11 +239,33 @@ async fn counsellor_and_municipality_pages_are_accessible_and_show_what_they_may
 }
 
 #[tokio::test]
-async fn administrators_manage_users_in_the_browser() {
+async fn administrators_manage_users_and_organisations_with_javascript_on() {
     let app = spawn_app().await;
     let Some(b) = Browser::start(&app, Js::On).await else {
         return;
     };
+    admin_tasks(&app, &b).await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn administrators_manage_users_and_organisations_with_javascript_off() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start(&app, Js::Off).await else {
+        return;
+    };
+    admin_tasks(&app, &b).await;
+    // A counsellor reads a record with JavaScript off too.
+    let (p, _, _) = krs_participant(&app).await;
+    b.sign_in(who::AGDER_COUNSELLOR).await;
+    b.goto(&format!("/participants/{p}")).await;
+    assert!(b.has("h2#elements").await && !b.body().await.contains("Interne notater"));
+    b.close().await;
+}
+
+/// An administrator's tasks: users created (with a mistake first), a role changed, the setup
+/// e-mail sent again, an account deactivated; the operator's organisations.
+async fn admin_tasks(app: &TestApp, b: &Browser) {
     b.sign_in(who::KRS_ADMIN).await;
     for lang in LANGS {
         b.use_lang(lang).await;
@@ -383,7 +405,7 @@ async fn administrators_manage_users_in_the_browser() {
         (kind.as_str(), active, serves),
         ("career_centre", false, None)
     );
-    b.close().await;
+    b.sign_out().await;
 }
 
 /// The centre staff's record tasks, end to end: a new participant (first with mistakes), a
@@ -951,7 +973,26 @@ async fn a_forgotten_password_is_chosen_again_from_the_emailed_link() {
     b.submit("email").await;
     b.wait_path("/password/forgotten?sent=1").await;
     let token = app.wait_setup_token(who::STJ_STAFF, 1).await;
-    b.goto(&format!("/password-setup?token={token}")).await;
+    // The link is followed from another site, as from a webmail page: the cookie that takes
+    // the token must survive that navigation's redirect.
+    let mail_page = format!(
+        "data:text/html,<a id=link href=\"{}/password-setup?token={token}\">link</a>",
+        app.base
+    );
+    b.client.goto(&mail_page).await.unwrap();
+    b.client
+        .find(fantoccini::Locator::Id("link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    b.wait_path("/password-setup").await;
+    assert!(
+        b.has("#new_password").await,
+        "the setup form is not shown: {}",
+        b.body().await
+    );
     // The token leaves the address bar at once.
     assert_eq!(b.path().await, "/password-setup");
     b.fill("new_password", "kort").await;

@@ -262,9 +262,11 @@ pub async fn setup_page(
     Query(q): Query<TokenQuery>,
 ) -> PageResult {
     if let Some(token) = q.token.filter(|t| !t.is_empty() && t.len() <= 128) {
+        // Lax like the session cookie, not Strict: the link is opened from a mail program or a
+        // webmail page, another site, and a browser withholds a Strict cookie from every
+        // request of a navigation that another site started, the redirect below included.
         let mut c = state.cookies.private(state.cookies.setup, token);
         c.set_max_age(time::Duration::hours(1));
-        c.set_same_site(SameSite::Strict);
         return Ok((jar.add(c), Redirect::to("/password-setup")).into_response());
     }
     let has_token = jar.get(state.cookies.setup).is_some();
