@@ -270,7 +270,7 @@ async fn admin_tasks(app: &TestApp, b: &Browser) {
     for lang in LANGS {
         b.use_lang(lang).await;
         check_pages(
-            &b,
+            b,
             &[
                 ("/", "start-admin"),
                 ("/admin/users", "users"),
@@ -334,7 +334,7 @@ async fn admin_tasks(app: &TestApp, b: &Browser) {
     for lang in LANGS {
         b.use_lang(lang).await;
         check_pages(
-            &b,
+            b,
             &[
                 ("/admin/organisations", "organisations"),
                 ("/admin/organisations/new", ""),

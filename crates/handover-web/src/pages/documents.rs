@@ -675,7 +675,7 @@ async fn save<D: DocumentForm>(state: &WebState, staff: Staff, id: &str, form: F
     };
     let expected = version.map_or(Precondition::Missing, Precondition::version);
     match documents::put::<D>(&state.app, &staff, id, expected, input.clone()).await {
-        Ok(_) => return see_other(&format!("/participants/{id}?done=saved#{}", D::PATH)),
+        Ok(_) => see_other(&format!("/participants/{id}?done=saved#{}", D::PATH)),
         Err(AppError::PreconditionFailed) => {
             let current = load::<D>(state, &staff, id).await?;
             let version = current.as_ref().and_then(|d| d.version);
@@ -685,7 +685,7 @@ async fn save<D: DocumentForm>(state: &WebState, staff: Staff, id: &str, form: F
             let mut p = document_page::<D>(&staff, id, &form, version, FormErrors::default());
             p.theirs = differences(&form, &saved);
             p.conflict = true;
-            return page_with(StatusCode::CONFLICT, &p);
+            page_with(StatusCode::CONFLICT, &p)
         }
         Err(AppError::Validation(errs)) => {
             let mut p = document_page::<D>(&staff, id, &form, version, FormErrors::default());
@@ -703,7 +703,7 @@ async fn save<D: DocumentForm>(state: &WebState, staff: Staff, id: &str, form: F
                 errors.items.extend(one.items);
             }
             p.errors = errors;
-            return page_with(StatusCode::UNPROCESSABLE_ENTITY, &p);
+            page_with(StatusCode::UNPROCESSABLE_ENTITY, &p)
         }
         Err(e) => {
             let mut p = document_page::<D>(&staff, id, &form, version, FormErrors::default());
