@@ -4,6 +4,7 @@
 //! error summary. Templates are compiled in (askama), the Designsystemet CSS is vendored
 //! (`assets/vendor`), and texts come from the message catalogues (`messages/`).
 
+mod content;
 pub mod error;
 pub mod i18n;
 mod pages;
@@ -129,7 +130,11 @@ pub fn router(state: WebState) -> Router {
             "/participants/{id}/export",
             get(pages::participants::export),
         )
+        .route("/handovers", get(pages::handovers::list))
         .route("/handovers/{id}", get(pages::handovers::handover))
+        .route("/handovers/{id}/file", get(pages::handovers::file))
+        .route("/handovers/{id}/accept", post(pages::handovers::accept))
+        .route("/handovers/{id}/decline", post(pages::handovers::decline))
         .route("/conversations/{id}", get(pages::handovers::conversation))
         .route("/admin/users", get(pages::admin::users))
         .route(

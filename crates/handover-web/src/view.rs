@@ -171,10 +171,13 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
             ("/admin/users", "nav.users"),
             ("/admin/organisation", "nav.organisation"),
         ],
-        (Role::CentreStaff | Role::CareerCounsellor, _) => {
-            &[("/", "nav.start"), ("/participants", "nav.participants")]
-        }
-        (Role::MunicipalityStaff, _) => &[("/", "nav.start")],
+        (Role::CentreStaff, _) => &[
+            ("/", "nav.start"),
+            ("/participants", "nav.participants"),
+            ("/handovers", "nav.handovers"),
+        ],
+        (Role::CareerCounsellor, _) => &[("/", "nav.start"), ("/participants", "nav.participants")],
+        (Role::MunicipalityStaff, _) => &[("/", "nav.start"), ("/handovers", "nav.inbox")],
     }
 }
 

@@ -179,7 +179,10 @@ async fn centre_staff_pages_are_accessible_in_both_languages() {
             (format!("/participants/{p}/placements/new"), ""),
             (format!("/participants/{p}/placements/{pl}"), ""),
             ("/account/password".to_owned(), ""),
+            ("/handovers".to_owned(), "handovers-centre"),
+            ("/handovers?state=declined".to_owned(), ""),
             (format!("/handovers/{h}"), "handover"),
+            (format!("/handovers/{h}/file"), ""),
             (format!("/conversations/{c}"), ""),
         ];
         let pages: Vec<(&str, &str)> = pages.iter().map(|(a, s)| (a.as_str(), *s)).collect();
@@ -1074,5 +1077,114 @@ async fn a_document_saved_meanwhile_shows_the_saved_values_beside_the_typed_ones
     .await
     .unwrap();
     assert_eq!(stored, json!("Bli tømrer"));
+    b.close().await;
+}
+
+#[tokio::test]
+async fn a_municipality_finds_the_file_in_its_inbox_opens_it_and_answers() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start(&app, Js::On).await else {
+        return;
+    };
+    let krs = handover_of(&app, "received", "Kristiansand").await;
+    let trd = handover_of(&app, "received", "Trondheim").await;
+    let reference = |id: Uuid| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT reference FROM handovers WHERE id = $1")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+    let krs_ref = reference(krs).await;
+    b.sign_in(who::KOMMUNE_KRS_STAFF).await;
+    for lang in LANGS {
+        b.use_lang(lang).await;
+        let file = format!("/handovers/{krs}/file");
+        check_pages(&b, &[("/handovers", "inbox"), (&file, "file")], lang).await;
+    }
+    b.use_lang("nb").await;
+    // The inbox lists the file; the handover page leads to it.
+    b.goto("/handovers").await;
+    assert!(b.body().await.contains(&krs_ref));
+    b.click_text(&krs_ref).await;
+    b.wait_path(&format!("/handovers/{krs}")).await;
+    b.click_text("Åpne overføringsmappen").await;
+    b.wait_path(&format!("/handovers/{krs}/file")).await;
+    // Every section with its legal basis and purpose, none a silent gap.
+    let sections = b
+        .client
+        .find_all(fantoccini::Locator::Css("section.app-file-section"))
+        .await
+        .unwrap();
+    assert_eq!(sections.len(), 4, "one section per part of the file");
+    let body = b.body().await;
+    assert!(
+        body.contains("Rettslig grunnlag") && body.contains("Formål"),
+        "{body}"
+    );
+    // The opening is the API's audited read, recorded for the centre to see.
+    let opened: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM audit_log WHERE action = 'handover.file_read' AND target_id = (
+           SELECT participant_id FROM handovers WHERE id = $1)",
+    )
+    .bind(krs)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert!(opened >= 1);
+    // Another municipality's file is not found here.
+    b.goto(&format!("/handovers/{trd}/file")).await;
+    assert!(b.body().await.contains("Fant ikke siden"));
+    // Accept.
+    b.goto(&format!("/handovers/{krs}/file")).await;
+    b.click_text("Aksepter overføringen").await;
+    b.wait_path(&format!("/handovers/{krs}?done=accepted"))
+        .await;
+    let state: String = sqlx::query_scalar("SELECT state FROM handovers WHERE id = $1")
+        .bind(krs)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "accepted");
+    b.sign_out().await;
+
+    // Trondheim declines its file, first without a reason.
+    b.sign_in(who::KOMMUNE_TRD_STAFF).await;
+    b.goto(&format!("/handovers/{trd}/file")).await;
+    b.click_text("Avvis overføringen").await;
+    b.wait_for(
+        || async { b.has("#reason[aria-invalid='true']").await },
+        "a reason",
+    )
+    .await;
+    b.assert_accessible().await;
+    b.fill(
+        "reason",
+        "Feil kommune: deltakeren skal bosettes i Steinkjer",
+    )
+    .await;
+    b.click_text("Avvis overføringen").await;
+    b.wait_path(&format!("/handovers/{trd}?done=declined"))
+        .await;
+    let (state, reason): (String, Option<String>) = sqlx::query_as(
+        "SELECT h.state, t.reason FROM handovers h
+         JOIN handover_transitions t ON t.handover_id = h.id AND t.to_state = 'declined'
+         WHERE h.id = $1",
+    )
+    .bind(trd)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(state, "declined");
+    assert_eq!(
+        reason.as_deref(),
+        Some("Feil kommune: deltakeren skal bosettes i Steinkjer")
+    );
+    // Declined: the municipality keeps the history, no longer the file.
+    b.goto(&format!("/handovers/{trd}")).await;
+    assert!(!b.has(&format!("a[href='/handovers/{trd}/file']")).await);
     b.close().await;
 }

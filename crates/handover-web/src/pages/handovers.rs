@@ -1,28 +1,41 @@
 //! The pages e-mails link to: a handover and a transfer conversation. A link opened without a
-//! session goes through sign-in and back here. These show the state and history the API
-//! shows, under the same access rule and audit row; the actions on them are part 2's.
+//! session goes through sign-in and back here. Also the list of handovers (the municipality's
+//! inbox, the centre's handovers by state), the file, and the municipality's answer; all under
+//! the API's access rules and audit rows.
 
-use super::{PageResult, page, parse_id};
+use super::{NoticeQuery, PageResult, page, page_with, parse_id, see_other};
 use crate::WebState;
-use crate::session::Staff;
-use crate::view::Shell;
+use crate::error::WebError;
+use crate::session::{Posted, Staff, encode_component};
+use crate::view::{FormErrors, Opt, Shell, code_field, date_field, options};
 use askama::Template;
-use axum::extract::{Path, State};
-use handover_app::handovers::Detail;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use handover_app::AppError;
+use handover_app::handovers::{Detail, HandoverQuery, OpenedFile};
+use handover_app::precondition::Precondition;
 use handover_app::{conversations, handovers};
 use handover_domain::conversation::Conversation;
+use handover_domain::handover::{Handover, HandoverState};
+use handover_domain::page::Paging;
+use handover_domain::{Page, Role};
+use serde::Deserialize;
+use uuid::Uuid;
 
 #[derive(Template)]
 #[template(path = "handover.html")]
 struct HandoverPage {
     shell: Shell,
     d: Detail,
+    /// The side that may open the file: the municipality, and the centre that sent it.
+    has_file: bool,
 }
 
 pub async fn handover(
     State(state): State<WebState>,
     staff: Staff,
     Path(id): Path<String>,
+    Query(q): Query<NoticeQuery>,
 ) -> PageResult {
     let id = parse_id(&id)?;
     let d = handovers::get(&state.app, &staff, id).await?.body;
@@ -31,9 +44,16 @@ pub async fn handover(
         staff.lang.messages().t("handover.title"),
         d.handover.reference
     );
+    let has_file = d.handover.latest_file_version > 0
+        && !(staff.caller.role == Role::MunicipalityStaff
+            && matches!(
+                d.handover.state,
+                HandoverState::Cancelled | HandoverState::Declined
+            ));
     page(&HandoverPage {
-        shell: Shell::staff(&staff, &format!("/handovers/{id}"), title),
+        shell: Shell::staff(&staff, &format!("/handovers/{id}"), title).with_notice(q.key()),
         d,
+        has_file,
     })
 }
 
@@ -60,4 +80,254 @@ pub async fn conversation(
         shell: Shell::staff(&staff, &format!("/conversations/{id}"), title),
         c,
     })
+}
+
+#[derive(Template)]
+#[template(path = "handovers.html")]
+struct ListPage {
+    shell: Shell,
+    errors: FormErrors,
+    q: ListQuery,
+    states: Vec<Opt>,
+    page: Page<Handover>,
+    prev: Option<String>,
+    next: Option<String>,
+    municipality: bool,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct ListQuery {
+    #[serde(default)]
+    state: String,
+    #[serde(default)]
+    unread: String,
+    #[serde(default)]
+    settlement_from: String,
+    #[serde(default)]
+    settlement_to: String,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+const PAGE_SIZE: i64 = 25;
+
+/// Handovers: the municipality's inbox (newest first, unread only on request), the centre's
+/// handovers by state; the same use case as the API's list, with its audit row.
+pub async fn list(
+    State(state): State<WebState>,
+    staff: Staff,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let mut errors = FormErrors::default();
+    let st = match q.state.as_str() {
+        "" => None,
+        s => code_field::<HandoverState>(&mut errors, m, "state", s),
+    };
+    let from = date_field(&mut errors, m, "settlement_from", &q.settlement_from, false);
+    let to = date_field(&mut errors, m, "settlement_to", &q.settlement_to, false);
+    let offset = q.offset.unwrap_or(0).clamp(0, 1_000_000);
+    let municipality = staff.caller.role == Role::MunicipalityStaff;
+    let found = if errors.is_empty() {
+        handovers::list(
+            &state.app,
+            &staff,
+            HandoverQuery {
+                state: st,
+                settlement_from: from,
+                settlement_to: to,
+                unread: (q.unread == "1").then_some(true),
+                participant_id: None,
+                paging: Paging {
+                    limit: Some(PAGE_SIZE),
+                    offset: Some(offset),
+                },
+            },
+        )
+        .await?
+    } else {
+        Page {
+            items: Vec::new(),
+            total: 0,
+            limit: PAGE_SIZE,
+            offset: 0,
+        }
+    };
+    let link = |o: i64| {
+        format!(
+            "/handovers?state={}&unread={}&settlement_from={}&settlement_to={}&offset={o}",
+            encode_component(&q.state),
+            encode_component(&q.unread),
+            encode_component(&q.settlement_from),
+            encode_component(&q.settlement_to),
+        )
+    };
+    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
+    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let states = options(
+        m,
+        "handover_state.",
+        HandoverState::ALL.iter().map(|s| s.as_str()),
+        &q.state,
+        Some("handovers.any_state"),
+    );
+    let title = m.t(if municipality {
+        "handovers.inbox"
+    } else {
+        "handovers.title"
+    });
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_with(
+        status,
+        &ListPage {
+            shell: Shell::staff(&staff, "/handovers", title.to_owned()),
+            errors,
+            q,
+            states,
+            page: found,
+            prev,
+            next,
+            municipality,
+        },
+    )
+}
+
+/// A file section as the page shows it.
+struct SectionView {
+    title: String,
+    status: String,
+    legal_basis: Option<String>,
+    purpose: String,
+    withheld_reason: Option<String>,
+    changed: bool,
+    html: String,
+}
+
+#[derive(Template)]
+#[template(path = "file.html")]
+struct FilePage {
+    shell: Shell,
+    id: Uuid,
+    f: OpenedFile,
+    sections: Vec<SectionView>,
+    may_respond: bool,
+    errors: FormErrors,
+    reason: String,
+}
+
+async fn file_page(
+    state: &WebState,
+    staff: &Staff,
+    id: Uuid,
+    errors: FormErrors,
+    reason: String,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let f = match handovers::file(&state.app, staff, id).await {
+        Ok(f) => f.body,
+        Err(AppError::Conflict(_)) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    let sections = f
+        .sections
+        .iter()
+        .map(|s| SectionView {
+            title: m
+                .t(&format!("file_section.{}", s.section.as_str()))
+                .to_owned(),
+            status: s.status.clone(),
+            legal_basis: s.legal_basis.clone(),
+            purpose: s.purpose.clone(),
+            withheld_reason: s.withheld_reason.clone(),
+            changed: s.changed_since_last_opened,
+            html: s
+                .content
+                .as_ref()
+                .map(|c| crate::content::render(m, c))
+                .unwrap_or_default(),
+        })
+        .collect();
+    let may_respond = staff.caller.role == Role::MunicipalityStaff
+        && matches!(
+            f.handover.state,
+            HandoverState::Sent | HandoverState::Received
+        );
+    let title = format!("{} {}", m.t("file.title"), f.handover.reference);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_with(
+        status,
+        &FilePage {
+            shell: Shell::staff(staff, &format!("/handovers/{id}/file"), title),
+            id,
+            f,
+            sections,
+            may_respond,
+            errors,
+            reason,
+        },
+    )
+}
+
+/// The handover file, latest version: opening it is the audited read the API makes (and the
+/// municipality's first opening marks the handover received).
+pub async fn file(
+    State(state): State<WebState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    file_page(&state, &staff, id, FormErrors::default(), String::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RespondForm {
+    #[serde(default)]
+    version: String,
+    #[serde(default)]
+    reason: String,
+}
+
+pub async fn accept(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<RespondForm>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let version: i32 = form.version.trim().parse().map_err(|_| WebError::BadForm)?;
+    handovers::accept(&state.app, &staff, id, Precondition::version(version)).await?;
+    see_other(&format!("/handovers/{id}?done=accepted"))
+}
+
+pub async fn decline(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<RespondForm>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let m = staff.lang.messages();
+    let version: i32 = form.version.trim().parse().map_err(|_| WebError::BadForm)?;
+    match handovers::decline(
+        &state.app,
+        &staff,
+        id,
+        Precondition::version(version),
+        &form.reason,
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("/handovers/{id}?done=declined")),
+        Err(AppError::Validation(errs)) => {
+            let errors = FormErrors::from_app(m, &errs, &["reason"]);
+            file_page(&state, &staff, id, errors, form.reason).await
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -56,6 +56,8 @@ impl NoticeQuery {
             "password" => "notice.password_changed",
             "setup_sent" => "notice.setup_sent",
             "deactivated" => "notice.deactivated",
+            "accepted" => "notice.accepted",
+            "declined" => "notice.declined",
             _ => return None,
         })
     }
