@@ -133,6 +133,15 @@ pub fn router(state: WebState) -> Router {
         .route("/handovers", get(pages::handovers::list))
         .route("/handovers/{id}", get(pages::handovers::handover))
         .route("/handovers/{id}/file", get(pages::handovers::file))
+        .route(
+            "/handovers/{id}/send",
+            get(pages::handovers::send_form).post(pages::handovers::send),
+        )
+        .route("/handovers/{id}/cancel", post(pages::handovers::cancel))
+        .route(
+            "/participants/{id}/handovers",
+            post(pages::handovers::start),
+        )
         .route("/handovers/{id}/accept", post(pages::handovers::accept))
         .route("/handovers/{id}/decline", post(pages::handovers::decline))
         .route("/conversations/{id}", get(pages::handovers::conversation))

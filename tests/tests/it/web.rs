@@ -457,9 +457,13 @@ async fn record_tasks(app: &TestApp, b: &Browser) {
     b.choose("level_0", "native").await;
     b.fill("arrival_date", "01.11.2026").await;
     b.submit("given_name").await;
-    b.wait_path("/participants/").await;
+    // Not `wait_path("/participants/")`: the form's own address starts so too.
+    b.wait_for(
+        || async { b.path().await.ends_with("?done=created") },
+        "the new record",
+    )
+    .await;
     let at = b.path().await;
-    assert!(at.ends_with("?done=created"), "{at}");
     let record = at.trim_end_matches("?done=created").to_owned();
     let body = b.body().await;
     assert!(
@@ -1186,5 +1190,112 @@ async fn a_municipality_finds_the_file_in_its_inbox_opens_it_and_answers() {
     // Declined: the municipality keeps the history, no longer the file.
     b.goto(&format!("/handovers/{trd}")).await;
     assert!(!b.has(&format!("a[href='/handovers/{trd}/file']")).await);
+    b.close().await;
+}
+
+#[tokio::test]
+async fn centre_staff_start_check_send_and_cancel_a_handover() {
+    let app = spawn_app().await;
+    let Some(b) = Browser::start(&app, Js::On).await else {
+        return;
+    };
+    let draft = handover_of(&app, "draft", "Kristiansand").await;
+    let reference: String = sqlx::query_scalar("SELECT reference FROM handovers WHERE id = $1")
+        .bind(draft)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    b.sign_in(who::KRS_STAFF).await;
+    for lang in LANGS {
+        b.use_lang(lang).await;
+        let send = format!("/handovers/{draft}/send");
+        check_pages(&b, &[(&send, "send")], lang).await;
+    }
+    b.use_lang("nb").await;
+    b.goto(&format!("/handovers/{draft}")).await;
+    b.click_text("Sjekk og send mappen").await;
+    b.wait_path(&format!("/handovers/{draft}/send")).await;
+    if b.has("#missing").await {
+        // Each missing item links to its form; sending anyway needs a reason.
+        b.click_text("Send likevel").await;
+        b.wait_for(
+            || async { b.has("#reason[aria-invalid='true']").await },
+            "a reason",
+        )
+        .await;
+        b.assert_accessible().await;
+        b.fill("reason", "Bosettes om to dager; kartleggingen ettersendes")
+            .await;
+        b.click_text("Send likevel").await;
+    } else {
+        b.click_text("Send mappen").await;
+    }
+    b.wait_path(&format!("/handovers/{draft}?done=sent")).await;
+    let state: String = sqlx::query_scalar("SELECT state FROM handovers WHERE id = $1")
+        .bind(draft)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "sent");
+    b.sign_out().await;
+    // The municipality finds it among the unread files.
+    b.sign_in(who::KOMMUNE_KRS_STAFF).await;
+    b.goto("/handovers?unread=1").await;
+    assert!(b.body().await.contains(&reference));
+    b.sign_out().await;
+    // The centre cancels it, with a reason.
+    b.sign_in(who::KRS_STAFF).await;
+    b.goto(&format!("/handovers/{draft}/send")).await;
+    b.click_text("Trekk tilbake overføringen").await;
+    b.wait_for(
+        || async { b.has("#cancel_reason[aria-invalid='true']").await },
+        "a reason",
+    )
+    .await;
+    b.fill("cancel_reason", "Bosettingen er utsatt").await;
+    b.click_text("Trekk tilbake overføringen").await;
+    b.wait_path(&format!("/handovers/{draft}?done=cancelled"))
+        .await;
+    let state: String = sqlx::query_scalar("SELECT state FROM handovers WHERE id = $1")
+        .bind(draft)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(state, "cancelled");
+
+    // A participant with a settlement decision and no open handover: starting one lands on it,
+    // and starting again finds the same one.
+    let p: Uuid = sqlx::query_scalar(
+        "SELECT p.id FROM participants p JOIN settlements s ON s.participant_id = p.id
+         JOIN organisations o ON o.id = p.reception_centre_id
+         WHERE o.name = 'Integreringsmottaket i Kristiansand'
+           AND NOT EXISTS (SELECT 1 FROM handovers h WHERE h.participant_id = p.id
+                           AND h.state NOT IN ('completed', 'cancelled', 'declined'))
+         ORDER BY p.id LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let count = || async {
+        sqlx::query_scalar::<_, i64>("SELECT count(*) FROM handovers WHERE participant_id = $1")
+            .bind(p)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap()
+    };
+    let before = count().await;
+    for _ in 0..2 {
+        b.goto(&format!("/participants/{p}")).await;
+        b.click_text("Start eller fortsett overføringen").await;
+        b.wait_for(
+            || async {
+                let at = b.path().await;
+                at.starts_with("/handovers/") && !at.contains('?')
+            },
+            "the handover page",
+        )
+        .await;
+    }
+    assert_eq!(count().await, before + 1);
     b.close().await;
 }

@@ -29,6 +29,8 @@ struct HandoverPage {
     d: Detail,
     /// The side that may open the file: the municipality, and the centre that sent it.
     has_file: bool,
+    /// Centre staff of the sending centre, while the handover is open: prepare and send.
+    may_prepare: bool,
 }
 
 pub async fn handover(
@@ -52,6 +54,9 @@ pub async fn handover(
             ));
     page(&HandoverPage {
         shell: Shell::staff(&staff, &format!("/handovers/{id}"), title).with_notice(q.key()),
+        may_prepare: staff.caller.role == Role::CentreStaff
+            && d.handover.reception_centre_id == staff.caller.org_id
+            && d.handover.state.is_open(),
         d,
         has_file,
     })
@@ -327,6 +332,201 @@ pub async fn decline(
         Err(AppError::Validation(errs)) => {
             let errors = FormErrors::from_app(m, &errs, &["reason"]);
             file_page(&state, &staff, id, errors, form.reason).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Starts a handover of a participant to the municipality of their settlement decision. A
+/// second click finds the open handover and goes there.
+pub async fn start(
+    State(state): State<WebState>,
+    Path(participant): Path<String>,
+    Posted { staff, .. }: Posted<super::auth::Empty>,
+) -> PageResult {
+    let participant = parse_id(&participant)?;
+    let no_key = |_: &handover_app::Disclosed<Handover>| {
+        Err(AppError::internal("a web form carries no idempotency key"))
+    };
+    match handovers::create(
+        &state.app,
+        &staff,
+        participant,
+        handover_app::Idempotency::none(),
+        &no_key,
+    )
+    .await
+    {
+        Ok(handover_app::Outcome::Done(d)) => see_other(&format!("/handovers/{}", d.body.id)),
+        Ok(handover_app::Outcome::Replayed(_)) => Err(WebError::Conflict),
+        Err(AppError::Conflict(_)) => {
+            let open = handovers::list(
+                &state.app,
+                &staff,
+                HandoverQuery {
+                    participant_id: Some(participant),
+                    ..Default::default()
+                },
+            )
+            .await?
+            .items
+            .into_iter()
+            .find(|h| h.state.is_open());
+            match open {
+                Some(h) => see_other(&format!("/handovers/{}", h.id)),
+                // No open one: the settlement decision is what is missing.
+                None => see_other(&format!("/participants/{participant}/settlement")),
+            }
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Where the form is that fills a missing item of the readiness check.
+fn form_for(item: &str, participant: Uuid) -> Option<String> {
+    let part = match item {
+        "competence_mapping" => "mapping",
+        "norwegian_levels" => "norwegian",
+        "consent_decision" => "consents",
+        "settlement_date" => "settlement",
+        _ => return None,
+    };
+    Some(format!("/participants/{participant}/{part}"))
+}
+
+/// A missing item of the checklist, with the form that fills it.
+struct Missing {
+    text: String,
+    href: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "send.html")]
+struct SendPage {
+    shell: Shell,
+    id: Uuid,
+    h: Handover,
+    missing: Vec<Missing>,
+    errors: FormErrors,
+    reason: String,
+    cancel_reason: String,
+}
+
+async fn send_page(
+    state: &WebState,
+    staff: &Staff,
+    id: Uuid,
+    errors: FormErrors,
+    reason: String,
+    cancel_reason: String,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let d = handovers::get(&state.app, staff, id).await?.body;
+    let readiness = handovers::get_readiness(&state.app, staff, id).await?.body;
+    let missing = readiness
+        .missing
+        .iter()
+        .map(|x| Missing {
+            text: {
+                let k = format!("readiness.{}", x.item);
+                if m.has(&k) {
+                    m.t(&k).to_owned()
+                } else {
+                    x.message.clone()
+                }
+            },
+            href: form_for(&x.item, d.handover.participant_id),
+        })
+        .collect();
+    let title = format!("{} {}", m.t("send.title"), d.handover.reference);
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_with(
+        status,
+        &SendPage {
+            shell: Shell::staff(staff, &format!("/handovers/{id}/send"), title),
+            id,
+            h: d.handover,
+            missing,
+            errors,
+            reason,
+            cancel_reason,
+        },
+    )
+}
+
+/// The readiness checklist, and the forms that send (or send anyway, saying why) and cancel.
+pub async fn send_form(
+    State(state): State<WebState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    send_page(
+        &state,
+        &staff,
+        id,
+        FormErrors::default(),
+        String::new(),
+        String::new(),
+    )
+    .await
+}
+
+pub async fn send(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<RespondForm>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let m = staff.lang.messages();
+    let version: i32 = form.version.trim().parse().map_err(|_| WebError::BadForm)?;
+    let reason = super::opt(&form.reason);
+    match handovers::send(
+        &state.app,
+        &staff,
+        id,
+        Precondition::version(version),
+        reason.as_deref(),
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("/handovers/{id}?done=sent")),
+        Err(AppError::Validation(errs)) => {
+            let errors = FormErrors::from_app(m, &errs, &["reason"]);
+            send_page(&state, &staff, id, errors, form.reason, String::new()).await
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn cancel(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<RespondForm>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let m = staff.lang.messages();
+    let version: i32 = form.version.trim().parse().map_err(|_| WebError::BadForm)?;
+    match handovers::cancel(
+        &state.app,
+        &staff,
+        id,
+        Precondition::version(version),
+        &form.reason,
+    )
+    .await
+    {
+        Ok(_) => see_other(&format!("/handovers/{id}?done=cancelled")),
+        Err(AppError::Validation(errs)) => {
+            let mut errors = FormErrors::default();
+            for e in FormErrors::from_app(m, &errs, &["cancel_reason"]).items {
+                errors.add("cancel_reason", e.message);
+            }
+            send_page(&state, &staff, id, errors, String::new(), form.reason).await
         }
         Err(e) => Err(e.into()),
     }

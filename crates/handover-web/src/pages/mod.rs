@@ -57,6 +57,8 @@ impl NoticeQuery {
             "setup_sent" => "notice.setup_sent",
             "deactivated" => "notice.deactivated",
             "accepted" => "notice.accepted",
+            "sent" => "notice.sent",
+            "cancelled" => "notice.cancelled",
             "declined" => "notice.declined",
             _ => return None,
         })
