@@ -159,6 +159,7 @@ pub fn router(state: WebState) -> Router {
             post(pages::admin::user_setup_email),
         )
         .route("/admin/organisation", get(pages::admin::own_organisation))
+        .route("/admin/audit", get(pages::admin::audit))
         .route("/admin/organisations", get(pages::admin::organisations))
         .route(
             "/admin/organisations/new",

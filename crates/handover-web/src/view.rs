@@ -165,11 +165,13 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
             ("/", "nav.start"),
             ("/admin/organisations", "nav.organisations"),
             ("/admin/users", "nav.users"),
+            ("/admin/audit", "nav.audit"),
         ],
         (Role::Admin, _) => &[
             ("/", "nav.start"),
             ("/admin/users", "nav.users"),
             ("/admin/organisation", "nav.organisation"),
+            ("/admin/audit", "nav.audit"),
         ],
         (Role::CentreStaff, _) => &[
             ("/", "nav.start"),

@@ -330,6 +330,20 @@ async fn admin_tasks(app: &TestApp, b: &Browser) {
         .unwrap();
     assert!(!active);
     b.assert_accessible().await;
+    // The log shows what was just done, filtered by action; a malformed id is refused.
+    for lang in LANGS {
+        b.use_lang(lang).await;
+        check_pages(b, &[("/admin/audit", "audit")], lang).await;
+    }
+    b.use_lang("nb").await;
+    b.goto("/admin/audit?action=user.create").await;
+    let log = b.text("table").await;
+    assert!(
+        log.contains("user.create") && !log.contains("auth.login"),
+        "{log}"
+    );
+    b.goto("/admin/audit?target=not-an-id").await;
+    assert!(b.has("#target[aria-invalid='true']").await);
     b.sign_out().await;
 
     // The operator sees every organisation; a centre administrator does not.

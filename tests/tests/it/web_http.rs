@@ -1567,3 +1567,19 @@ async fn a_page_asked_with_the_wrong_method_is_a_page_and_an_api_path_a_problem(
             .starts_with("application/problem+json")
     );
 }
+
+#[tokio::test]
+async fn the_audit_page_is_for_administrators_only() {
+    let app = spawn_app().await;
+    for (email, status) in [
+        (who::KRS_ADMIN, 200),
+        (who::OPERATOR_ADMIN, 200),
+        (who::KRS_STAFF, 403),
+        (who::KOMMUNE_KRS_STAFF, 403),
+        (who::AGDER_COUNSELLOR, 403),
+    ] {
+        let mut web = signed_in(&app, email).await;
+        let r = web.get("/admin/audit").await;
+        assert_eq!(r.status.as_u16(), status, "{email}");
+    }
+}

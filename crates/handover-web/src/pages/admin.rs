@@ -761,3 +761,102 @@ pub async fn org_save(
     .await?;
     page_with(StatusCode::UNPROCESSABLE_ENTITY, &p)
 }
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    shell: Shell,
+    errors: FormErrors,
+    q: AuditFilterForm,
+    page: Page<handover_domain::audit::AuditEntry>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, Clone)]
+pub struct AuditFilterForm {
+    #[serde(default)]
+    action: String,
+    #[serde(default)]
+    target: String,
+    #[serde(default)]
+    offset: Option<i64>,
+}
+
+/// The audit log of the administrator's organisation (every organisation for the operator),
+/// newest first: who did what to which record, when, from where; never the data itself.
+pub async fn audit(
+    State(state): State<WebState>,
+    staff: Staff,
+    Query(q): Query<AuditFilterForm>,
+) -> PageResult {
+    let m = staff.lang.messages();
+    let mut errors = FormErrors::default();
+    let target = match q.target.trim() {
+        "" => None,
+        t => match t.parse::<uuid::Uuid>() {
+            Ok(u) => Some(u),
+            Err(_) => {
+                errors.add("target", m.t("audit.invalid_target").to_owned());
+                None
+            }
+        },
+    };
+    let offset = q.offset.unwrap_or(0).clamp(0, 1_000_000);
+    let found = if errors.is_empty() {
+        match handover_app::audit_log::list(
+            &state.app,
+            &staff,
+            handover_app::audit_log::AuditQuery {
+                action: opt(&q.action),
+                target_id: target,
+                paging: Paging {
+                    limit: Some(PAGE_SIZE),
+                    offset: Some(offset),
+                },
+            },
+        )
+        .await
+        {
+            Ok(p) => Some(p),
+            Err(AppError::Validation(errs)) => {
+                errors = FormErrors::from_app(m, &errs, &["action", "target"]);
+                None
+            }
+            Err(e) => return Err(e.into()),
+        }
+    } else {
+        None
+    };
+    let found = found.unwrap_or(Page {
+        items: Vec::new(),
+        total: 0,
+        limit: PAGE_SIZE,
+        offset: 0,
+    });
+    let link = |o: i64| {
+        format!(
+            "/admin/audit?action={}&target={}&offset={o}",
+            encode_component(&q.action),
+            encode_component(&q.target)
+        )
+    };
+    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
+    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let status = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    page_with(
+        status,
+        &AuditPage {
+            shell: Shell::staff(&staff, "/admin/audit", m.t("audit.title").to_owned()),
+            errors,
+            q,
+            page: found,
+            prev,
+            next,
+        },
+    )
+}
