@@ -144,7 +144,12 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/handovers/{id}/accept", post(pages::handovers::accept))
         .route("/handovers/{id}/decline", post(pages::handovers::decline))
+        .route("/conversations", get(pages::handovers::my_conversations))
         .route("/conversations/{id}", get(pages::handovers::conversation))
+        .route(
+            "/conversations/{id}/calendar.ics",
+            get(pages::handovers::calendar),
+        )
         .route("/admin/users", get(pages::admin::users))
         .route(
             "/admin/users/new",

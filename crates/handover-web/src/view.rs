@@ -177,9 +177,18 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
             ("/", "nav.start"),
             ("/participants", "nav.participants"),
             ("/handovers", "nav.handovers"),
+            ("/conversations", "nav.conversations"),
         ],
-        (Role::CareerCounsellor, _) => &[("/", "nav.start"), ("/participants", "nav.participants")],
-        (Role::MunicipalityStaff, _) => &[("/", "nav.start"), ("/handovers", "nav.inbox")],
+        (Role::CareerCounsellor, _) => &[
+            ("/", "nav.start"),
+            ("/participants", "nav.participants"),
+            ("/conversations", "nav.conversations"),
+        ],
+        (Role::MunicipalityStaff, _) => &[
+            ("/", "nav.start"),
+            ("/handovers", "nav.inbox"),
+            ("/conversations", "nav.conversations"),
+        ],
     }
 }
 

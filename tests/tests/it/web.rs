@@ -229,7 +229,16 @@ async fn counsellor_and_municipality_pages_are_accessible_and_show_what_they_may
     for lang in LANGS {
         b.use_lang(lang).await;
         let hp = format!("/handovers/{h}");
-        check_pages(&b, &[("/", "start-municipality"), (&hp, "")], lang).await;
+        check_pages(
+            &b,
+            &[
+                ("/", "start-municipality"),
+                (&hp, ""),
+                ("/conversations", "conversations"),
+            ],
+            lang,
+        )
+        .await;
         // Municipality staff have no participant list.
         b.goto("/participants").await;
         assert!(b.body().await.contains(if lang == "nb" {

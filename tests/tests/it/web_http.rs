@@ -1583,3 +1583,32 @@ async fn the_audit_page_is_for_administrators_only() {
         assert_eq!(r.status.as_u16(), status, "{email}");
     }
 }
+
+#[tokio::test]
+async fn a_confirmed_conversation_downloads_as_a_calendar_file_for_its_municipality_only() {
+    let app = spawn_app().await;
+    let confirmed: Uuid = sqlx::query_scalar(
+        "SELECT c.id FROM conversations c JOIN handovers h ON h.id = c.handover_id
+         JOIN organisations m ON m.id = h.municipality_id
+         WHERE c.state = 'confirmed' AND m.name = 'Kristiansand' LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let path = format!("/conversations/{confirmed}/calendar.ics");
+    let mut web = signed_in(&app, who::KOMMUNE_KRS_STAFF).await;
+    let r = web.get(&path).await;
+    assert_eq!(r.status.as_u16(), 200, "{}", r.text);
+    assert!(
+        r.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .starts_with("text/calendar")
+    );
+    assert!(r.text.starts_with("BEGIN:VCALENDAR"), "{}", r.text);
+    let page = web.get("/conversations").await;
+    assert_eq!(page.status.as_u16(), 200);
+    let mut other = signed_in(&app, who::KOMMUNE_TRD_STAFF).await;
+    assert_eq!(other.get(&path).await.status.as_u16(), 404);
+}

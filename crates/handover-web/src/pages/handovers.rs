@@ -531,3 +531,89 @@ pub async fn cancel(
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Template)]
+#[template(path = "conversations.html")]
+struct ConversationsPage {
+    shell: Shell,
+    coming: Vec<Conversation>,
+    past: Vec<Conversation>,
+    open: Vec<Conversation>,
+}
+
+impl ConversationsPage {
+    /// When a conversation is (or was) held: its agreed time.
+    fn when(&self, c: &Conversation) -> String {
+        c.confirmed_slot
+            .as_ref()
+            .map(|s| self.shell.datetime(s.start_utc))
+            .unwrap_or_default()
+    }
+}
+
+/// "My conversations": those the signed-in user takes part in, the coming ones first (soonest
+/// first), then those still being agreed, then the past ones.
+pub async fn my_conversations(State(state): State<WebState>, staff: Staff) -> PageResult {
+    let m = staff.lang.messages();
+    let all = conversations::mine(
+        &state.app,
+        &staff,
+        Paging {
+            limit: Some(200),
+            offset: None,
+        },
+    )
+    .await?
+    .items;
+    let now = state.app.now();
+    let (mut coming, mut past, mut open) = (Vec::new(), Vec::new(), Vec::new());
+    for c in all {
+        match c.confirmed_slot.as_ref().map(|s| s.start_utc) {
+            Some(at) if at >= now => coming.push(c),
+            Some(_) => past.push(c),
+            None => open.push(c),
+        }
+    }
+    let at = |c: &Conversation| c.confirmed_slot.as_ref().map(|s| s.start_utc);
+    coming.sort_by_key(|c| at(c));
+    past.sort_by_key(|c| std::cmp::Reverse(at(c)));
+    page(&ConversationsPage {
+        shell: Shell::staff(
+            &staff,
+            "/conversations",
+            m.t("conversations.title").to_owned(),
+        ),
+        coming,
+        past,
+        open,
+    })
+}
+
+/// A conversation's calendar file (RFC 5545), the same as the API's, for the user's calendar.
+pub async fn calendar(
+    State(state): State<WebState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> PageResult {
+    use axum::response::IntoResponse;
+    let id = parse_id(&id)?;
+    let f = conversations::calendar(&state.app, &staff, id).await?.body;
+    let name = format!(
+        "attachment; filename=\"{}.ics\"",
+        f.handover_reference
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+    );
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_owned(),
+            ),
+            (axum::http::header::CONTENT_DISPOSITION, name),
+        ],
+        f.ics,
+    )
+        .into_response())
+}
