@@ -4,7 +4,9 @@
 //! participant data here either: these are the API's user and organisation use cases.
 
 use super::participants::form_errors;
-use super::{NoticeQuery, PageResult, opt, page, page_with, parse_id, see_other};
+use super::{
+    NoticeQuery, PageResult, opt, page, page_with, pager, parse_id, see_other, status_for,
+};
 use crate::WebState;
 use crate::error::WebError;
 use crate::session::{Posted, Staff, encode_component};
@@ -74,8 +76,7 @@ pub async fn users(
     )
     .await?;
     let link = |o: i64| format!("/admin/users?q={}&offset={o}", encode_component(&q.q));
-    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
-    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let (prev, next) = pager(offset, PAGE_SIZE, found.total, link);
     let notice = NoticeQuery {
         done: q.done.clone(),
     };
@@ -446,8 +447,7 @@ pub async fn organisations(
             encode_component(&q.kind)
         )
     };
-    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
-    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let (prev, next) = pager(offset, PAGE_SIZE, found.total, link);
     let kinds = options(
         m,
         "org_kind.",
@@ -841,13 +841,8 @@ pub async fn audit(
             encode_component(&q.target)
         )
     };
-    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
-    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let (prev, next) = pager(offset, PAGE_SIZE, found.total, link);
+    let status = status_for(&errors);
     page_with(
         status,
         &AuditPage {

@@ -3,14 +3,13 @@
 //! inbox, the centre's handovers by state), the file, and the municipality's answer; all under
 //! the API's access rules and audit rows.
 
-use super::{NoticeQuery, PageResult, page, page_with, parse_id, see_other};
+use super::{NoticeQuery, PageResult, page, page_with, pager, parse_id, see_other, status_for};
 use crate::WebState;
 use crate::error::WebError;
 use crate::session::{Posted, Staff, encode_component};
 use crate::view::{FormErrors, Opt, Shell, code_field, date_field, options};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use handover_app::AppError;
 use handover_app::handovers::{Detail, HandoverQuery, OpenedFile};
 use handover_app::precondition::Precondition;
@@ -167,8 +166,7 @@ pub async fn list(
             encode_component(&q.settlement_to),
         )
     };
-    let prev = (offset > 0).then(|| link((offset - PAGE_SIZE).max(0)));
-    let next = (offset + PAGE_SIZE < found.total).then(|| link(offset + PAGE_SIZE));
+    let (prev, next) = pager(offset, PAGE_SIZE, found.total, link);
     let states = options(
         m,
         "handover_state.",
@@ -181,11 +179,7 @@ pub async fn list(
     } else {
         "handovers.title"
     });
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_for(&errors);
     page_with(
         status,
         &ListPage {
@@ -262,11 +256,7 @@ async fn file_page(
             HandoverState::Sent | HandoverState::Received
         );
     let title = format!("{} {}", m.t("file.title"), f.handover.reference);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_for(&errors);
     page_with(
         status,
         &FilePage {
@@ -439,11 +429,7 @@ async fn send_page(
         })
         .collect();
     let title = format!("{} {}", m.t("send.title"), d.handover.reference);
-    let status = if errors.is_empty() {
-        StatusCode::OK
-    } else {
-        StatusCode::UNPROCESSABLE_ENTITY
-    };
+    let status = status_for(&errors);
     page_with(
         status,
         &SendPage {

@@ -35,6 +35,28 @@ pub fn page_with(status: StatusCode, t: &impl Template) -> PageResult {
     }
 }
 
+/// The previous and next pages of a list, as addresses: `link(offset)` is the list's address
+/// at that offset, with its filters.
+pub fn pager(
+    offset: i64,
+    size: i64,
+    total: i64,
+    link: impl Fn(i64) -> String,
+) -> (Option<String>, Option<String>) {
+    let prev = (offset > 0).then(|| link((offset - size).max(0)));
+    let next = (offset.saturating_add(size) < total).then(|| link(offset + size));
+    (prev, next)
+}
+
+/// 200 for a page, 422 for a form or filter shown again with its errors.
+pub fn status_for(errors: &crate::view::FormErrors) -> StatusCode {
+    if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    }
+}
+
 /// After a successful post: to the page that shows the result, with a confirmation.
 pub fn see_other(path: &str) -> PageResult {
     Ok(Redirect::to(path).into_response())

@@ -1,7 +1,7 @@
 //! The participant list, a new participant, the record on one page, the identity form, the
 //! record's history and the participant's export.
 
-use super::{NoticeQuery, PageResult, opt, page, page_with, parse_id, see_other};
+use super::{NoticeQuery, PageResult, opt, page, page_with, pager, parse_id, see_other};
 use crate::WebState;
 use crate::error::WebError;
 use crate::session::{Posted, Staff, encode_component};
@@ -125,8 +125,7 @@ async fn render_list(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    let prev = (offset > 0).then(|| q.with_offset((offset - PAGE_SIZE).max(0)));
-    let next = (offset + PAGE_SIZE < page_items.total).then(|| q.with_offset(offset + PAGE_SIZE));
+    let (prev, next) = pager(offset, PAGE_SIZE, page_items.total, |o| q.with_offset(o));
     let statuses = options(
         m,
         "participant_status.",
@@ -744,9 +743,9 @@ pub async fn history(
     .await?
     .body;
     let base = format!("/participants/{id}/history");
-    let prev = (offset > 0).then(|| format!("{base}?offset={}", (offset - PAGE_SIZE).max(0)));
-    let next = (offset + PAGE_SIZE < page_items.total)
-        .then(|| format!("{base}?offset={}", offset + PAGE_SIZE));
+    let (prev, next) = pager(offset, PAGE_SIZE, page_items.total, |o| {
+        format!("{base}?offset={o}")
+    });
     let m = staff.lang.messages();
     page(&HistoryPage {
         shell: Shell::staff(&staff, &base, m.t("history.title").to_owned()),
