@@ -241,6 +241,11 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => ApiError::Forbidden,
             AppError::NotFound => ApiError::NotFound,
             AppError::Conflict(d) => ApiError::Conflict(d),
+            AppError::DoubleBooked { name, start, end } => ApiError::Conflict(format!(
+                "{name} is already booked for another transfer conversation {} – {} (Oslo time).",
+                handover_app::invitations::when(start),
+                handover_app::invitations::when(end)
+            )),
             AppError::Gone(d) => ApiError::Gone(d),
             AppError::PreconditionFailed => ApiError::PreconditionFailed,
             AppError::PreconditionRequired => ApiError::PreconditionRequired,

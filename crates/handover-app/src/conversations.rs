@@ -96,11 +96,7 @@ fn booking_answer(b: Booking) -> AppResult<()> {
     match b {
         Booking::Booked => Ok(()),
         Booking::Changed => Err(AppError::PreconditionFailed),
-        Booking::Conflict { name, start, end } => Err(AppError::Conflict(format!(
-            "{name} is already booked for another transfer conversation {} – {} (Oslo time).",
-            invitations::when(start),
-            invitations::when(end)
-        ))),
+        Booking::Conflict { name, start, end } => Err(AppError::DoubleBooked { name, start, end }),
     }
 }
 
@@ -188,6 +184,37 @@ pub async fn propose(
     Ok(Outcome::Done(c))
 }
 
+/// Someone who may be invited to a handover's conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidate {
+    pub user_id: UserId,
+    pub name: String,
+    pub organisation_id: handover_domain::OrgId,
+    pub organisation_name: String,
+}
+
+/// The staff who may attend a handover's conversation: the centre's, its career centre's and
+/// the municipality's (for the forms that propose one; only for those who may).
+pub async fn attendee_candidates(
+    app: &App,
+    actor: &Actor,
+    handover: Uuid,
+) -> AppResult<Vec<Candidate>> {
+    let (h, _) = authorize_handover(app, actor, Action::ConversationManage, handover).await?;
+    let rows =
+        conversations::attendee_candidates(&app.pool, h.reception_centre_id, h.municipality_id)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(u, name, o, org)| Candidate {
+            user_id: UserId(u),
+            name,
+            organisation_id: handover_domain::OrgId(o),
+            organisation_name: org,
+        })
+        .collect())
+}
+
 /// A handover's conversations, oldest first.
 pub async fn for_handover(
     app: &App,
@@ -210,6 +237,62 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Conv
     let (c, h, _) = authorize_conversation(app, actor, Action::ConversationRead, id).await?;
     let proof = audit_participant(&app.pool, actor, "conversation.read", h.participant_id).await?;
     Ok(disclosed(proof, c))
+}
+
+/// A conversation as its page shows it: what the caller may do, and to whom an agreed action
+/// can be given.
+#[derive(Debug, Clone)]
+pub struct ConversationView {
+    pub conversation: Conversation,
+    pub handover_state: HandoverState,
+    /// The caller may act on it: answer, move, cancel, write the minutes.
+    pub may_manage: bool,
+    /// The caller's organisation proposed the slots on the table (the other side answers).
+    pub proposed_by_us: bool,
+    /// The organisations an agreed action can be given to: the centre, its career centre (when
+    /// it has one) and the municipality.
+    pub parties: Vec<(handover_domain::OrgId, String)>,
+}
+
+/// The organisations of a handover that take part in its conversation.
+async fn parties(app: &App, h: &HandoverHead) -> AppResult<Vec<(handover_domain::OrgId, String)>> {
+    let mut out = vec![(h.reception_centre_id, h.reception_centre_name.clone())];
+    if let Some(cc) = orgs::get(&app.pool, h.reception_centre_id)
+        .await?
+        .served_by_career_centre_id
+    {
+        out.push((cc, orgs::get(&app.pool, cc).await?.name));
+    }
+    out.push((h.municipality_id, h.municipality_name.clone()));
+    Ok(out)
+}
+
+/// Whether the caller may act on the conversations of a handover.
+pub fn may_manage(actor: &Actor, h: &HandoverHead) -> bool {
+    actor
+        .check(Action::ConversationManage, relation(actor, h))
+        .is_ok()
+}
+
+/// One conversation for its page: the read of [`get`] (the same audit row), with what the
+/// caller may do with it.
+pub async fn view(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<ConversationView>> {
+    let (c, h, _) = authorize_conversation(app, actor, Action::ConversationRead, id).await?;
+    let may = may_manage(actor, &h);
+    let parties = if may {
+        parties(app, &h).await?
+    } else {
+        Vec::new()
+    };
+    let proof = audit_participant(&app.pool, actor, "conversation.read", h.participant_id).await?;
+    let c = disclosed(proof, c);
+    Ok(c.map(|c| ConversationView {
+        proposed_by_us: c.proposed_by_organisation_id == actor.caller.org_id,
+        conversation: c,
+        handover_state: h.state,
+        may_manage: may,
+        parties,
+    }))
 }
 
 /// Accepts the proposed slot at `slot` (its position; the side that did not propose). The

@@ -30,6 +30,14 @@ pub enum AppError {
     NotFound,
     #[error("conflict: {0}")]
     Conflict(String),
+    /// An attendee is already booked for another transfer conversation that overlaps: the
+    /// interfaces say who and when, in the user's language.
+    #[error("double booking of {name}")]
+    DoubleBooked {
+        name: String,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    },
     #[error("gone: {0}")]
     Gone(String),
     /// The version edited is not the current one.

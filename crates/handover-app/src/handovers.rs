@@ -16,8 +16,8 @@ use handover_db::{guidance, participants};
 use handover_domain::handover::{
     FileSection, FileSnapshot, GuidanceSummaryContent, Handover, HandoverEvent, HandoverHead,
     HandoverState, IdentityAndProgrammeContent, MissingItem, Opening, Readiness, ReadinessFacts,
-    ReferencedOffering, Section, SectionSource, Settlement, SharedParticipant, Side, Transition,
-    apply_withdrawals, compose_sections, readiness, transition, validate_reason,
+    ReferencedOffering, Section, SectionSource, SentVersion, Settlement, SharedParticipant, Side,
+    Transition, apply_withdrawals, compose_sections, readiness, transition, validate_reason,
 };
 use handover_domain::participant::Skill;
 use handover_domain::policy::ListScope;
@@ -218,6 +218,8 @@ pub struct Detail {
     pub history: Vec<Transition>,
     /// Every opening of the file by the municipality.
     pub openings: Vec<Opening>,
+    /// Every file version sent, oldest first.
+    pub versions: Vec<SentVersion>,
 }
 
 /// A handover with its history and openings (both sides).
@@ -225,6 +227,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Deta
     let (h, head, _) = access::handover_sealed(app, actor, Action::HandoverRead, id).await?;
     let history = handovers::transitions(&app.pool, id).await?;
     let openings = handovers::openings(&app.pool, id).await?;
+    let versions = handovers::sent_versions(&app.pool, id).await?;
     let proof = audit_participant(&app.pool, actor, "handover.read", head.participant_id).await?;
     let h = h.open(&proof);
     Ok(Disclosed::new(
@@ -234,6 +237,7 @@ pub async fn get(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Deta
             handover: h,
             history,
             openings,
+            versions,
         },
     ))
 }

@@ -591,6 +591,25 @@ pub async fn eligible_attendees(
     .await?)
 }
 
+/// The users who may attend a handover's conversation (as [`eligible_attendees`] checks): the
+/// active staff of the centre, its career centre and the municipality, by organisation and name.
+pub async fn attendee_candidates(
+    db: impl PgExecutor<'_>,
+    centre: OrgId,
+    municipality: OrgId,
+) -> DbResult<Vec<(Uuid, String, Uuid, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT u.id, u.name, o.id, o.name FROM users u JOIN organisations o ON o.id = u.organisation_id
+         WHERE u.active AND u.role <> 'admin'
+           AND (o.id = $1 OR o.id = $2 OR o.serves_reception_centre_id = $1)
+         ORDER BY (o.id = $1) DESC, (o.id = $2) DESC, o.name, u.name, u.id",
+    )
+    .bind(centre.0)
+    .bind(municipality.0)
+    .fetch_all(db)
+    .await?)
+}
+
 /// E-mail addresses of a conversation's internal attendees.
 pub async fn attendee_emails(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<(String, String)>> {
     Ok(sqlx::query_as(

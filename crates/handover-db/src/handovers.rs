@@ -763,6 +763,41 @@ pub async fn openings(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<Opening
         .collect())
 }
 
+/// The file versions sent, oldest first; read from each frozen snapshot, so a later rename of
+/// the sender does not change who sent it.
+pub async fn sent_versions(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+) -> DbResult<Vec<handover_domain::handover::SentVersion>> {
+    let rows: Vec<(
+        i32,
+        OffsetDateTime,
+        Option<String>,
+        Option<i32>,
+        Option<String>,
+    )> = sqlx::query_as(
+        "SELECT file_version, sent_at, snapshot->>'sent_by_name',
+                    jsonb_array_length(COALESCE(snapshot->'missing', '[]'::jsonb)),
+                    snapshot->>'missing_reason'
+             FROM handover_files WHERE handover_id = $1 ORDER BY file_version",
+    )
+    .bind(id)
+    .fetch_all(db)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(file_version, sent_at, by, missing, reason)| {
+            handover_domain::handover::SentVersion {
+                file_version,
+                sent_at,
+                sent_by_name: by.unwrap_or_default(),
+                missing_items: missing.unwrap_or(0),
+                missing_reason: reason,
+            }
+        })
+        .collect())
+}
+
 /// E-mail addresses of the active users with `role` in `org`.
 pub async fn staff_emails(
     db: impl PgExecutor<'_>,

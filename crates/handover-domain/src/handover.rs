@@ -435,6 +435,19 @@ pub struct Opening {
     pub organisation_id: Option<OrgId>,
 }
 
+/// A file version as sent: when, by whom, and whether it went with items missing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SentVersion {
+    pub file_version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub sent_at: OffsetDateTime,
+    pub sent_by_name: String,
+    /// How many readiness items were missing when it was sent.
+    pub missing_items: i32,
+    /// Why it was sent anyway, when items were missing.
+    pub missing_reason: Option<String>,
+}
+
 /// A reason typed by staff (cancel, decline, sending despite missing items).
 pub fn validate_reason(field: &str, reason: &str) -> Result<(), Vec<FieldError>> {
     let mut v = Validator::new();

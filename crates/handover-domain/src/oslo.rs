@@ -34,6 +34,39 @@ pub fn to_oslo(t: OffsetDateTime) -> OffsetDateTime {
     t.checked_to_offset(offset_at(t)).unwrap_or(t)
 }
 
+/// A wall-clock time in Oslo, as the instant(s) it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Local {
+    /// The usual case: one instant.
+    One(OffsetDateTime),
+    /// In the hour skipped when summer time starts (02:00–03:00 on the last Sunday of March):
+    /// no such time exists in Oslo.
+    Skipped,
+    /// In the hour repeated when summer time ends (02:00–03:00 on the last Sunday of
+    /// October): first in summer time (+02:00), then in winter time (+01:00).
+    Twice {
+        summer: OffsetDateTime,
+        winter: OffsetDateTime,
+    },
+}
+
+/// The instant(s) an Oslo wall-clock time names. A time whose offset round-trips is the time;
+/// the spring gap has none, the autumn fold has two.
+pub fn from_local(local: PrimitiveDateTime) -> Local {
+    let at = |hours: i8| {
+        UtcOffset::from_hms(hours, 0, 0)
+            .ok()
+            .and_then(|o| local.assume_offset(o).checked_to_offset(UtcOffset::UTC))
+            .map(|t| t.to_offset(offset_at(t)))
+            .filter(|t| t.date() == local.date() && t.time() == local.time())
+    };
+    match (at(2), at(1)) {
+        (Some(summer), Some(winter)) if summer != winter => Local::Twice { summer, winter },
+        (Some(t), _) | (None, Some(t)) => Local::One(t),
+        (None, None) => Local::Skipped,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -78,6 +111,44 @@ mod tests {
         assert_eq!(
             to_oslo(datetime!(2026-12-01 10:00 UTC)),
             datetime!(2026-12-01 11:00 +1)
+        );
+    }
+
+    #[test]
+    fn wall_clock_times_around_the_changes() {
+        use time::macros::datetime;
+        assert_eq!(
+            from_local(datetime!(2026-12-01 10:00)),
+            Local::One(datetime!(2026-12-01 10:00 +1))
+        );
+        assert_eq!(
+            from_local(datetime!(2026-07-01 10:00)),
+            Local::One(datetime!(2026-07-01 10:00 +2))
+        );
+        assert_eq!(from_local(datetime!(2026-03-29 02:30)), Local::Skipped);
+        assert_eq!(from_local(datetime!(2026-03-29 02:00)), Local::Skipped);
+        assert_eq!(
+            from_local(datetime!(2026-03-29 03:00)),
+            Local::One(datetime!(2026-03-29 03:00 +2))
+        );
+        assert_eq!(
+            from_local(datetime!(2026-03-29 01:59)),
+            Local::One(datetime!(2026-03-29 01:59 +1))
+        );
+        assert_eq!(
+            from_local(datetime!(2026-10-25 02:30)),
+            Local::Twice {
+                summer: datetime!(2026-10-25 02:30 +2),
+                winter: datetime!(2026-10-25 02:30 +1),
+            }
+        );
+        assert_eq!(
+            from_local(datetime!(2026-10-25 03:00)),
+            Local::One(datetime!(2026-10-25 03:00 +1))
+        );
+        assert_eq!(
+            from_local(datetime!(2026-10-25 01:59)),
+            Local::One(datetime!(2026-10-25 01:59 +2))
         );
     }
 }

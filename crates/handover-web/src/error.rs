@@ -68,7 +68,9 @@ impl From<AppError> for WebError {
             AppError::NotFound => WebError::NotFound,
             AppError::Forbidden => WebError::Forbidden,
             AppError::Gone(_) => WebError::Gone,
-            AppError::Conflict(_) | AppError::PreconditionFailed => WebError::Conflict,
+            AppError::Conflict(_)
+            | AppError::DoubleBooked { .. }
+            | AppError::PreconditionFailed => WebError::Conflict,
             AppError::TooManyRequests { .. } => WebError::TooManyRequests,
             AppError::Unavailable(d) => {
                 tracing::warn!(detail = %d, "service unavailable");

@@ -144,11 +144,47 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/handovers/{id}/accept", post(pages::handovers::accept))
         .route("/handovers/{id}/decline", post(pages::handovers::decline))
-        .route("/conversations", get(pages::handovers::my_conversations))
-        .route("/conversations/{id}", get(pages::handovers::conversation))
+        // Transfer conversations
+        .route(
+            "/handovers/{id}/conversations/new",
+            get(pages::conversations::propose_form),
+        )
+        .route(
+            "/handovers/{id}/conversations",
+            post(pages::conversations::propose),
+        )
+        .route(
+            "/conversations",
+            get(pages::conversations::my_conversations),
+        )
+        .route("/conversations/week", get(pages::conversations::week))
+        .route(
+            "/conversations/{id}",
+            get(pages::conversations::conversation),
+        )
+        .route(
+            "/conversations/{id}/accept",
+            post(pages::conversations::accept),
+        )
+        .route(
+            "/conversations/{id}/counter",
+            get(pages::conversations::counter_form).post(pages::conversations::counter),
+        )
+        .route(
+            "/conversations/{id}/reschedule",
+            get(pages::conversations::reschedule_form).post(pages::conversations::reschedule),
+        )
+        .route(
+            "/conversations/{id}/cancel",
+            post(pages::conversations::cancel),
+        )
+        .route(
+            "/conversations/{id}/minutes",
+            get(pages::conversations::minutes_form).post(pages::conversations::minutes),
+        )
         .route(
             "/conversations/{id}/calendar.ics",
-            get(pages::handovers::calendar),
+            get(pages::conversations::calendar),
         )
         .route("/admin/users", get(pages::admin::users))
         .route(

@@ -113,6 +113,8 @@ pub struct HandoverDetail {
     pub history: Vec<Transition>,
     /// Every opening of the file by the municipality ("opened by X at T").
     pub openings: Vec<Opening>,
+    /// Every file version sent, oldest first: when, by whom, with how many items missing.
+    pub versions: Vec<SentVersion>,
 }
 
 /// A handover with its history and openings (both sides).
@@ -130,6 +132,7 @@ pub async fn get(
         handover: d.handover,
         history: d.history,
         openings: d.openings,
+        versions: d.versions,
     })))
 }
 

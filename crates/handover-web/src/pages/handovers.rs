@@ -30,6 +30,28 @@ struct HandoverPage {
     has_file: bool,
     /// Centre staff of the sending centre, while the handover is open: prepare and send.
     may_prepare: bool,
+    /// The handover's transfer conversations, oldest first.
+    conversations: Vec<Conversation>,
+    /// The caller may propose a conversation now.
+    may_propose: bool,
+}
+
+impl HandoverPage {
+    /// Who at the municipality opened a version, and when.
+    fn opened(&self, version: &i32) -> String {
+        let list: Vec<String> = self
+            .d
+            .openings
+            .iter()
+            .filter(|o| o.file_version == *version)
+            .map(|o| format!("{}, {}", o.user_name, self.shell.datetime(o.at)))
+            .collect();
+        if list.is_empty() {
+            self.shell.t("handover.never_opened").to_owned()
+        } else {
+            list.join("; ")
+        }
+    }
 }
 
 pub async fn handover(
@@ -51,38 +73,23 @@ pub async fn handover(
                 d.handover.state,
                 HandoverState::Cancelled | HandoverState::Declined
             ));
+    // The conversations are read under their own rule (the serving career centre takes part);
+    // a caller without it sees the handover without them.
+    let list = match conversations::for_handover(&state.app, &staff, id, Paging::default()).await {
+        Ok(list) => list.body.items,
+        Err(AppError::Forbidden | AppError::NotFound) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
+    let head = handover_domain::handover::HandoverHead::from(&d.handover);
     page(&HandoverPage {
+        may_propose: super::conversations::may_propose(&staff, &head, &list),
+        conversations: list,
         shell: Shell::staff(&staff, &format!("/handovers/{id}"), title).with_notice(q.key()),
         may_prepare: staff.caller.role == Role::CentreStaff
             && d.handover.reception_centre_id == staff.caller.org_id
             && d.handover.state.is_open(),
         d,
         has_file,
-    })
-}
-
-#[derive(Template)]
-#[template(path = "conversation.html")]
-struct ConversationPage {
-    shell: Shell,
-    c: Conversation,
-}
-
-pub async fn conversation(
-    State(state): State<WebState>,
-    staff: Staff,
-    Path(id): Path<String>,
-) -> PageResult {
-    let id = parse_id(&id)?;
-    let c = conversations::get(&state.app, &staff, id).await?.body;
-    let title = format!(
-        "{} {}",
-        staff.lang.messages().t("conversation.title"),
-        c.handover_reference
-    );
-    page(&ConversationPage {
-        shell: Shell::staff(&staff, &format!("/conversations/{id}"), title),
-        c,
     })
 }
 
@@ -516,90 +523,4 @@ pub async fn cancel(
         }
         Err(e) => Err(e.into()),
     }
-}
-
-#[derive(Template)]
-#[template(path = "conversations.html")]
-struct ConversationsPage {
-    shell: Shell,
-    coming: Vec<Conversation>,
-    past: Vec<Conversation>,
-    open: Vec<Conversation>,
-}
-
-impl ConversationsPage {
-    /// When a conversation is (or was) held: its agreed time.
-    fn when(&self, c: &Conversation) -> String {
-        c.confirmed_slot
-            .as_ref()
-            .map(|s| self.shell.datetime(s.start_utc))
-            .unwrap_or_default()
-    }
-}
-
-/// "My conversations": those the signed-in user takes part in, the coming ones first (soonest
-/// first), then those still being agreed, then the past ones.
-pub async fn my_conversations(State(state): State<WebState>, staff: Staff) -> PageResult {
-    let m = staff.lang.messages();
-    let all = conversations::mine(
-        &state.app,
-        &staff,
-        Paging {
-            limit: Some(200),
-            offset: None,
-        },
-    )
-    .await?
-    .items;
-    let now = state.app.now();
-    let (mut coming, mut past, mut open) = (Vec::new(), Vec::new(), Vec::new());
-    for c in all {
-        match c.confirmed_slot.as_ref().map(|s| s.start_utc) {
-            Some(at) if at >= now => coming.push(c),
-            Some(_) => past.push(c),
-            None => open.push(c),
-        }
-    }
-    let at = |c: &Conversation| c.confirmed_slot.as_ref().map(|s| s.start_utc);
-    coming.sort_by_key(|c| at(c));
-    past.sort_by_key(|c| std::cmp::Reverse(at(c)));
-    page(&ConversationsPage {
-        shell: Shell::staff(
-            &staff,
-            "/conversations",
-            m.t("conversations.title").to_owned(),
-        ),
-        coming,
-        past,
-        open,
-    })
-}
-
-/// A conversation's calendar file (RFC 5545), the same as the API's, for the user's calendar.
-pub async fn calendar(
-    State(state): State<WebState>,
-    staff: Staff,
-    Path(id): Path<String>,
-) -> PageResult {
-    use axum::response::IntoResponse;
-    let id = parse_id(&id)?;
-    let f = conversations::calendar(&state.app, &staff, id).await?.body;
-    let name = format!(
-        "attachment; filename=\"{}.ics\"",
-        f.handover_reference
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .collect::<String>()
-    );
-    Ok((
-        [
-            (
-                axum::http::header::CONTENT_TYPE,
-                "text/calendar; charset=utf-8".to_owned(),
-            ),
-            (axum::http::header::CONTENT_DISPOSITION, name),
-        ],
-        f.ics,
-    )
-        .into_response())
 }

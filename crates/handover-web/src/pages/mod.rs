@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod auth;
+pub mod conversations;
 pub mod documents;
 pub mod handovers;
 pub mod participants;
@@ -82,6 +83,10 @@ impl NoticeQuery {
             "sent" => "notice.sent",
             "cancelled" => "notice.cancelled",
             "declined" => "notice.declined",
+            "proposed" => "notice.proposed",
+            "confirmed" => "notice.confirmed",
+            "moved" => "notice.moved",
+            "minutes" => "notice.minutes",
             _ => return None,
         })
     }
