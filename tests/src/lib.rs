@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod client;
 pub mod smtp;
+pub mod web;
 
 use handover_server::settings::{Settings, generate_key_spec};
 use reqwest::{Method, StatusCode, header::HeaderMap};

@@ -638,13 +638,31 @@ async fn audit_shown(
 /// The caller's upcoming confirmed conversations, soonest first: those they attend and may
 /// read (the same access as [`get`]).
 pub async fn mine(app: &App, actor: &Actor, paging: Paging) -> AppResult<Page<Conversation>> {
+    mine_in(app, actor, paging, true).await
+}
+
+/// Every conversation the caller attends or proposed, coming, being agreed and past (for the
+/// web application's list and week).
+pub async fn all_mine(app: &App, actor: &Actor, paging: Paging) -> AppResult<Page<Conversation>> {
+    mine_in(app, actor, paging, false).await
+}
+
+async fn mine_in(
+    app: &App,
+    actor: &Actor,
+    paging: Paging,
+    upcoming: bool,
+) -> AppResult<Page<Conversation>> {
     actor.require(Action::ConversationRead)?;
     let scope = list_scope(actor, Action::ConversationRead)?;
     let (limit, offset) = paging.resolve()?;
     let mut conn = app.pool.acquire().await?;
-    let page =
-        conversations::upcoming_for_user(&mut conn, actor.caller.user_id, &scope, limit, offset)
-            .await?;
+    let user = actor.caller.user_id;
+    let page = if upcoming {
+        conversations::upcoming_for_user(&mut conn, user, &scope, limit, offset).await?
+    } else {
+        conversations::all_for_user(&mut conn, user, &scope, limit, offset).await?
+    };
     let (items, total) = audit_shown(&mut conn, actor, page).await?;
     Ok(Page {
         items,

@@ -250,7 +250,21 @@ pub async fn upcoming_for_user(
     limit: i64,
     offset: i64,
 ) -> DbResult<Sealed<(Vec<Conversation>, i64)>> {
-    upcoming_for_user_unsealed(db, user, scope, limit, offset)
+    upcoming_for_user_unsealed(db, user, scope, limit, offset, true)
+        .await
+        .map(Sealed::new)
+}
+
+/// Every conversation in scope that the user attends or proposed, in any state: the coming
+/// ones by time first, then the others newest first.
+pub async fn all_for_user(
+    db: &mut PgConnection,
+    user: UserId,
+    scope: &ConversationScope,
+    limit: i64,
+    offset: i64,
+) -> DbResult<Sealed<(Vec<Conversation>, i64)>> {
+    upcoming_for_user_unsealed(db, user, scope, limit, offset, false)
         .await
         .map(Sealed::new)
 }
@@ -261,15 +275,18 @@ pub(crate) async fn upcoming_for_user_unsealed(
     scope: &ConversationScope,
     limit: i64,
     offset: i64,
+    upcoming_only: bool,
 ) -> DbResult<(Vec<Conversation>, i64)> {
     let rows: Vec<Counted<Row>> = sqlx::query_as(concat!(
         "SELECT s.*, count(*) OVER () AS total FROM (",
         conversation_select!(),
         " WHERE ",
         scope_predicate!(),
-        " AND EXISTS (SELECT 1 FROM conversation_attendees a WHERE a.conversation_id = c.id AND a.user_id = $6)
-          AND c.state = 'confirmed' AND c.confirmed_start + make_interval(mins => c.confirmed_minutes) > now()
-         ) s ORDER BY s.confirmed_start, s.id LIMIT $7 OFFSET $8"
+        " AND (EXISTS (SELECT 1 FROM conversation_attendees a WHERE a.conversation_id = c.id AND a.user_id = $6)
+               OR (NOT $9 AND c.proposed_by_user = $6))
+          AND (NOT $9 OR (c.state = 'confirmed' AND c.confirmed_start + make_interval(mins => c.confirmed_minutes) > now()))
+         ) s ORDER BY CASE WHEN $9 THEN s.confirmed_start END, s.confirmed_start DESC NULLS LAST,
+              s.updated_at DESC, s.id LIMIT $7 OFFSET $8"
     ))
     .bind(scope.org.0)
     .bind(scope.everything)
@@ -279,6 +296,7 @@ pub(crate) async fn upcoming_for_user_unsealed(
     .bind(user.0)
     .bind(limit)
     .bind(offset)
+    .bind(upcoming_only)
     .fetch_all(&mut *db)
     .await?;
     counted(db, rows).await

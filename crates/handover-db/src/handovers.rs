@@ -777,7 +777,8 @@ pub async fn sent_versions(
         Option<String>,
     )> = sqlx::query_as(
         "SELECT file_version, sent_at, snapshot->>'sent_by_name',
-                    jsonb_array_length(COALESCE(snapshot->'missing', '[]'::jsonb)),
+                    CASE WHEN json_typeof(snapshot->'missing') = 'array'
+                         THEN json_array_length(snapshot->'missing') ELSE 0 END,
                     snapshot->>'missing_reason'
              FROM handover_files WHERE handover_id = $1 ORDER BY file_version",
     )

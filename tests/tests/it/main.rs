@@ -23,4 +23,5 @@ mod security_findings;
 mod throttle;
 mod tokens;
 mod web;
+mod web_conversations;
 mod web_http;

@@ -377,6 +377,14 @@ async fn propose_page(
     let m = staff.lang.messages();
     let d = handovers::get(&state.app, staff, id).await?.body;
     let candidates = conversations::attendee_candidates(&state.app, staff, id).await?;
+    let existing = conversations::for_handover(&state.app, staff, id, Paging::default())
+        .await?
+        .body
+        .items;
+    if !may_propose(staff, &HandoverHead::from(&d.handover), &existing) {
+        // One is on the table or agreed already, or the handover is not ready for one.
+        return Err(WebError::Conflict);
+    }
     let chosen: Vec<&str> = f.map(|f| f.all("attendee").collect()).unwrap_or_default();
     let me = staff.caller.user_id.0.to_string();
     let invitees = candidates
@@ -549,6 +557,17 @@ impl ConversationPage {
         self.v.may_manage && !self.v.proposed_by_us && self.c().state == ConversationState::Proposed
     }
 
+    /// A time is agreed once the municipality has accepted the handover: until then the
+    /// times can be answered with others, not accepted.
+    fn may_accept(&self) -> bool {
+        self.may_answer() && self.v.handover_state == HandoverState::Accepted
+    }
+
+    fn awaits_acceptance(&self) -> bool {
+        self.c().state == ConversationState::Proposed
+            && self.v.handover_state == HandoverState::Received
+    }
+
     fn may_cancel(&self) -> bool {
         self.v.may_manage
             && matches!(
@@ -644,6 +663,9 @@ pub async fn accept(
                 m.t("conversation.slot_passed").to_owned()
             }
             Err(AppError::PreconditionFailed) => m.t("conversation.changed").to_owned(),
+            // Not the caller's turn, or the handover is not accepted yet: the page says where
+            // things stand.
+            Err(AppError::Conflict(_)) => m.t("conversation.not_now").to_owned(),
             Err(e) => return Err(e.into()),
         };
     conversation_page(
@@ -754,11 +776,13 @@ async fn times_page(
     let m = staff.lang.messages();
     let v = conversations::view(&state.app, staff, id).await?.body;
     let c = &v.conversation;
-    let allowed = v.may_manage
-        && match what {
-            Times::Counter => c.state == ConversationState::Proposed && !v.proposed_by_us,
-            Times::Move => c.state == ConversationState::Confirmed,
-        };
+    if !v.may_manage {
+        return Err(WebError::Forbidden);
+    }
+    let allowed = match what {
+        Times::Counter => c.state == ConversationState::Proposed && !v.proposed_by_us,
+        Times::Move => c.state == ConversationState::Confirmed,
+    };
     if !allowed {
         return Err(WebError::Conflict);
     }
@@ -926,7 +950,10 @@ async fn minutes_page(
         .confirmed_slot
         .as_ref()
         .is_some_and(|s| s.start_utc <= state.app.now());
-    if !(v.may_manage && c.state == ConversationState::Confirmed && started) {
+    if !v.may_manage {
+        return Err(WebError::Forbidden);
+    }
+    if !(c.state == ConversationState::Confirmed && started) {
         return Err(WebError::Conflict);
     }
     let get = |k: &str| f.map(|f| f.get(k).to_owned()).unwrap_or_default();
@@ -1100,7 +1127,7 @@ impl ConversationsPage {
 
 /// The signed-in user's conversations (at most 200, the newest).
 async fn mine(state: &WebState, staff: &Staff) -> Result<Vec<Conversation>, WebError> {
-    Ok(conversations::mine(
+    Ok(conversations::all_mine(
         &state.app,
         staff,
         Paging {
