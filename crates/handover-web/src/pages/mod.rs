@@ -3,7 +3,9 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalogue;
 pub mod documents;
+pub mod guidance;
 pub mod handovers;
 pub mod participants;
 pub mod prep;
