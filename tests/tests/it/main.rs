@@ -23,4 +23,5 @@ mod security_findings;
 mod throttle;
 mod tokens;
 mod web;
+mod web_guidance;
 mod web_http;

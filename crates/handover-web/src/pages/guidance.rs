@@ -878,10 +878,11 @@ pub async fn edit_page(
     State(state): State<WebState>,
     staff: Staff,
     Path(sid): Path<String>,
+    Query(q): Query<DoneQuery>,
 ) -> PageResult {
     let sid = parse_id(&sid)?;
     let s = writable_draft(&state, &staff, sid).await?;
-    page(&editor_page(
+    let mut p = editor_page(
         &staff,
         format!("/guidance/{sid}/edit"),
         format!("/guidance/{sid}"),
@@ -889,7 +890,9 @@ pub async fn edit_page(
         Some(s.version),
         FormErrors::default(),
         Some(pathway_names(&staff, &s)),
-    ))
+    );
+    p.shell = p.shell.with_notice(notice(q.done.as_deref()));
+    page(&p)
 }
 
 pub async fn edit_save(
