@@ -992,8 +992,27 @@ async fn click_css(b: &Browser, css: &str) {
 
 /// Waits until the body holds `text`.
 async fn wait_text(b: &Browser, text: &str) {
-    b.wait_for(|| async { b.body().await.contains(text) }, text)
+    b.wait_for(|| async { text_of(b, "body").await.contains(text) }, text)
         .await;
+}
+
+/// The text of the first element matching `css` (empty when none), read in one script call so
+/// that a page being replaced cannot leave a stale element behind.
+async fn text_of(b: &Browser, css: &str) -> String {
+    for _ in 0..50 {
+        if let Ok(v) = b
+            .client
+            .execute(
+                "const e = document.querySelector(arguments[0]); return e ? e.innerText : '';",
+                vec![json!(css)],
+            )
+            .await
+        {
+            return v.as_str().unwrap_or_default().to_owned();
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("no text of {css} at {}", b.path().await);
 }
 
 /// A counsellor's whole task in one browser: from the start page to the participant, a new
@@ -1028,12 +1047,12 @@ async fn counsellor_task(app: &TestApp, b: &Browser, lang: &str, family: &str) {
         .await;
     // The editor says unmistakably what kind of guidance this is.
     assert!(
-        b.text("main h1")
+        text_of(b, "main h1")
             .await
             .contains(t("ikke § 11", "not section 11"))
     );
     assert!(
-        b.text("#not-section-11")
+        text_of(b, "#not-section-11")
             .await
             .contains(t("§ 11", "section 11"))
     );
@@ -1103,8 +1122,12 @@ async fn counsellor_task(app: &TestApp, b: &Browser, lang: &str, family: &str) {
     click_css(b, &format!("button[value='add:{fagbrev}']")).await;
     b.wait_for(|| async { b.has("#warnings").await }, "the level warning")
         .await;
-    let w = b.text("#warnings").await;
+    let w = text_of(b, "#warnings").await;
     assert!(w.contains("B1") && w.contains("A2"), "{w}");
+    b.client
+        .execute("window.scrollTo(0, 0); return true;", vec![])
+        .await
+        .expect("scroll");
     check(b, lang, "pathway").await;
     // A second step, found by searching, then moved first.
     b.fill("q", "arbeidstrening").await;
@@ -1192,7 +1215,10 @@ async fn counsellor_task(app: &TestApp, b: &Browser, lang: &str, family: &str) {
         t("Oppsummeringen er ferdigstilt.", "The summary is final."),
     )
     .await;
-    assert_eq!(b.text("#summary-status").await, t("Ferdigstilt", "Final"));
+    assert_eq!(
+        text_of(b, "#summary-status").await,
+        t("Ferdigstilt", "Final")
+    );
     assert!(!b.has("a[href$='/edit']").await, "read-only");
     check(b, lang, "guidance-final").await;
 
@@ -1232,13 +1258,16 @@ async fn counsellor_task(app: &TestApp, b: &Browser, lang: &str, family: &str) {
     check(b, lang, "guidance-list").await;
     b.goto(&draft).await;
     assert!(
-        b.text("#chain")
+        text_of(b, "#chain")
             .await
             .contains(t("Erstatter", "Supersedes"))
     );
     check(b, lang, "").await;
     b.goto(first.split('?').next().unwrap_or(&first)).await;
-    assert_eq!(b.text("#summary-status").await, t("Ferdigstilt", "Final"));
+    assert_eq!(
+        text_of(b, "#summary-status").await,
+        t("Ferdigstilt", "Final")
+    );
 }
 
 /// `24.12.2026` from `2026-12-24`.
@@ -1390,7 +1419,10 @@ async fn the_operator_adds_changes_retires_and_reinstates_an_offering_in_the_bro
         b.click_text(t("Fase ut tilbudet", "Retire the offering"))
             .await;
         wait_text(&b, t("Tilbudet er faset ut.", "The offering is retired.")).await;
-        assert_eq!(b.text("#offering-state").await, t("Faset ut", "Retired"));
+        assert_eq!(
+            text_of(&b, "#offering-state").await,
+            t("Faset ut", "Retired")
+        );
         check(&b, lang, "").await;
         b.click_text(t("Ta tilbudet i bruk igjen", "Reinstate the offering"))
             .await;
@@ -1402,7 +1434,7 @@ async fn the_operator_adds_changes_retires_and_reinstates_an_offering_in_the_bro
             ),
         )
         .await;
-        assert_eq!(b.text("#offering-state").await, t("I bruk", "In use"));
+        assert_eq!(text_of(&b, "#offering-state").await, t("I bruk", "In use"));
         // Its versions.
         b.click_text(t("Versjoner", "Versions")).await;
         b.wait_for(
@@ -1410,7 +1442,7 @@ async fn the_operator_adds_changes_retires_and_reinstates_an_offering_in_the_bro
             "versions",
         )
         .await;
-        let body = b.body().await;
+        let body = text_of(&b, "body").await;
         assert!(
             body.contains(t("Første versjon", "First version")),
             "{body}"

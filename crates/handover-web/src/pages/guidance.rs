@@ -27,7 +27,6 @@ use handover_domain::participant::{Cefr, NorwegianTrainingInput};
 use handover_domain::{Action, FieldError, Paging, Role};
 use serde::Deserialize;
 use std::collections::HashMap;
-use time::OffsetDateTime;
 use uuid::Uuid;
 
 type Form = HashMap<String, String>;
@@ -71,14 +70,10 @@ fn guidance_notice(lang: Lang) -> &'static str {
     }
 }
 
-/// `24.12.2026`, in Oslo.
-fn day(t: OffsetDateTime) -> String {
-    crate::view::date(&handover_domain::oslo::to_oslo(t).date())
-}
-
-/// The date a summary is known by: when it was finalised, or (a draft) when it was started.
+/// The time a summary is known by: when it was finalised, or (a draft) when it was started.
+/// With the time of day, since two summaries can be of the same day.
 fn summary_day(s: &GuidanceSummary) -> String {
-    day(s.finalised_at.unwrap_or(s.created_at))
+    crate::view::datetime(s.finalised_at.unwrap_or(s.created_at))
 }
 
 async fn participant_name(state: &WebState, staff: &Staff, id: Uuid) -> Result<String, WebError> {
@@ -749,10 +744,16 @@ fn editor_page(
     } else {
         m.t("guidance.new_title")
     };
+    let mut errors = errors.labelled(m, "guidance.field_");
+    for e in &mut errors.items {
+        if e.label.is_none() {
+            e.label = row_label(m, &e.field);
+        }
+    }
     EditorPage {
         shell: Shell::staff(staff, &action, title.to_owned()),
         notice_text: guidance_notice(staff.lang),
-        errors: errors.labelled(m, "guidance.field_"),
+        errors,
         action,
         cancel,
         version,
@@ -763,6 +764,26 @@ fn editor_page(
         pathway,
         text_fields: &TEXTS,
     }
+}
+
+/// The label of a session row's field in the error summary: "Session 2: Date".
+fn row_label(m: &Messages, field: &str) -> Option<String> {
+    let rest = field.strip_prefix("sessions_")?;
+    let (name, i) = rest.rsplit_once('_')?;
+    let n = i.parse::<usize>().ok()? + 1;
+    let key = match name {
+        "date" => "guidance.session_date",
+        "kind" => "guidance.session_kind",
+        "topic" => "guidance.session_topic",
+        "interpreter_used" => "guidance.session_interpreter",
+        "interpreter_language" => "guidance.session_language",
+        _ => return None,
+    };
+    Some(format!(
+        "{}: {}",
+        m.f("guidance.session_n", &[("n", &n.to_string())]),
+        m.t(key)
+    ))
 }
 
 /// The editor's form with one blank session row after the typed ones.
@@ -1133,6 +1154,22 @@ async fn pathway_page(
                     items: in_group,
                 });
             }
+        }
+    }
+    let mut errors = errors;
+    for e in &mut errors.items {
+        let step = e
+            .field
+            .rsplit('_')
+            .next()
+            .and_then(|i| i.parse::<usize>().ok())
+            .and_then(|i| views.get(i));
+        if let Some(st) = step {
+            e.label = Some(if e.field.starts_with("pathway_reason_") {
+                m.f("pathway.reason", &[("name", &st.name)])
+            } else {
+                st.name.clone()
+            });
         }
     }
     Ok(PathwayPage {
@@ -1601,6 +1638,16 @@ mod tests {
         assert_eq!(editor_field("pathway[1].reason"), "pathway");
         assert_eq!(pathway_field("pathway[1].reason"), "pathway_reason_1");
         assert_eq!(pathway_field("pathway"), "steps");
+    }
+
+    #[test]
+    fn session_fields_are_named_by_row_in_the_summary() {
+        let m = Lang::En.messages();
+        assert_eq!(
+            row_label(m, "sessions_interpreter_language_1").as_deref(),
+            Some("Session 2: Interpreter language")
+        );
+        assert_eq!(row_label(m, "covered"), None);
     }
 
     #[test]
