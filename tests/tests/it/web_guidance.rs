@@ -965,6 +965,85 @@ async fn the_operator_manages_the_catalogue_over_plain_http() {
     assert!(v.text.contains("Finansiering"), "what changed");
 }
 
+#[tokio::test]
+async fn a_retired_offering_is_shown_where_the_counsellor_decides_and_blocks_only_finalising() {
+    let app = spawn_app().await;
+    let pid = krs_participant(&app, "Utfasingstest", false).await;
+    let (sid, _) = api_draft(
+        &app,
+        pid,
+        &summary_body(&[
+            ("jobbsjansen", "Passer godt."),
+            ("arbeidstrening", "Praksis først."),
+        ]),
+    )
+    .await;
+    let jobbsjansen = offering_id("jobbsjansen");
+    let op = Web::sign_in(&app, who::OPERATOR_ADMIN).await;
+    let page = op.get(&format!("/catalogue/{jobbsjansen}")).await;
+    let version = hidden(&page.text, "version").unwrap();
+    let r = op
+        .post(
+            &format!("/catalogue/{jobbsjansen}/retire"),
+            &[("version", &version)],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+
+    let w = Web::sign_in(&app, who::AGDER_COUNSELLOR).await;
+    // The catalogue leaves it out unless asked for, and then says it is retired.
+    let list = w.get("/catalogue?q=jobbsjansen").await;
+    assert!(!list.text.contains(&format!("/catalogue/{jobbsjansen}\"")));
+    let list = w.get("/catalogue?q=jobbsjansen&retired=yes").await;
+    assert!(list.text.contains(&format!("/catalogue/{jobbsjansen}\"")));
+    assert!(list.text.contains("Faset ut"));
+    // The pathway shows the step as retired, with a warning; it cannot be added anew.
+    let pw = format!("/guidance/{sid}/pathway");
+    let page = w.get(&format!("{pw}?q=jobbsjansen&retired=yes")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("er faset ut av katalogen"),
+        "{}",
+        page.text
+    );
+    assert!(!page.text.contains(&format!("value=\"add:{jobbsjansen}\"")));
+    let version = hidden(&page.text, "version").unwrap();
+    let steps = [
+        ("pathway_offering_id_0", jobbsjansen.to_string()),
+        ("pathway_reason_0", "Passer godt.".to_owned()),
+        (
+            "pathway_offering_id_1",
+            offering_id("arbeidstrening").to_string(),
+        ),
+        ("pathway_reason_1", "Praksis først.".to_owned()),
+    ];
+    let mut fields: Vec<(&str, &str)> = steps.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    fields.push(("version", &version));
+    fields.push(("op", "save"));
+    // Keeping it cannot be saved: the message is beside the step.
+    let r = w.post(&pw, &fields).await;
+    r.assert_invalid(&["pathway_offering_id_0"], "a retired step");
+    // Finalising lists it, linked to the step.
+    let fin = w.get(&format!("/guidance/{sid}/finalise")).await;
+    assert!(
+        fin.text
+            .contains(&format!("/guidance/{sid}/pathway#pathway_offering_id_0"))
+    );
+    // Removing it saves.
+    fields.pop();
+    fields.push(("op", "remove:0"));
+    let r = w.post(&pw, &fields).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = w.get(&pw).await;
+    assert!(!page.text.contains("er faset ut av katalogen"));
+    let fin = w.get(&format!("/guidance/{sid}/finalise")).await;
+    assert!(
+        fin.text.contains("Alt som trengs er fylt ut."),
+        "{}",
+        fin.text
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Browser
 // ---------------------------------------------------------------------------------------------
