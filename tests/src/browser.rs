@@ -138,27 +138,62 @@ impl Browser {
             .find(Locator::Id(id))
             .await
             .unwrap_or_else(|e| panic!("no field #{id}: {e}"));
-        if el.attr("type").await.ok().flatten().as_deref() == Some("date") {
+        let kind = el.attr("type").await.ok().flatten();
+        if kind.as_deref() == Some("time") {
+            // Like a date, what typing a time means depends on the browser's locale.
+            self.set_value(id, value).await;
+            return;
+        }
+        if kind.as_deref() == Some("date") {
             let iso = match value.split('.').collect::<Vec<_>>()[..] {
                 [d, m, y] => format!("{y}-{m:0>2}-{d:0>2}"),
                 _ => value.to_owned(),
             };
-            self.client
-                .execute(
-                    "const e = document.getElementById(arguments[0]); e.value = arguments[1];
-                     e.dispatchEvent(new Event('input', { bubbles: true }));
-                     e.dispatchEvent(new Event('change', { bubbles: true }));
-                     return e.value;",
-                    vec![json!(id), json!(iso)],
-                )
-                .await
-                .expect("set date");
+            self.set_value(id, &iso).await;
             return;
         }
         el.clear().await.expect("clear");
         if !value.is_empty() {
             el.send_keys(value).await.expect("type");
         }
+    }
+
+    /// Sets the value of `#id` as the browser would after typing it, with its events.
+    async fn set_value(&self, id: &str, value: &str) {
+        self.client
+            .execute(
+                "const e = document.getElementById(arguments[0]); e.value = arguments[1];
+                 e.dispatchEvent(new Event('input', { bubbles: true }));
+                 e.dispatchEvent(new Event('change', { bubbles: true }));
+                 return e.value;",
+                vec![json!(id), json!(value)],
+            )
+            .await
+            .expect("set value");
+    }
+
+    /// Shows the page as printed (CSS `@media print`), or as on screen again, through
+    /// Chrome's DevTools protocol, so a screenshot shows what "print" gives.
+    pub async fn emulate_print(&self, print: bool) {
+        let media = if print { "print" } else { "" };
+        self.client
+            .issue_cmd(Cdp {
+                cmd: "Emulation.setEmulatedMedia",
+                params: json!({ "media": media }),
+            })
+            .await
+            .expect("emulate print media");
+    }
+
+    /// Clicks the first element matching `css`.
+    pub async fn click_css(&self, css: &str) {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("nothing matches {css}: {e}"))
+            .click()
+            .await
+            .expect("click");
     }
 
     /// Chooses the option with `value` in the select `#id`.
@@ -436,5 +471,30 @@ fn xpath_literal(s: &str) -> String {
     } else {
         let parts: Vec<String> = s.split('\'').map(|p| format!("'{p}'")).collect();
         format!("concat({})", parts.join(", \"'\", "))
+    }
+}
+
+/// A Chrome DevTools command sent through chromedriver's `goog/cdp/execute` endpoint.
+#[derive(Debug)]
+struct Cdp {
+    cmd: &'static str,
+    params: Value,
+}
+
+impl fantoccini::wd::WebDriverCompatibleCommand for Cdp {
+    fn endpoint(
+        &self,
+        base: &url::Url,
+        session: Option<&str>,
+    ) -> Result<url::Url, url::ParseError> {
+        base.join(&format!(
+            "session/{}/goog/cdp/execute",
+            session.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (http::Method, Option<String>) {
+        let body = json!({ "cmd": self.cmd, "params": self.params }).to_string();
+        (http::Method::POST, Some(body))
     }
 }

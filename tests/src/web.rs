@@ -39,6 +39,29 @@ impl Page {
             .map(str::to_owned)
     }
 
+    /// An HTML page (not a problem document).
+    pub fn is_page(&self) -> bool {
+        self.header("content-type")
+            .is_some_and(|c| c.starts_with("text/html"))
+    }
+
+    /// A 422 with the error summary and the message beside each field.
+    pub fn assert_invalid(&self, fields: &[&str], what: &str) {
+        assert_eq!(self.status, 422, "{what}: {}", self.text);
+        assert!(self.text.contains("ds-error-summary"), "{what}: no summary");
+        for f in fields {
+            assert!(
+                self.text.contains(&format!("href=\"#{f}\"")),
+                "{what}: no summary link to {f}"
+            );
+            assert!(
+                self.text.contains(&format!("id=\"{f}-error\"")),
+                "{what}: no message beside {f}: {}",
+                self.text
+            );
+        }
+    }
+
     /// Asserts a redirect (303) to exactly `to`.
     pub fn assert_redirect(&self, to: &str, what: &str) {
         assert_eq!(self.status, 303, "{what}: {}", self.text);

@@ -186,6 +186,46 @@ pub fn router(state: WebState) -> Router {
             "/conversations/{id}/calendar.ics",
             get(pages::conversations::calendar),
         )
+        // Guidance and catalogue
+        .route("/participants/{id}/guidance", get(pages::guidance::list))
+        .route(
+            "/participants/{id}/guidance/new",
+            get(pages::guidance::new_page).post(pages::guidance::create),
+        )
+        .route("/guidance/{sid}", get(pages::guidance::summary))
+        .route(
+            "/guidance/{sid}/edit",
+            get(pages::guidance::edit_page).post(pages::guidance::edit_save),
+        )
+        .route(
+            "/guidance/{sid}/pathway",
+            get(pages::guidance::pathway).post(pages::guidance::pathway_save),
+        )
+        .route(
+            "/guidance/{sid}/finalise",
+            get(pages::guidance::finalise_page).post(pages::guidance::finalise),
+        )
+        .route(
+            "/guidance/{sid}/supersede",
+            post(pages::guidance::supersede),
+        )
+        .route("/guidance/{sid}/delete", post(pages::guidance::delete))
+        .route("/catalogue", get(pages::catalogue::list))
+        .route(
+            "/catalogue/new",
+            get(pages::catalogue::new_page).post(pages::catalogue::create),
+        )
+        .route("/catalogue/{id}", get(pages::catalogue::offering))
+        .route(
+            "/catalogue/{id}/edit",
+            get(pages::catalogue::edit_page).post(pages::catalogue::edit_save),
+        )
+        .route("/catalogue/{id}/retire", post(pages::catalogue::retire))
+        .route(
+            "/catalogue/{id}/reinstate",
+            post(pages::catalogue::reinstate),
+        )
+        .route("/catalogue/{id}/versions", get(pages::catalogue::versions))
         .route("/admin/users", get(pages::admin::users))
         .route(
             "/admin/users/new",

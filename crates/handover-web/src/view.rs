@@ -164,6 +164,7 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
         (Role::Admin, OrgKind::Operator) => &[
             ("/", "nav.start"),
             ("/admin/organisations", "nav.organisations"),
+            ("/catalogue", "catalogue.nav"),
             ("/admin/users", "nav.users"),
             ("/admin/audit", "nav.audit"),
         ],
@@ -182,6 +183,7 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
         (Role::CareerCounsellor, _) => &[
             ("/", "nav.start"),
             ("/participants", "nav.participants"),
+            ("/catalogue", "catalogue.nav"),
             ("/conversations", "nav.conversations"),
         ],
         (Role::MunicipalityStaff, _) => &[

@@ -380,7 +380,7 @@ fn header_param(value: &str, name: &str) -> Option<String> {
 }
 
 #[derive(Debug, Clone)]
-struct Part {
+pub(crate) struct Part {
     content_type: String,
     body: String,
 }
@@ -417,9 +417,9 @@ fn leaf_parts(entity: &str) -> Vec<Part> {
 }
 
 #[derive(Debug, Clone)]
-struct Mail {
-    to: String,
-    subject: String,
+pub(crate) struct Mail {
+    pub(crate) to: String,
+    pub(crate) subject: String,
     parts: Vec<Part>,
     raw: String,
 }
@@ -435,7 +435,7 @@ impl Mail {
         }
     }
 
-    fn calendar(&self) -> Option<&Part> {
+    pub(crate) fn calendar(&self) -> Option<&Part> {
         self.parts.iter().find(|p| {
             p.content_type
                 .to_ascii_lowercase()
@@ -443,7 +443,7 @@ impl Mail {
         })
     }
 
-    fn text(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         self.parts
             .iter()
             .filter(|p| {
@@ -456,7 +456,7 @@ impl Mail {
     }
 
     /// Everything a reader could see: headers decoded, every part decoded, and the raw text.
-    fn everything(&self) -> String {
+    pub(crate) fn everything(&self) -> String {
         let mut s = decode_words(&self.raw);
         s.push_str(&self.subject);
         for p in &self.parts {
@@ -466,45 +466,45 @@ impl Mail {
     }
 }
 
-fn mails(app: &TestApp) -> Vec<Mail> {
+pub(crate) fn mails(app: &TestApp) -> Vec<Mail> {
     app.smtp.messages().iter().map(Mail::parse).collect()
 }
 
 #[derive(Debug, Clone)]
-struct Prop {
+pub(crate) struct Prop {
     name: String,
     params: BTreeMap<String, String>,
     value: String,
 }
 
 #[derive(Debug, Clone)]
-struct Comp {
+pub(crate) struct Comp {
     name: String,
     props: Vec<Prop>,
     subs: Vec<Comp>,
 }
 
 impl Comp {
-    fn all(&self, name: &str) -> Vec<&Prop> {
+    pub(crate) fn all(&self, name: &str) -> Vec<&Prop> {
         self.props.iter().filter(|p| p.name == name).collect()
     }
 
-    fn one(&self, name: &str) -> &Prop {
+    pub(crate) fn one(&self, name: &str) -> &Prop {
         let all = self.all(name);
         assert_eq!(all.len(), 1, "{name} in {}: {:?}", self.name, self.props);
         all[0]
     }
 
-    fn val(&self, name: &str) -> &str {
+    pub(crate) fn val(&self, name: &str) -> &str {
         &self.one(name).value
     }
 
-    fn subs(&self, name: &str) -> Vec<&Comp> {
+    pub(crate) fn subs(&self, name: &str) -> Vec<&Comp> {
         self.subs.iter().filter(|c| c.name == name).collect()
     }
 
     /// The one VEVENT of a calendar.
-    fn event(&self) -> &Comp {
+    pub(crate) fn event(&self) -> &Comp {
         let e = self.subs("VEVENT");
         assert_eq!(e.len(), 1, "one VEVENT: {self:?}");
         e[0]
@@ -555,21 +555,21 @@ fn parse_ics(raw: &str) -> Comp {
 }
 
 #[derive(Debug, Clone)]
-struct Invite {
-    mail: Mail,
+pub(crate) struct Invite {
+    pub(crate) mail: Mail,
     /// The `method` parameter of the calendar part's Content-Type.
-    method_param: String,
-    cal: Comp,
+    pub(crate) method_param: String,
+    pub(crate) cal: Comp,
 }
 
 impl Invite {
-    fn seq(&self) -> String {
+    pub(crate) fn seq(&self) -> String {
         self.cal.event().val("SEQUENCE").to_owned()
     }
 }
 
 /// Every received invitation (any method) for the event with this UID.
-fn invites(app: &TestApp, uid: &str) -> Vec<Invite> {
+pub(crate) fn invites(app: &TestApp, uid: &str) -> Vec<Invite> {
     mails(app)
         .into_iter()
         .filter_map(|m| {
@@ -589,7 +589,7 @@ fn invites(app: &TestApp, uid: &str) -> Vec<Invite> {
 }
 
 /// Waits until `n` invitations for `uid` arrived, then a little longer for any extra one.
-async fn wait_invites(app: &TestApp, uid: &str, n: usize) -> Vec<Invite> {
+pub(crate) async fn wait_invites(app: &TestApp, uid: &str, n: usize) -> Vec<Invite> {
     let start = Instant::now();
     while invites(app, uid).len() < n && start.elapsed() < StdDuration::from_secs(15) {
         tokio::time::sleep(StdDuration::from_millis(50)).await;

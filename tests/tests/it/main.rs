@@ -24,4 +24,6 @@ mod throttle;
 mod tokens;
 mod web;
 mod web_conversations;
+mod web_guidance;
 mod web_http;
+mod web_journey;

@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod catalogue;
 pub mod conversations;
 pub mod documents;
+pub mod guidance;
 pub mod handovers;
 pub mod participants;
 pub mod prep;

@@ -672,6 +672,8 @@ struct RecordPage {
     r: ProgrammeRecord,
     may_write: bool,
     own_centre: bool,
+    /// The caller's role may read guidance summaries (the participant's access decides which).
+    may_guidance: bool,
 }
 
 impl RecordPage {
@@ -703,6 +705,13 @@ pub async fn record(
         id,
         may_write: staff.caller.role == Role::CentreStaff && own_centre,
         own_centre,
+        may_guidance: handover_domain::policy::role_may(
+            handover_domain::policy::Principal {
+                role: staff.caller.role,
+                org_kind: staff.caller.org_kind,
+            },
+            handover_domain::Action::GuidanceRead,
+        ) == handover_domain::policy::Decision::Allow,
         r,
     })
 }
