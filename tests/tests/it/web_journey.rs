@@ -10,7 +10,7 @@
 use crate::conversations::wait_invites;
 use handover_tests::browser::{Browser, Js};
 use handover_tests::{TestApp, spawn_app, who};
-use time::{Date, OffsetDateTime, Weekday};
+use time::{Date, Weekday};
 use uuid::Uuid;
 
 /// One centre and the municipality it settles to, in one language.
@@ -42,9 +42,9 @@ const PAIRS: [Pair; 2] = [
     },
 ];
 
-/// A weekday at least `days` ahead, as staff type it.
-fn ahead(days: i64) -> (Date, String) {
-    let mut d = OffsetDateTime::now_utc().date() + time::Duration::days(days);
+/// A weekday at least `days` ahead of the service's clock, as staff type it.
+fn ahead(app: &TestApp, days: i64) -> (Date, String) {
+    let mut d = app.clock.today() + time::Duration::days(days);
     while matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday) {
         d = d.next_day().unwrap();
     }
@@ -85,6 +85,7 @@ async fn check(b: &Browser, path: &str, shot: &str, lang: &str) {
 }
 
 async fn as_user(b: &Browser, email: &str, lang: &str) {
+    b.goto("/").await;
     b.sign_out().await;
     b.sign_in(email).await;
     b.use_lang(lang).await;
@@ -134,8 +135,8 @@ async fn journey(app: &TestApp, b: &Browser, p: &Pair) {
         lang,
     )
     .await;
-    let (_, first) = ahead(10);
-    let (_, second) = ahead(11);
+    let (_, first) = ahead(app, 10);
+    let (_, second) = ahead(app, 11);
     b.fill("slot0_date", &first).await;
     b.fill("slot0_time", "10:00").await;
     b.fill("slot1_date", &second).await;
@@ -175,7 +176,7 @@ async fn journey(app: &TestApp, b: &Browser, p: &Pair) {
     b.click_css(&format!("a[href='{conversation}/counter']"))
         .await;
     check(b, &format!("{conversation}/counter"), "counter", lang).await;
-    let (_, third) = ahead(12);
+    let (moved_day, third) = ahead(app, 12);
     b.fill("slot0_date", &third).await;
     b.fill("slot0_time", "09:00").await;
     b.submit("slot0_date").await;
@@ -197,12 +198,7 @@ async fn journey(app: &TestApp, b: &Browser, p: &Pair) {
         scalar(app, "SELECT state FROM handovers WHERE id = $1", h).await,
         "conversation_scheduled"
     );
-    let uid = scalar(
-        app,
-        "SELECT calendar_uid FROM conversations WHERE id = $1",
-        c,
-    )
-    .await;
+    let uid = handover_db::conversations::calendar_uid(c);
     let sent = wait_invites(app, &uid, 2).await;
     assert!(
         sent.len() >= 2,
@@ -251,8 +247,11 @@ async fn journey(app: &TestApp, b: &Browser, p: &Pair) {
         .unwrap();
     assert!(top > seq, "SEQUENCE rises: {seq} → {top}");
 
-    // The week shows it.
-    let (day, _) = ahead(12);
+    // After the conversation, the municipality writes the minutes; the handover is complete.
+    app.clock.advance(time::Duration::days(20));
+    as_user(b, p.municipality_staff, lang).await;
+    // The week of the one invited shows it.
+    let day = moved_day;
     let week = format!(
         "/conversations/week?date={}-{:02}-{:02}",
         day.year(),
@@ -266,9 +265,6 @@ async fn journey(app: &TestApp, b: &Browser, p: &Pair) {
         "the moved time in the week"
     );
 
-    // After the conversation, the municipality writes the minutes; the handover is complete.
-    app.clock.advance(time::Duration::days(20));
-    as_user(b, p.municipality_staff, lang).await;
     b.goto(&conversation).await;
     b.click_css(&format!("a[href='{conversation}/minutes']"))
         .await;
