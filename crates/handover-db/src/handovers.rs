@@ -763,19 +763,22 @@ pub async fn openings(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<Opening
         .collect())
 }
 
+/// Version, sent at, sender's name, count of missing items, reason for sending anyway.
+type SentRow = (
+    i32,
+    OffsetDateTime,
+    Option<String>,
+    Option<i32>,
+    Option<String>,
+);
+
 /// The file versions sent, oldest first; read from each frozen snapshot, so a later rename of
 /// the sender does not change who sent it.
 pub async fn sent_versions(
     db: impl PgExecutor<'_>,
     id: Uuid,
 ) -> DbResult<Vec<handover_domain::handover::SentVersion>> {
-    let rows: Vec<(
-        i32,
-        OffsetDateTime,
-        Option<String>,
-        Option<i32>,
-        Option<String>,
-    )> = sqlx::query_as(
+    let rows: Vec<SentRow> = sqlx::query_as(
         "SELECT file_version, sent_at, snapshot->>'sent_by_name',
                     CASE WHEN json_typeof(snapshot->'missing') = 'array'
                          THEN json_array_length(snapshot->'missing') ELSE 0 END,
