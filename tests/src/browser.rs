@@ -185,6 +185,40 @@ impl Browser {
             .expect("emulate print media");
     }
 
+    /// Prints the page to PDF as Chrome's print dialog would (its own page size and margin
+    /// boxes) and returns the text of each printed page, read by `pdftotext` (poppler-utils).
+    pub async fn print_pages(&self) -> Vec<String> {
+        use base64::Engine;
+        let out = self
+            .client
+            .issue_cmd(Cdp {
+                cmd: "Page.printToPDF",
+                params: json!({ "preferCSSPageSize": true, "displayHeaderFooter": false }),
+            })
+            .await
+            .expect("print to PDF");
+        let data = out["data"].as_str().expect("PDF data");
+        let pdf = base64::engine::general_purpose::STANDARD
+            .decode(data)
+            .expect("PDF base64");
+        let path =
+            std::env::temp_dir().join(format!("handover-print-{}.pdf", uuid::Uuid::new_v4()));
+        std::fs::write(&path, pdf).expect("write PDF");
+        let text = std::process::Command::new("pdftotext")
+            .args(["-layout"])
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext (poppler-utils) must be installed");
+        let _ = std::fs::remove_file(&path);
+        assert!(text.status.success(), "pdftotext failed");
+        let text = String::from_utf8_lossy(&text.stdout).into_owned();
+        text.split('\u{c}')
+            .filter(|p| !p.trim().is_empty())
+            .map(str::to_owned)
+            .collect()
+    }
+
     /// Clicks the first element matching `css`.
     pub async fn click_css(&self, css: &str) {
         self.client

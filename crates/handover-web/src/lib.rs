@@ -8,6 +8,7 @@ mod content;
 pub mod error;
 pub mod i18n;
 mod pages;
+mod print;
 pub mod session;
 pub mod view;
 
@@ -278,12 +279,16 @@ async fn page_headers(req: axum::extract::Request, next: middleware::Next) -> Re
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("text/html"));
+    let style = res.extensions().get::<print::StyleSource>().cloned();
     let h = res.headers_mut();
     if is_html || is_asset {
-        h.insert(
-            "content-security-policy",
-            HeaderValue::from_static(PAGE_CSP),
-        );
+        let csp = match style
+            .and_then(|s| HeaderValue::from_str(&print::csp_with(PAGE_CSP, &s.0)).ok())
+        {
+            Some(v) => v,
+            None => HeaderValue::from_static(PAGE_CSP),
+        };
+        h.insert("content-security-policy", csp);
         // Never a referrer to another site (a page's address can name a participant's record),
         // but the page's own origin on its form posts: under `no-referrer` browsers send
         // `Origin: null`, and the origin check would refuse every form.

@@ -334,4 +334,35 @@ async fn journey(app: &TestApp, b: &Browser, p: &Pair) {
         "no navigation on paper"
     );
     b.emulate_print(false).await;
+    // Printed, every page carries the reference, the version and the date sent, and its number.
+    let reference = scalar(app, "SELECT reference FROM handovers WHERE id = $1", h).await;
+    let version = scalar(
+        app,
+        "SELECT max(file_version)::text FROM handover_files WHERE handover_id = $1",
+        h,
+    )
+    .await;
+    let printed = b.print_pages().await;
+    assert!(printed.len() >= 2, "the file takes more than one page");
+    let n = printed.len();
+    for (i, page) in printed.iter().enumerate() {
+        let running = if lang == "nb" {
+            format!("{reference} · versjon {version} · sendt ")
+        } else {
+            format!("{reference} · version {version} · sent ")
+        };
+        let number = if lang == "nb" {
+            format!("Side {} av {n}", i + 1)
+        } else {
+            format!("Page {} of {n}", i + 1)
+        };
+        assert!(page.contains(&running), "page {} lacks {running:?}", i + 1);
+        assert!(page.contains(&number), "page {} lacks {number:?}", i + 1);
+    }
+    assert!(
+        !printed
+            .concat()
+            .contains(if lang == "nb" { "Logg ut" } else { "Sign out" }),
+        "no navigation on paper"
+    );
 }

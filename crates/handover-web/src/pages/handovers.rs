@@ -6,6 +6,7 @@
 use super::{NoticeQuery, PageResult, page, page_with, pager, parse_id, see_other, status_for};
 use crate::WebState;
 use crate::error::WebError;
+use crate::print::{PrintStyle, StyleSource};
 use crate::session::{Posted, Staff, encode_component};
 use crate::view::{FormErrors, Opt, Shell, code_field, date_field, options};
 use askama::Template;
@@ -223,6 +224,7 @@ struct FilePage {
     may_respond: bool,
     errors: FormErrors,
     reason: String,
+    print_style: PrintStyle,
 }
 
 async fn file_page(
@@ -264,7 +266,14 @@ async fn file_page(
         );
     let title = format!("{} {}", m.t("file.title"), f.handover.reference);
     let status = status_for(&errors);
-    page_with(
+    let print_style = PrintStyle::file(
+        m,
+        &f.handover.reference,
+        f.file_version,
+        &crate::view::date(&handover_domain::oslo::to_oslo(f.sent_at).date()),
+    );
+    let source = StyleSource(print_style.source.clone());
+    let mut res = page_with(
         status,
         &FilePage {
             shell: Shell::staff(staff, &format!("/handovers/{id}/file"), title),
@@ -274,8 +283,11 @@ async fn file_page(
             may_respond,
             errors,
             reason,
+            print_style,
         },
-    )
+    )?;
+    res.extensions_mut().insert(source);
+    Ok(res)
 }
 
 /// The handover file, latest version: opening it is the audited read the API makes (and the
