@@ -74,11 +74,14 @@ pub fn lang_of(headers: &HeaderMap) -> Lang {
         .unwrap_or_default()
 }
 
-impl<S: Send + Sync> FromRequestParts<S> for Lang {
+/// The language of a page without a signed-in user, as an extractor.
+pub struct UserLang(pub Lang);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserLang {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(lang_of(&parts.headers))
+        Ok(UserLang(lang_of(&parts.headers)))
     }
 }
 

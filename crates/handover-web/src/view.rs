@@ -4,6 +4,7 @@
 use crate::i18n::{Lang, Messages};
 use crate::session::Staff;
 use handover_domain::{FieldError, OrgKind, Role};
+pub use handover_i18n::format::{date, datetime, number, parse_date};
 use time::{Date, OffsetDateTime};
 
 /// The frame of a page. Every template gets one as `shell`.
@@ -206,17 +207,6 @@ pub fn role_label(m: &Messages, role: Role, kind: OrgKind) -> &str {
     }
 }
 
-/// `24.12.2026`
-pub fn date(d: &Date) -> String {
-    format!("{:02}.{:02}.{}", d.day(), u8::from(d.month()), d.year())
-}
-
-/// `24.12.2026 kl. 14:05`, in Oslo time.
-pub fn datetime(t: OffsetDateTime) -> String {
-    let o = handover_domain::oslo::to_oslo(t);
-    format!("{} kl. {:02}:{:02}", date(&o.date()), o.hour(), o.minute())
-}
-
 /// Validation errors of a posted form, each beside its field and in the summary at the top.
 #[derive(Default)]
 pub struct FormErrors {
@@ -382,14 +372,6 @@ pub fn code_field<T: std::str::FromStr>(
     r
 }
 
-/// A date field as typed (`2026-12-24`, the value of `<input type="date">`, or `24.12.2026`).
-pub fn parse_date(s: &str) -> Option<Date> {
-    let s = s.trim();
-    let iso = time::macros::format_description!("[year]-[month]-[day]");
-    let nor = time::macros::format_description!("[day].[month].[year]");
-    Date::parse(s, iso).or_else(|_| Date::parse(s, nor)).ok()
-}
-
 /// A date as the value of an `<input type="date">`.
 pub fn iso_date(d: &Date) -> String {
     format!("{}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
@@ -399,16 +381,6 @@ pub fn iso_date(d: &Date) -> String {
 pub fn parse_number(s: &str) -> Option<f64> {
     let n: f64 = s.trim().replace(',', ".").parse().ok()?;
     n.is_finite().then_some(n)
-}
-
-/// A number as shown: Norwegian decimal comma, no needless decimals.
-pub fn number(n: f64) -> String {
-    let s = if n.fract() == 0.0 {
-        format!("{n:.0}")
-    } else {
-        format!("{n:.1}")
-    };
-    s.replace('.', ",")
 }
 
 /// An option of a `<select>`.

@@ -5,7 +5,7 @@ use super::{PageResult, page, page_with, see_other};
 use crate::WebState;
 use crate::error::WebError;
 use crate::i18n::Lang;
-use crate::session::{AnonForm, LANG_COOKIE, Meta, Posted, Staff, safe_next};
+use crate::session::{AnonForm, LANG_COOKIE, Meta, Posted, Staff, UserLang, safe_next};
 use crate::view::{FormErrors, Shell};
 use askama::Template;
 use axum::extract::{Query, State};
@@ -36,7 +36,7 @@ pub struct SignInQuery {
     done: Option<String>,
 }
 
-pub async fn sign_in_page(lang: Lang, Query(q): Query<SignInQuery>) -> PageResult {
+pub async fn sign_in_page(UserLang(lang): UserLang, Query(q): Query<SignInQuery>) -> PageResult {
     let m = lang.messages();
     let info = match q.done.as_deref() {
         Some("signed_out") => Some(m.t("sign_in.signed_out")),
@@ -71,7 +71,7 @@ pub struct SignInForm {
 
 pub async fn sign_in(
     State(state): State<WebState>,
-    lang: Lang,
+    UserLang(lang): UserLang,
     Meta(meta): Meta,
     jar: CookieJar,
     AnonForm(form): AnonForm<SignInForm>,
@@ -191,7 +191,7 @@ pub struct SentQuery {
     sent: Option<String>,
 }
 
-pub async fn forgotten_page(lang: Lang, Query(q): Query<SentQuery>) -> PageResult {
+pub async fn forgotten_page(UserLang(lang): UserLang, Query(q): Query<SentQuery>) -> PageResult {
     page(&ForgottenPage {
         shell: Shell::anonymous(lang, lang.messages().t("forgotten.title").to_owned())
             .at("/password/forgotten"),
@@ -211,7 +211,7 @@ pub struct EmailForm {
 /// way.
 pub async fn forgotten(
     State(state): State<WebState>,
-    lang: Lang,
+    UserLang(lang): UserLang,
     Meta(meta): Meta,
     AnonForm(form): AnonForm<EmailForm>,
 ) -> PageResult {
@@ -257,7 +257,7 @@ pub struct TokenQuery {
 /// the address bar, nor in the history, nor in a `Referer`.
 pub async fn setup_page(
     State(state): State<WebState>,
-    lang: Lang,
+    UserLang(lang): UserLang,
     jar: CookieJar,
     Query(q): Query<TokenQuery>,
 ) -> PageResult {
@@ -286,7 +286,7 @@ pub struct SetupForm {
 
 pub async fn setup(
     State(state): State<WebState>,
-    lang: Lang,
+    UserLang(lang): UserLang,
     Meta(meta): Meta,
     jar: CookieJar,
     AnonForm(form): AnonForm<SetupForm>,
