@@ -1,6 +1,8 @@
 //! The document from a sent file (the demo's, as the JSON API answers it): PDF/A-3b as krilla
 //! checks it, the same bytes for the same input, and both languages.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use handover_domain::handover::FileSection;
 use handover_i18n::Lang;
 use handover_pdf::{FileDocument, render};
