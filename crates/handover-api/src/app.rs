@@ -225,6 +225,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handovers::get_readiness))
         .routes(routes!(handovers::send))
         .routes(routes!(handovers::file))
+        .routes(routes!(handovers::file_pdf))
         .routes(routes!(handovers::cancel))
         .routes(routes!(handovers::accept))
         .routes(routes!(handovers::decline))

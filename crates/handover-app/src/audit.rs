@@ -113,4 +113,20 @@ impl<T> Disclosed<T> {
             body: f(self.body),
         }
     }
+
+    /// The same disclosure in another form made by CPU-heavy work (a document rendered from
+    /// it), run off the request threads.
+    pub async fn render<U: Send + 'static>(
+        self,
+        f: impl FnOnce(T) -> crate::AppResult<U> + Send + 'static,
+    ) -> crate::AppResult<Disclosed<U>>
+    where
+        T: Send + 'static,
+    {
+        let version = self.version;
+        let body = tokio::task::spawn_blocking(move || f(self.body))
+            .await
+            .map_err(crate::AppError::internal)??;
+        Ok(Disclosed { version, body })
+    }
 }

@@ -522,11 +522,13 @@ pub async fn send(
     Ok(Disclosed::new(proof, Some(h.version), h))
 }
 
-/// The latest file version as opened, with what changed since the caller's side last opened it.
-#[derive(Debug)]
+/// A file version as opened, with what changed since the caller's side last opened it. Its
+/// JSON is the JSON API's answer, field for field, and the JSON embedded in the PDF.
+#[derive(Debug, serde::Serialize)]
 pub struct OpenedFile {
     pub handover: Handover,
     pub file_version: i32,
+    #[serde(with = "time::serde::rfc3339")]
     pub sent_at: OffsetDateTime,
     pub sent_by_name: String,
     pub reception_centre_name: String,
@@ -543,14 +545,27 @@ pub struct OpenedFile {
     pub sections: Vec<FileSection>,
 }
 
-/// The whole file, latest version. When the municipality opens it, the opening is recorded (the
-/// centre sees who opened it when) and the first opening marks it received. Sections whose
-/// consent has been withdrawn since sending are withheld.
-pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<OpenedFile>> {
+/// The whole file, latest version or the sent version asked for. When the municipality opens
+/// it, the opening is recorded (the centre sees who opened it when) and the first opening marks
+/// it received. Sections whose consent has been withdrawn since sending are withheld, in every
+/// version.
+pub async fn file(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i32>,
+) -> AppResult<Disclosed<OpenedFile>> {
     actor.require(Action::HandoverRead)?;
-    // One query reads the handover, its latest file and the withdrawn consents; nothing of it
-    // leaves this function unless the caller may read the handover.
-    let bundle = handovers::file_bundle::<FileSnapshot>(&app.pool, id)
+    if version.is_some_and(|v| v < 1) {
+        return Err(AppError::field(
+            "version",
+            "out_of_range",
+            "a file version is a whole number from 1",
+        ));
+    }
+    // One query reads the handover, its file and the withdrawn consents; nothing of it leaves
+    // this function unless the caller may read the handover.
+    let bundle = handovers::file_bundle::<FileSnapshot>(&app.pool, id, version)
         .await?
         .ok_or(AppError::NotFound)?;
     let sealed_handover = bundle.handover;
@@ -567,9 +582,16 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
         )));
     }
     let previously = h.recipient_opened_version;
-    let sealed = bundle.file.ok_or_else(|| {
-        AppError::Conflict("The handover has not been sent yet; there is no file.".into())
-    })?;
+    let sealed = match bundle.file {
+        Some(f) => f,
+        // A version that was never sent.
+        None if version.is_some() && h.latest_file_version > 0 => return Err(AppError::NotFound),
+        None => {
+            return Err(AppError::Conflict(
+                "The handover has not been sent yet; there is no file.".into(),
+            ));
+        }
+    };
     let file_version = sealed.fact(|(f, _)| f.file_version);
     let client = actor.client();
     let event = crate::audit::event(
@@ -643,6 +665,71 @@ pub async fn file(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Ope
         sections: snapshot.sections,
     };
     Ok(Disclosed::new(proof, None, opened))
+}
+
+/// A file version as an archival PDF/A-3b document (`handover-pdf`) in `lang`, with the same
+/// JSON inside. Downloading it is a reading of the file like any other: the same access rule,
+/// the same opening and audit row, committed before the document is made.
+pub async fn file_pdf(
+    app: &App,
+    actor: &Actor,
+    id: Uuid,
+    version: Option<i32>,
+    lang: handover_i18n::Lang,
+) -> AppResult<Disclosed<FilePdf>> {
+    let generated_at = app.now();
+    file(app, actor, id, version)
+        .await?
+        .render(move |f| {
+            let bytes = render_pdf(&f, lang, generated_at)?;
+            Ok(FilePdf {
+                name: format!("{}-v{}.pdf", f.handover.reference, f.file_version),
+                bytes,
+            })
+        })
+        .await
+}
+
+/// The PDF of a file version and the name to save it under.
+pub struct FilePdf {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+fn render_pdf(
+    f: &OpenedFile,
+    lang: handover_i18n::Lang,
+    generated_at: OffsetDateTime,
+) -> AppResult<Vec<u8>> {
+    let m = lang.messages();
+    let json = serde_json::to_vec_pretty(f).map_err(AppError::internal)?;
+    let missing: Vec<String> = f
+        .missing
+        .iter()
+        .map(|x| {
+            let key = format!("readiness.{}", x.item);
+            if m.has(&key) {
+                m.t(&key).to_owned()
+            } else {
+                x.message.clone()
+            }
+        })
+        .collect();
+    let doc = handover_pdf::FileDocument {
+        reference: &f.handover.reference,
+        file_version: f.file_version,
+        sent_at: f.sent_at,
+        sent_by_name: &f.sent_by_name,
+        reception_centre_name: &f.reception_centre_name,
+        municipality_name: &f.municipality_name,
+        settlement_date: f.settlement.as_ref().map(|s| s.data.settlement_date),
+        missing: &missing,
+        missing_reason: f.missing_reason.as_deref(),
+        sections: &f.sections,
+        generated_at,
+        json: &json,
+    };
+    handover_pdf::render(&doc, lang).map_err(AppError::internal)
 }
 
 /// A state change asked of a handover: who may ask it, the event, its audit action and the

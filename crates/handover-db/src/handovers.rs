@@ -627,10 +627,12 @@ pub struct FileBundle<T> {
 }
 
 /// Everything a file fetch reads, in one query (one round trip instead of three): the handover,
-/// its latest file, the hashes to compare with, and the withdrawn consents.
+/// its latest file (or the sent version asked for), the hashes to compare with, and the
+/// withdrawn consents.
 pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
     db: impl PgExecutor<'_>,
     id: Uuid,
+    version: Option<i32>,
 ) -> DbResult<Option<FileBundle<T>>> {
     use sqlx::Row;
     let Some(row) = sqlx::query(concat!(
@@ -646,10 +648,12 @@ pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static
                   ORDER BY c.id) AS withdrawn_ats",
         handover_from!(),
         " LEFT JOIN LATERAL (SELECT file_version, snapshot, section_hashes, sent_at FROM handover_files
-                             WHERE handover_id = h.id ORDER BY file_version DESC LIMIT 1) f ON true
+                             WHERE handover_id = h.id AND ($2::int IS NULL OR file_version = $2)
+                             ORDER BY file_version DESC LIMIT 1) f ON true
           WHERE h.id = $1"
     ))
     .bind(id)
+    .bind(version)
     .fetch_optional(db)
     .await?
     else {

@@ -329,7 +329,9 @@ pub async fn load_conversations(
                 None,
             )
             .await?;
-        if existing.as_array().is_some_and(|a| !a.is_empty()) {
+        // The list is a page (`items`): a second start on the same database skips what the
+        // first made.
+        if existing["items"].as_array().is_some_and(|a| !a.is_empty()) {
             continue;
         }
         let day = |d: i64, h: u8| {

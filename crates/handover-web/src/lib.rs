@@ -134,6 +134,7 @@ pub fn router(state: WebState) -> Router {
         .route("/handovers", get(pages::handovers::list))
         .route("/handovers/{id}", get(pages::handovers::handover))
         .route("/handovers/{id}/file", get(pages::handovers::file))
+        .route("/handovers/{id}/file.pdf", get(pages::handovers::file_pdf))
         .route(
             "/handovers/{id}/send",
             get(pages::handovers::send_form).post(pages::handovers::send),

@@ -800,6 +800,15 @@ fn table() -> Vec<Op> {
             &[200, 409],
         ),
         op(
+            "GET",
+            "/api/v1/handovers/{id}/file.pdf",
+            f(A::HandoverRead),
+            K::Handover,
+            false,
+            None,
+            &[200, 409],
+        ),
+        op(
             "POST",
             "/api/v1/handovers/{id}/send",
             f(A::HandoverPrepare),

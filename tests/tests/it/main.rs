@@ -18,6 +18,7 @@ mod hostile;
 mod idempotency;
 mod mail;
 mod participants;
+mod pdf;
 mod regressions;
 mod security_findings;
 mod throttle;

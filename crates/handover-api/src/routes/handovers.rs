@@ -206,14 +206,25 @@ pub struct HandoverFile {
     pub sections: Vec<FileSection>,
 }
 
-/// The whole file, latest version, in one request. When the municipality opens it, the opening
-/// is recorded (the centre sees who opened it when) and the first opening marks it received.
-/// Sections whose consent has been withdrawn since sending are withheld.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FileQuery {
+    /// A sent version (default: the latest).
+    #[param(minimum = 1, maximum = 100000)]
+    pub version: Option<i32>,
+}
+
+/// The whole file, latest version or the sent version asked for, in one request. When the
+/// municipality opens it, the opening is recorded (the centre sees who opened it when) and the
+/// first opening marks it received. Sections whose consent has been withdrawn since sending are
+/// withheld, in every version.
 #[utoipa::path(get, path = "/api/v1/handovers/{id}/file", tag = "handovers",
     security(("bearer" = [])),
-    params(("id" = Uuid, Path)),
+    params(("id" = Uuid, Path), FileQuery),
     responses(
         (status = 200, body = HandoverFile),
+        (status = 404, description = "No such handover, or no such sent version", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not sent yet", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 410, description = "Declined or cancelled: the file is no longer available to the municipality", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -221,8 +232,9 @@ pub async fn file(
     State(state): State<AppState>,
     auth: Auth,
     ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<FileQuery>,
 ) -> ApiResult<Json<HandoverFile>> {
-    let f = uc::file(&state, &auth, id).await?.body;
+    let f = uc::file(&state, &auth, id, q.version).await?.body;
     Ok(Json(HandoverFile {
         handover: f.handover,
         file_version: f.file_version,
@@ -237,6 +249,106 @@ pub async fn file(
         changed_sections: f.changed_sections,
         sections: f.sections,
     }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct FilePdfQuery {
+    /// A sent version (default: the latest).
+    #[param(minimum = 1, maximum = 100000)]
+    pub version: Option<i32>,
+    /// `nb` (bokmål, the default) or `en`; without it, the first of these in `Accept-Language`.
+    pub lang: Option<PdfLang>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PdfLang {
+    Nb,
+    En,
+}
+
+/// The language asked for: the parameter, else the first of bokmål (or Norwegian) and English
+/// in `Accept-Language`, else bokmål.
+fn pdf_lang(q: Option<PdfLang>, headers: &axum::http::HeaderMap) -> handover_i18n::Lang {
+    use handover_i18n::Lang;
+    if let Some(l) = q {
+        return match l {
+            PdfLang::Nb => Lang::Nb,
+            PdfLang::En => Lang::En,
+        };
+    }
+    let accept = headers
+        .get(axum::http::header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    let mut ranked: Vec<(f32, Lang)> = accept
+        .split(',')
+        .filter_map(|part| {
+            let mut it = part.trim().split(';');
+            let tag = it.next()?.trim().to_ascii_lowercase();
+            let q = it
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or_default();
+            let lang = match primary {
+                "nb" | "no" | "nn" => Lang::Nb,
+                "en" => Lang::En,
+                _ => return None,
+            };
+            (q > 0.0).then_some((q, lang))
+        })
+        .collect();
+    // The highest weight wins; among equals, the first named.
+    ranked.sort_by(|a, b| b.0.total_cmp(&a.0));
+    ranked.first().map_or(Lang::Nb, |(_, l)| *l)
+}
+
+/// The file version as an archival PDF/A-3b document for the recipient's archive (Noark 5 case
+/// systems): every section with its legal basis and purpose, withheld parts said so, page
+/// numbers and the reference on every page, and the same file version as JSON embedded inside
+/// (`pdfdetach -list`). Downloading it is a reading of the file: the same access rule, the same
+/// recorded opening and audit row as `GET /handovers/{id}/file`.
+#[utoipa::path(get, path = "/api/v1/handovers/{id}/file.pdf", tag = "handovers",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path), FilePdfQuery,
+        ("Accept-Language" = Option<String>, Header, description = "`nb` or `en` when `lang` is not given")),
+    responses(
+        (status = 200, description = "PDF/A-3b", content_type = "application/pdf", body = Vec<u8>),
+        (status = 404, description = "No such handover, or no such sent version", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not sent yet", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 410, description = "Declined or cancelled: the file is no longer available to the municipality", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn file_pdf(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<FilePdfQuery>,
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    use axum::response::IntoResponse;
+    let lang = pdf_lang(q.lang, &headers);
+    let pdf = uc::file_pdf(&state, &auth, id, q.version, lang).await?.body;
+    Ok((
+        [
+            (
+                axum::http::header::CONTENT_TYPE,
+                "application/pdf".to_owned(),
+            ),
+            (
+                axum::http::header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", pdf.name),
+            ),
+            (axum::http::header::CONTENT_LANGUAGE, lang.code().to_owned()),
+        ],
+        pdf.bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

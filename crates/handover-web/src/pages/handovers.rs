@@ -235,7 +235,7 @@ async fn file_page(
     reason: String,
 ) -> PageResult {
     let m = staff.lang.messages();
-    let f = match handovers::file(&state.app, staff, id).await {
+    let f = match handovers::file(&state.app, staff, id, None).await {
         Ok(f) => f.body,
         Err(AppError::Conflict(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
@@ -299,6 +299,46 @@ pub async fn file(
 ) -> PageResult {
     let id = parse_id(&id)?;
     file_page(&state, &staff, id, FormErrors::default(), String::new()).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PdfQuery {
+    #[serde(default)]
+    version: String,
+}
+
+/// The file version as the archival PDF/A document, in the user's language: the same audited
+/// reading as opening the file page.
+pub async fn file_pdf(
+    State(state): State<WebState>,
+    staff: Staff,
+    Path(id): Path<String>,
+    Query(q): Query<PdfQuery>,
+) -> PageResult {
+    use axum::http::header;
+    use axum::response::IntoResponse;
+    let id = parse_id(&id)?;
+    let version = match q.version.trim() {
+        "" => None,
+        v => Some(v.parse::<i32>().map_err(|_| WebError::NotFound)?),
+    };
+    let pdf = match handovers::file_pdf(&state.app, &staff, id, version, staff.lang).await {
+        Ok(p) => p.body,
+        Err(AppError::Conflict(_) | AppError::Validation(_)) => return Err(WebError::NotFound),
+        Err(e) => return Err(e.into()),
+    };
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", pdf.name),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        pdf.bytes,
+    )
+        .into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
