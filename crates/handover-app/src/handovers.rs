@@ -668,7 +668,7 @@ pub async fn file(
 }
 
 /// A file version as an archival PDF/A-3b document (`handover-pdf`) in `lang`, with the same
-/// JSON inside. Downloading it is a reading of the file like any other: the same access rule,
+/// JSON inside (or PDF/A-2b without it). Downloading it is a reading of the file like any other: the same access rule,
 /// the same opening and audit row, committed before the document is made.
 pub async fn file_pdf(
     app: &App,
@@ -676,12 +676,13 @@ pub async fn file_pdf(
     id: Uuid,
     version: Option<i32>,
     lang: handover_i18n::Lang,
+    profile: handover_pdf::Profile,
 ) -> AppResult<Disclosed<FilePdf>> {
     let generated_at = app.now();
     file(app, actor, id, version)
         .await?
         .render(move |f| {
-            let bytes = render_pdf(&f, lang, generated_at)?;
+            let bytes = render_pdf(&f, lang, profile, generated_at)?;
             Ok(FilePdf {
                 name: format!("{}-v{}.pdf", f.handover.reference, f.file_version),
                 bytes,
@@ -699,6 +700,7 @@ pub struct FilePdf {
 fn render_pdf(
     f: &OpenedFile,
     lang: handover_i18n::Lang,
+    profile: handover_pdf::Profile,
     generated_at: OffsetDateTime,
 ) -> AppResult<Vec<u8>> {
     let m = lang.messages();
@@ -728,6 +730,7 @@ fn render_pdf(
         sections: &f.sections,
         generated_at,
         json: &json,
+        profile,
     };
     handover_pdf::render(&doc, lang).map_err(AppError::internal)
 }

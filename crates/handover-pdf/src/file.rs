@@ -138,13 +138,16 @@ fn cover(flow: &mut Flow<'_>, doc: &FileDocument<'_>, m: &Messages) {
         );
     }
     flow.space(6.0);
-    flow.note(&m.f(
-        "pdf.attachment",
-        &[(
-            "name",
-            &crate::attachment_name(doc.reference, doc.file_version),
-        )],
-    ));
+    match doc.profile {
+        crate::Profile::A3b => flow.note(&m.f(
+            "pdf.attachment",
+            &[(
+                "name",
+                &crate::attachment_name(doc.reference, doc.file_version),
+            )],
+        )),
+        crate::Profile::A2b => flow.note(m.t("pdf.no_attachment")),
+    }
     flow.paragraph(m.t("pdf.personal_data"), BODY, false);
     flow.close();
 }

@@ -1,4 +1,5 @@
-//! The handover file as an archival document: PDF/A-3b (ISO 19005-3, level B), written by
+//! The handover file as an archival document: PDF/A-3b (ISO 19005-3, level B), or PDF/A-2b
+//! without the attachment for archives that take no PDF/A-3, written by
 //! krilla, which checks the PDF/A rules it can while it writes and refuses to finish a file that
 //! breaks them. Level 3 rather than 2 because the document carries the machine-readable file
 //! version (its JSON) inside, as an associated file: one archived document holds the record a
@@ -47,8 +48,20 @@ pub struct FileDocument<'a> {
     /// When this document is made: printed on the cover and in the metadata. The same file
     /// version and time give the same bytes.
     pub generated_at: OffsetDateTime,
-    /// The file version as the JSON API answers it, embedded as it is.
+    /// The file version as the JSON API answers it, embedded as it is (PDF/A-3b only).
     pub json: &'a [u8],
+    pub profile: Profile,
+}
+
+/// Which part of PDF/A the document conforms to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Profile {
+    /// PDF/A-3b with the JSON file version inside (the default).
+    #[default]
+    A3b,
+    /// PDF/A-2b without attachments, for an archive that takes PDF/A-1 and PDF/A-2 only
+    /// (PDF/A-2 allows no embedded file that is not itself PDF/A).
+    A2b,
 }
 
 #[derive(Debug)]
@@ -84,7 +97,10 @@ pub fn render(doc: &FileDocument<'_>, lang: Lang) -> Result<Vec<u8>, PdfError> {
     let pages = flow.pages;
 
     let configuration = ConfigurationBuilder::new()
-        .with_archival_validator(Archival::A3_B)
+        .with_archival_validator(match doc.profile {
+            Profile::A3b => Archival::A3_B,
+            Profile::A2b => Archival::A2_B,
+        })
         .finish()
         .map_err(|e| PdfError::Write(format!("{e:?}")))?;
     let settings = SerializeSettings {
@@ -219,26 +235,28 @@ pub fn render(doc: &FileDocument<'_>, lang: Lang) -> Result<Vec<u8>, PdfError> {
             .creation_date(generated)
             .document_id(format!("{}-v{}", doc.reference, doc.file_version)),
     );
-    let mime =
-        MimeType::new("application/json").ok_or_else(|| PdfError::Write("mime type".into()))?;
-    document
-        .embed_file(EmbeddedFile {
-            path: attachment_name(doc.reference, doc.file_version),
-            mime_type: Some(mime),
-            description: Some(m.f(
-                "pdf.attachment_description",
-                &[
-                    ("reference", doc.reference),
-                    ("version", &doc.file_version.to_string()),
-                ],
-            )),
-            association_kind: AssociationKind::Source,
-            data: doc.json.to_vec().into(),
-            modification_date: Some(pdf_date(doc.sent_at)),
-            compress: Some(true),
-            location: None,
-        })
-        .ok_or_else(|| PdfError::Write("the JSON could not be attached".into()))?;
+    if doc.profile == Profile::A3b {
+        let mime =
+            MimeType::new("application/json").ok_or_else(|| PdfError::Write("mime type".into()))?;
+        document
+            .embed_file(EmbeddedFile {
+                path: attachment_name(doc.reference, doc.file_version),
+                mime_type: Some(mime),
+                description: Some(m.f(
+                    "pdf.attachment_description",
+                    &[
+                        ("reference", doc.reference),
+                        ("version", &doc.file_version.to_string()),
+                    ],
+                )),
+                association_kind: AssociationKind::Source,
+                data: doc.json.to_vec().into(),
+                modification_date: Some(pdf_date(doc.sent_at)),
+                compress: Some(true),
+                location: None,
+            })
+            .ok_or_else(|| PdfError::Write("the JSON could not be attached".into()))?;
+    }
     document
         .finish()
         .map_err(|e| PdfError::Write(format!("{e:?}")))

@@ -36,6 +36,7 @@ fn doc<'a>(
         sections,
         generated_at: at,
         json,
+        profile: handover_pdf::Profile::A3b,
     }
 }
 
@@ -88,4 +89,19 @@ fn every_key_the_document_uses_exists() {
         }
     }
     assert!(seen > 30, "the scan found too little: {seen}");
+}
+
+#[test]
+fn pdf_a_2b_has_no_attachment() {
+    let (v, sections, raw) = fixture();
+    let at = datetime!(2026-12-03 09:00:00 UTC);
+    let mut d = doc(&v, &sections, &raw, at);
+    d.profile = handover_pdf::Profile::A2b;
+    let pdf = render(&d, Lang::Nb).unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(
+        text.contains("<pdfaid:part>2</pdfaid:part>"),
+        "XMP names part 2"
+    );
+    assert!(!text.contains("/EmbeddedFiles"), "no attachment");
 }

@@ -378,6 +378,27 @@ async fn versions_languages_and_bad_parameters() {
     let v: Value = serde_json::from_slice(&std::fs::read(json.path()).unwrap()).unwrap();
     assert_eq!(v["file_version"], 1);
 
+    // PDF/A-2b for an archive that takes no PDF/A-3: no attachment, part 2 in the XMP.
+    let d = download(&app, &muni, &format!("{base}?profile=pdfa-2b"), &[]).await;
+    assert_eq!(d.status, 200);
+    let s = Scratch::new(&d.bytes);
+    let pdf = s.pdf();
+    let pdf = pdf.to_str().unwrap();
+    assert!(
+        s.run("pdfdetach", &["-list", pdf])
+            .contains("0 embedded files")
+    );
+    s.run(
+        "qpdf",
+        &["--qdf", "--object-streams=disable", pdf, "plain.pdf"],
+    );
+    let plain =
+        String::from_utf8_lossy(&std::fs::read(s.0.join("plain.pdf")).unwrap()).into_owned();
+    assert!(plain.contains("<pdfaid:part>2</pdfaid:part>"));
+    assert!(plain.contains("<pdfaid:conformance>B</pdfaid:conformance>"));
+    let text = s.run("pdftotext", &[pdf, "-"]);
+    assert!(squash(&text).contains("PDF/A-2b uten vedlegg"));
+
     // Bad parameters: a clear 4xx, never a PDF.
     for (q, status) in [
         ("?version=99", 404),
@@ -385,6 +406,7 @@ async fn versions_languages_and_bad_parameters() {
         ("?version=-1", 422),
         ("?version=abc", 422),
         ("?lang=de", 422),
+        ("?profile=pdfa-1b", 422),
         ("?color=red", 422),
     ] {
         let r = app.get(&format!("{base}{q}"), &muni).await;

@@ -260,6 +260,17 @@ pub struct FilePdfQuery {
     pub version: Option<i32>,
     /// `nb` (bokmål, the default) or `en`; without it, the first of these in `Accept-Language`.
     pub lang: Option<PdfLang>,
+    /// `pdfa-3b` (the default: the JSON file version inside) or `pdfa-2b` (no attachment, for an
+    /// archive that takes PDF/A-1 and PDF/A-2 only).
+    pub profile: Option<PdfProfile>,
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+pub enum PdfProfile {
+    #[serde(rename = "pdfa-3b")]
+    Pdfa3b,
+    #[serde(rename = "pdfa-2b")]
+    Pdfa2b,
 }
 
 #[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
@@ -309,8 +320,8 @@ fn pdf_lang(q: Option<PdfLang>, headers: &axum::http::HeaderMap) -> handover_i18
     ranked.first().map_or(Lang::Nb, |(_, l)| *l)
 }
 
-/// The file version as an archival PDF/A-3b document for the recipient's archive (Noark 5 case
-/// systems): every section with its legal basis and purpose, withheld parts said so, page
+/// The file version as an archival PDF/A-3b document (or PDF/A-2b with `profile=pdfa-2b`) for
+/// the recipient's archive (Noark 5 case systems): every section with its legal basis and purpose, withheld parts said so, page
 /// numbers and the reference on every page, and the same file version as JSON embedded inside
 /// (`pdfdetach -list`). Downloading it is a reading of the file: the same access rule, the same
 /// recorded opening and audit row as `GET /handovers/{id}/file`.
@@ -319,7 +330,7 @@ fn pdf_lang(q: Option<PdfLang>, headers: &axum::http::HeaderMap) -> handover_i18
     params(("id" = Uuid, Path), FilePdfQuery,
         ("Accept-Language" = Option<String>, Header, description = "`nb` or `en` when `lang` is not given")),
     responses(
-        (status = 200, description = "PDF/A-3b", content_type = "application/pdf", body = Vec<u8>),
+        (status = 200, description = "PDF/A-3b (or PDF/A-2b)", content_type = "application/pdf", body = Vec<u8>),
         (status = 404, description = "No such handover, or no such sent version", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "Not sent yet", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 410, description = "Declined or cancelled: the file is no longer available to the municipality", body = crate::error::Problem, content_type = "application/problem+json"),
@@ -333,7 +344,13 @@ pub async fn file_pdf(
 ) -> ApiResult<Response> {
     use axum::response::IntoResponse;
     let lang = pdf_lang(q.lang, &headers);
-    let pdf = uc::file_pdf(&state, &auth, id, q.version, lang).await?.body;
+    let profile = match q.profile {
+        Some(PdfProfile::Pdfa2b) => handover_pdf::Profile::A2b,
+        Some(PdfProfile::Pdfa3b) | None => handover_pdf::Profile::A3b,
+    };
+    let pdf = uc::file_pdf(&state, &auth, id, q.version, lang, profile)
+        .await?
+        .body;
     Ok((
         [
             (

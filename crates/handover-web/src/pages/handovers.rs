@@ -322,7 +322,9 @@ pub async fn file_pdf(
         "" => None,
         v => Some(v.parse::<i32>().map_err(|_| WebError::NotFound)?),
     };
-    let pdf = match handovers::file_pdf(&state.app, &staff, id, version, staff.lang).await {
+    let profile = handover_pdf::Profile::default();
+    let pdf = match handovers::file_pdf(&state.app, &staff, id, version, staff.lang, profile).await
+    {
         Ok(p) => p.body,
         Err(AppError::Conflict(_) | AppError::Validation(_)) => return Err(WebError::NotFound),
         Err(e) => return Err(e.into()),
