@@ -101,14 +101,37 @@ write_targets() {
 }
 write_targets
 
-for s in file inbox write login; do cat "bench/$s.lua" bench/result.lua >"$OUT/$s.lua"; done
+# Web sessions: the sign-in form, as a browser posts it; the session cookies as one header value.
+web_login() {
+  local jar; jar=$(mktemp)
+  curl -s -c "$jar" -o /dev/null -H "Origin: $API" --data-urlencode "email=$1" \
+    --data-urlencode "password=demo-passord-2026" --data-urlencode "next=" "$API/sign-in"
+  sed -E 's/^#HttpOnly_//' "$jar" | awk '!/^#/ && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }'
+  rm -f "$jar"
+}
+echo "bench: web sessions (centre staff, 20 municipality users)"
+KRS_WEB=$(web_login ansatt.mottak-kristiansand@demo.no)
+STJ_WEB=$(web_login ansatt.mottak-steinkjer@demo.no)
+"${PSQL[@]}" -d "$DB" -tA -F' ' -c \
+  "SELECT p.id, CASE WHEN o.name LIKE '%Kristiansand' THEN 'krs' ELSE 'stj' END FROM participants p
+   JOIN organisations o ON o.id = p.reception_centre_id WHERE p.given_name LIKE 'Bench%'
+   ORDER BY random() LIMIT 5000" |
+  while read -r pid centre; do
+    if [ "$centre" = krs ]; then echo "/participants/$pid $KRS_WEB"; else echo "/participants/$pid $STJ_WEB"; fi
+  done >"$OUT/web-record.txt"
+: >"$OUT/web-inbox.txt"
+for email in $("${PSQL[@]}" -d "$DB" -tAc "SELECT email FROM users WHERE email LIKE 'bench.kommune-%' ORDER BY email LIMIT 20"); do
+  echo "/handovers $(web_login "$email")" >>"$OUT/web-inbox.txt"
+done
+
+for s in file inbox write login web; do cat "bench/$s.lua" bench/result.lua >"$OUT/$s.lua"; done
 
 run_wrk() { # $1=name $2=script $3=seconds $4=conns [args...]
   local name=$1 script=$2 secs=$3 conns=$4; shift 4
   wrk -t1 -c"$conns" -d"${secs}s" -s "$OUT/$script.lua" "$API" -- "$@" >"$OUT/wrk-$name.out" 2>&1
   grep '^WRK_RESULT' "$OUT/wrk-$name.out" || { cat "$OUT/wrk-$name.out" >&2; return 1; }
 }
-field() { sed -E "s/.*$1=([^ ]+).*/\1/"; }
+field() { sed -E "s/.*(^| )$1=([^ ]+).*/\2/"; }
 
 echo "bench: reference (perfbase run-all.sh, RUNS=1, DURATION=$DURATION)"
 REF=$(env -u CARGO_TARGET_DIR RUNS=1 DURATION=$DURATION WARMUP=$WARMUP CONNS=$CONNS KEEP_PG=1 SKIP_SEED=1 "$PERF/run-all.sh" 2>&1 | tee "$OUT/reference.out" | tail -1)
@@ -120,18 +143,66 @@ echo "bench: warm-up"
 run_wrk warm-file file "$WARMUP" "$CONNS" "$OUT/file.txt" >/dev/null
 run_wrk warm-inbox inbox "$WARMUP" "$CONNS" "$OUT/inbox.txt" >/dev/null
 run_wrk warm-write write "$WARMUP" "$CONNS" "$OUT/write.txt" >/dev/null
+run_wrk warm-web-record web "$WARMUP" "$CONNS" "$OUT/web-record.txt" >/dev/null
+run_wrk warm-web-inbox web "$WARMUP" "$CONNS" "$OUT/web-inbox.txt" >/dev/null
+
+# Every successful answer of a load must have left its audit row: the rows of `action` written
+# during the load lie between the successes wrk counted and those plus the requests still in
+# flight when it stopped (at most one per connection). A faster path that loses rows fails here.
+audits() { "${PSQL[@]}" -d "$DB" -tAc "SELECT count(*) FROM audit_log WHERE action = '$1' AND outcome = 'success'"; }
+check_audit() { # $1=load $2=action $3=rows before $4=WRK_RESULT line $5=connections
+  local after ok; after=$(audits "$2"); ok=$(echo "$4" | field ok)
+  local rows=$((after - $3))
+  if [ "$rows" -lt "$ok" ] || [ "$rows" -gt $((ok + $5)) ]; then
+    echo "bench: FAILED: $1 answered $ok successes but wrote $rows '$2' audit rows" >&2; exit 1
+  fi
+  echo "bench: $1: $ok successes, $rows '$2' audit rows" >&2
+}
 
 echo "bench: loads, ${DURATION}s each at $CONNS connections"
 write_targets
+A0=$(audits handover.file_read)
 FILE=$(run_wrk file file "$DURATION" "$CONNS" "$OUT/file.txt")
+check_audit file handover.file_read "$A0" "$FILE" "$CONNS"
+A0=$(audits handover.list)
 INBOX=$(run_wrk inbox inbox "$DURATION" "$CONNS" "$OUT/inbox.txt")
+check_audit inbox handover.list "$A0" "$INBOX" "$CONNS"
+A0=$(audits programme_element.update)
 WRITE=$(run_wrk write write "$DURATION" "$CONNS" "$OUT/write.txt")
+check_audit write programme_element.update "$A0" "$WRITE" "$CONNS"
+WEB_RECORD=$(run_wrk web-record web "$DURATION" "$CONNS" "$OUT/web-record.txt")
+WEB_INBOX=$(run_wrk web-inbox web "$DURATION" "$CONNS" "$OUT/web-inbox.txt")
 run_wrk logins login "$DURATION" 32 ansatt.mottak-kristiansand@demo.no demo-passord-2026 >"$OUT/burst-login.txt" &
 LPID=$!
+A0=$(audits handover.file_read)
 BURST=$(run_wrk burst-file file "$DURATION" "$CONNS" "$OUT/file.txt")
+check_audit burst-file handover.file_read "$A0" "$BURST" "$CONNS"
 wait "$LPID"
 LOGINS=$(cat "$OUT/burst-login.txt")
 RSS_KB=$(awk '/VmHWM/{print $2}' "/proc/$PID/status")
+
+# The retention sweep's statement (crates/handover-db/src/retention.rs), timed by PostgreSQL on
+# this data and rolled back.
+RET_MS=$("${PSQL[@]}" -d "$DB" -tA <<'SQL' | awk '/Execution Time/{print $3}'
+BEGIN;
+EXPLAIN (ANALYZE, TIMING OFF)
+WITH due AS (
+    SELECT p.id FROM participants p
+    WHERE p.status IN ('settled', 'left_programme')
+      AND NOT EXISTS (
+          SELECT 1 FROM handovers h WHERE h.participant_id = p.id
+            AND h.state NOT IN ('completed', 'cancelled', 'declined'))
+      AND COALESCE(
+          (SELECT max(h.closed_at) FROM handovers h WHERE h.participant_id = p.id),
+          CASE WHEN NOT EXISTS (SELECT 1 FROM handovers h WHERE h.participant_id = p.id)
+               THEN p.updated_at END)
+          < now() - make_interval(days => 180)
+    FOR UPDATE OF p SKIP LOCKED
+)
+DELETE FROM participants WHERE id IN (SELECT id FROM due) RETURNING id;
+ROLLBACK;
+SQL
+)
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{ if (b == 0) print "nan"; else printf "%.3f", a/b }'; }
 printf '%-12s %8s %8s %8s %8s\n' load rps p50_ms p99_ms non2xx
@@ -140,13 +211,15 @@ for pair in "reference:$REF_RPS:$REF_P50:$REF_P99:0" \
   "inbox:$(echo "$INBOX" | field rps):$(echo "$INBOX" | field p50_ms):$(echo "$INBOX" | field p99_ms):$(echo "$INBOX" | field non2xx)" \
   "write:$(echo "$WRITE" | field rps):$(echo "$WRITE" | field p50_ms):$(echo "$WRITE" | field p99_ms):$(echo "$WRITE" | field non2xx)" \
   "burst-file:$(echo "$BURST" | field rps):$(echo "$BURST" | field p50_ms):$(echo "$BURST" | field p99_ms):$(echo "$BURST" | field non2xx)" \
+  "web-record:$(echo "$WEB_RECORD" | field rps):$(echo "$WEB_RECORD" | field p50_ms):$(echo "$WEB_RECORD" | field p99_ms):$(echo "$WEB_RECORD" | field non2xx)" \
+  "web-inbox:$(echo "$WEB_INBOX" | field rps):$(echo "$WEB_INBOX" | field p50_ms):$(echo "$WEB_INBOX" | field p99_ms):$(echo "$WEB_INBOX" | field non2xx)" \
   "burst-login:$(echo "$LOGINS" | field rps):$(echo "$LOGINS" | field p50_ms):$(echo "$LOGINS" | field p99_ms):$(echo "$LOGINS" | field non2xx)"; do
   IFS=: read -r a b c d e <<<"$pair"; printf '%-12s %8s %8s %8s %8s\n' "$a" "$b" "$c" "$d" "$e"
 done
 
 F_RPS=$(echo "$FILE" | field rps); F_P50=$(echo "$FILE" | field p50_ms); F_P99=$(echo "$FILE" | field p99_ms)
 I_RPS=$(echo "$INBOX" | field rps); I_P99=$(echo "$INBOX" | field p99_ms)
-W_RPS=$(echo "$WRITE" | field rps); W_P99=$(echo "$WRITE" | field p99_ms); W_NON=$(echo "$WRITE" | field non2xx)
+W_RPS=$(echo "$WRITE" | field ok_rps); W_P99=$(echo "$WRITE" | field p99_ms); W_NON=$(echo "$WRITE" | field non2xx)
 B_RPS=$(echo "$BURST" | field rps); B_P99=$(echo "$BURST" | field p99_ms)
 L_RPS=$(echo "$LOGINS" | field rps)
 echo "bench: scale=$SCALE participants=$N audit_rows=$AUDIT ref_jwt_rps=$REF_RPS ref_p50_ms=$REF_P50 ref_p99_ms=$REF_P99" \
@@ -154,4 +227,6 @@ echo "bench: scale=$SCALE participants=$N audit_rows=$AUDIT ref_jwt_rps=$REF_RPS
   "inbox_rps=$I_RPS inbox_ratio=$(ratio "$I_RPS" "$REF_RPS") inbox_p99_ms=$I_P99" \
   "write_rps=$W_RPS write_ratio=$(ratio "$W_RPS" "$REF_RPS") write_p99_ms=$W_P99 write_non2xx=$W_NON" \
   "burst_file_rps=$B_RPS burst_file_p99_ms=$B_P99 burst_p99_over_file_p99=$(ratio "$B_P99" "$F_P99") burst_logins_rps=$L_RPS" \
-  "peak_rss_mb=$((RSS_KB / 1024)) ready_ms=$READY_MS"
+  "web_record_rps=$(echo "$WEB_RECORD" | field rps) web_record_ratio=$(ratio "$(echo "$WEB_RECORD" | field rps)" "$REF_RPS")" \
+  "web_inbox_rps=$(echo "$WEB_INBOX" | field rps) web_inbox_ratio=$(ratio "$(echo "$WEB_INBOX" | field rps)" "$REF_RPS")" \
+  "peak_rss_mb=$((RSS_KB / 1024)) ready_ms=$READY_MS retention_sweep_ms=$RET_MS"

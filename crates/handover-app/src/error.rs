@@ -5,7 +5,7 @@
 use handover_db::DbError;
 use handover_domain::FieldError;
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum AppError {
     /// A request that is wrong in a way no field names.
     #[error("bad request: {0}")]

@@ -618,15 +618,23 @@ pub async fn file(
         tx.commit().await?;
         (h, proof)
     } else {
-        // Every later reading: one statement, no transaction round trips.
-        let proof = handovers::record_file_read(
-            &app.pool,
-            id,
+        // Every later reading: one statement, shared with the readings of concurrent requests
+        // and committed before this answer goes on.
+        let read = handovers::FileRead {
+            handover_id: id,
             file_version,
-            recipient.then_some(&opener),
-            &event,
-        )
-        .await?;
+            opener: recipient.then(|| (opener.user, opener.name.to_owned(), opener.org)),
+            actor_user_id: event.actor_user_id,
+            actor_org_id: event.actor_org_id,
+            actor_role: event.actor_role.map(str::to_owned),
+            action: event.action.to_owned(),
+            target_type: event.target_type.map(str::to_owned),
+            target_id: event.target_id,
+            outcome: event.outcome.to_owned(),
+            request_id: event.request_id.map(str::to_owned),
+            client_addr: event.client_addr.map(str::to_owned),
+        };
+        let proof = app.file_reads().ask(read).await?;
         let mut h = sealed_handover.open(&proof);
         if recipient {
             h.recipient_opened_version = h.recipient_opened_version.max(file_version);
@@ -733,6 +741,36 @@ fn render_pdf(
         profile,
     };
     handover_pdf::render(&doc, lang).map_err(AppError::internal)
+}
+
+/// Readings of files waiting for their audit rows and openings, written by one statement per
+/// batch (`coalesce`).
+pub type FileReads = crate::coalesce::Coalescer<handovers::FileRead, crate::Audited>;
+
+pub(crate) fn start_file_reads(pool: handover_db::PgPool) -> FileReads {
+    crate::coalesce::Coalescer::start(4, 128, move |reads: Vec<handovers::FileRead>| {
+        let pool = pool.clone();
+        async move {
+            match handovers::record_file_reads(&pool, &reads).await {
+                Ok(proofs) => proofs.into_iter().map(Ok).collect(),
+                // One bad reading (its handover deleted meanwhile) must not fail the others:
+                // each is written again on its own.
+                Err(_) if reads.len() > 1 => {
+                    let mut out = Vec::with_capacity(reads.len());
+                    for r in &reads {
+                        out.push(
+                            handovers::record_file_reads(&pool, std::slice::from_ref(r))
+                                .await
+                                .map_err(AppError::from)
+                                .and_then(|mut p| p.pop().ok_or(AppError::NotFound)),
+                        );
+                    }
+                    out
+                }
+                Err(e) => vec![Err(AppError::from(e))],
+            }
+        }
+    })
 }
 
 /// A state change asked of a handover: who may ask it, the event, its audit action and the

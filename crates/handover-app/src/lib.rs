@@ -11,6 +11,7 @@ pub mod audit_log;
 pub mod auth;
 pub mod catalogue;
 pub mod clock;
+pub mod coalesce;
 pub mod config;
 pub mod consent;
 pub mod conversations;
@@ -54,6 +55,10 @@ pub struct App {
     pub config: Arc<AppConfig>,
     pub hasher: Hasher,
     pub clock: Clock,
+    /// The coalesced caller check and file-reading audit, started on first use (inside the
+    /// runtime that serves).
+    callers: Arc<std::sync::OnceLock<session::Callers>>,
+    file_reads: Arc<std::sync::OnceLock<handovers::FileReads>>,
 }
 
 impl App {
@@ -64,11 +69,23 @@ impl App {
             config: Arc::new(config),
             hasher,
             clock,
+            callers: Arc::default(),
+            file_reads: Arc::default(),
         })
     }
 
     pub fn now(&self) -> time::OffsetDateTime {
         self.clock.now()
+    }
+
+    fn callers(&self) -> &session::Callers {
+        self.callers
+            .get_or_init(|| session::start_callers(self.pool.clone()))
+    }
+
+    fn file_reads(&self) -> &handovers::FileReads {
+        self.file_reads
+            .get_or_init(|| handovers::start_file_reads(self.pool.clone()))
     }
 
     pub fn today(&self) -> time::Date {

@@ -727,6 +727,75 @@ pub async fn record_file_read(
     Ok(Audited::new())
 }
 
+/// One reading of a file, owned, for [`record_file_reads`].
+#[derive(Debug, Clone)]
+pub struct FileRead {
+    pub handover_id: Uuid,
+    pub file_version: i32,
+    /// The municipality's reader: an opening is recorded.
+    pub opener: Option<(UserId, String, OrgId)>,
+    pub actor_user_id: Option<UserId>,
+    pub actor_org_id: Option<OrgId>,
+    pub actor_role: Option<String>,
+    pub action: String,
+    pub target_type: Option<String>,
+    pub target_id: Option<Uuid>,
+    pub outcome: String,
+    pub request_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+/// Records many readings in one statement (the readings of concurrent requests): every audit
+/// row, every opening, and each handover's latest opened version. All or nothing.
+pub async fn record_file_reads(
+    db: impl PgExecutor<'_>,
+    reads: &[FileRead],
+) -> DbResult<Vec<Audited>> {
+    fn col<T>(reads: &[FileRead], f: impl Fn(&FileRead) -> T) -> Vec<T> {
+        reads.iter().map(f).collect()
+    }
+    sqlx::query(
+        "WITH k AS (
+            SELECT * FROM unnest($1::uuid[], $2::int[], $3::uuid[], $4::text[], $5::uuid[],
+                                 $6::uuid[], $7::uuid[], $8::text[], $9::text[], $10::text[],
+                                 $11::uuid[], $12::text[], $13::text[], $14::text[])
+              AS k(handover_id, file_version, opener_id, opener_name, opener_org,
+                   actor_user_id, actor_org_id, actor_role, action, target_type,
+                   target_id, outcome, request_id, client_addr)
+         ), o AS (
+            INSERT INTO handover_opens (handover_id, file_version, user_id, user_name, org_id)
+            SELECT handover_id, file_version, opener_id, opener_name, opener_org
+            FROM k WHERE opener_id IS NOT NULL
+         ), u AS (
+            UPDATE handovers h SET recipient_opened_version = m.v
+            FROM (SELECT handover_id, max(file_version) AS v FROM k
+                  WHERE opener_id IS NOT NULL GROUP BY handover_id) m
+            WHERE h.id = m.handover_id AND h.recipient_opened_version < m.v
+         )
+         INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type,
+                                target_id, outcome, request_id, client_addr)
+         SELECT actor_user_id, actor_org_id, actor_role, action, target_type, target_id,
+                outcome, request_id, client_addr FROM k",
+    )
+    .bind(col(reads, |r| r.handover_id))
+    .bind(col(reads, |r| r.file_version))
+    .bind(col(reads, |r| r.opener.as_ref().map(|o| o.0.0)))
+    .bind(col(reads, |r| r.opener.as_ref().map(|o| o.1.clone())))
+    .bind(col(reads, |r| r.opener.as_ref().map(|o| o.2.0)))
+    .bind(col(reads, |r| r.actor_user_id.map(|u| u.0)))
+    .bind(col(reads, |r| r.actor_org_id.map(|o| o.0)))
+    .bind(col(reads, |r| r.actor_role.clone()))
+    .bind(col(reads, |r| r.action.clone()))
+    .bind(col(reads, |r| r.target_type.clone()))
+    .bind(col(reads, |r| r.target_id))
+    .bind(col(reads, |r| r.outcome.clone()))
+    .bind(col(reads, |r| r.request_id.clone()))
+    .bind(col(reads, |r| r.client_addr.clone()))
+    .execute(db)
+    .await?;
+    Ok(reads.iter().map(|_| Audited::new()).collect())
+}
+
 pub async fn transitions(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<Vec<Transition>> {
     let rows: Vec<TransitionRow> = sqlx::query_as(
         "SELECT from_state, to_state, event, at, actor_name, actor_org_id, reason

@@ -8,19 +8,23 @@ use uuid::Uuid;
 /// queued e-mails), the participants who are settled or left the programme, have no open
 /// handover, and whose last handover closed (or, without one, whose participant row last changed)
 /// more than `days` ago. Audit rows stay: they hold ids, never the data. Returns the deleted ids.
+///
+/// Each condition is an index probe per settled participant (`handovers_one_open` for "none
+/// open", `handovers_participant_idx` for the last closing), so the sweep grows with the number
+/// of settled participants, not with participants × handovers.
 pub async fn purge(pool: &PgPool, days: u32) -> DbResult<Vec<Uuid>> {
     let mut tx = pool.begin().await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(
         "WITH due AS (
             SELECT p.id FROM participants p
-            LEFT JOIN LATERAL (
-                SELECT count(*) FILTER (WHERE h.state NOT IN ('completed', 'cancelled', 'declined')) AS open,
-                       max(h.closed_at) AS last_closed, count(*) AS total
-                FROM handovers h WHERE h.participant_id = p.id
-            ) hs ON true
             WHERE p.status IN ('settled', 'left_programme')
-              AND hs.open = 0
-              AND COALESCE(hs.last_closed, CASE WHEN hs.total = 0 THEN p.updated_at END)
+              AND NOT EXISTS (
+                  SELECT 1 FROM handovers h WHERE h.participant_id = p.id
+                    AND h.state NOT IN ('completed', 'cancelled', 'declined'))
+              AND COALESCE(
+                  (SELECT max(h.closed_at) FROM handovers h WHERE h.participant_id = p.id),
+                  CASE WHEN NOT EXISTS (SELECT 1 FROM handovers h WHERE h.participant_id = p.id)
+                       THEN p.updated_at END)
                   < now() - make_interval(days => $1)
             FOR UPDATE OF p SKIP LOCKED
          )

@@ -211,6 +211,52 @@ struct CallerRow {
     serves: Option<Uuid>,
 }
 
+#[derive(sqlx::FromRow)]
+struct BatchCallerRow {
+    session_id: Uuid,
+    user_id: Uuid,
+    org_id: Uuid,
+    org_kind: String,
+    role: String,
+    name: String,
+    serves: Option<Uuid>,
+}
+
+/// The callers behind many (user, session) pairs in one query: the caller checks of concurrent
+/// requests answered by one round trip. The same conditions as [`caller`], read at the moment
+/// the query runs, which is after every one of the requests arrived. Pairs that are no longer
+/// valid are missing from the answer.
+pub async fn callers(db: impl PgExecutor<'_>, keys: &[(UserId, Uuid)]) -> DbResult<Vec<Caller>> {
+    let users: Vec<Uuid> = keys.iter().map(|(u, _)| u.0).collect();
+    let sessions: Vec<Uuid> = keys.iter().map(|(_, s)| *s).collect();
+    let rows: Vec<BatchCallerRow> = sqlx::query_as(
+        "SELECT s.id AS session_id, u.id AS user_id, o.id AS org_id, o.kind AS org_kind, u.role,
+                u.name, o.serves_reception_centre_id AS serves
+         FROM unnest($1::uuid[], $2::uuid[]) AS k(user_id, session_id)
+         JOIN sessions s ON s.id = k.session_id AND s.user_id = k.user_id
+         JOIN users u ON u.id = s.user_id
+         JOIN organisations o ON o.id = u.organisation_id
+         WHERE s.revoked_at IS NULL AND s.expires_at > now() AND u.active AND o.active",
+    )
+    .bind(&users)
+    .bind(&sessions)
+    .fetch_all(db)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(Caller {
+                user_id: UserId(r.user_id),
+                session_id: r.session_id,
+                org_id: OrgId(r.org_id),
+                org_kind: parse(&r.org_kind)?,
+                role: parse(&r.role)?,
+                name: r.name,
+                serves: r.serves.map(OrgId),
+            })
+        })
+        .collect()
+}
+
 /// The caller behind an access token, if the user, the organisation and the session are all
 /// still valid. One indexed query per request; no cache, so revocation is immediate.
 pub async fn caller(

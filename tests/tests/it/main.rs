@@ -9,6 +9,7 @@ mod admin;
 mod admin_rules;
 mod auth;
 mod catalogue;
+mod coalescing;
 mod conversations;
 mod docs;
 mod guidance;
