@@ -259,9 +259,11 @@ pub struct FilePdfQuery {
     #[param(minimum = 1, maximum = 100000)]
     pub version: Option<i32>,
     /// `nb` (bokmål, the default) or `en`; without it, the first of these in `Accept-Language`.
+    #[param(inline)]
     pub lang: Option<PdfLang>,
     /// `pdfa-3b` (the default: the JSON file version inside) or `pdfa-2b` (no attachment, for an
     /// archive that takes PDF/A-1 and PDF/A-2 only).
+    #[param(inline)]
     pub profile: Option<PdfProfile>,
 }
 
