@@ -54,7 +54,7 @@ for round in $(seq "$ROUNDS"); do
       wrk -t1 -c"$CONNS" -d2s -s "$OUT/$load.lua" "$API" -- "$ids" >/dev/null 2>&1
       [ "$load" = write ] && write_targets
       line=$(wrk -t1 -c"$CONNS" -d"${DURATION}s" -s "$OUT/$load.lua" "$API" -- "$ids" 2>&1 | grep '^WRK_RESULT')
-      rps=$(echo "$line" | sed -E 's/.*rps=([^ ]+).*/\1/')
+      rps=$(echo "$line" | sed -E 's/.*(^| )rps=([^ ]+).*/\2/')
       p99=$(echo "$line" | sed -E 's/.*p99_ms=([^ ]+).*/\1/')
       echo "ab: round $round $which $load rps=$rps p99_ms=$p99"
       SUM[$which.$load]=$(awk -v a="${SUM[$which.$load]:-0}" -v b="$rps" 'BEGIN{print a + b}')
