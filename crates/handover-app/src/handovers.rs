@@ -620,20 +620,7 @@ pub async fn file(
     } else {
         // Every later reading: one statement, shared with the readings of concurrent requests
         // and committed before this answer goes on.
-        let read = handovers::FileRead {
-            handover_id: id,
-            file_version,
-            opener: recipient.then(|| (opener.user, opener.name.to_owned(), opener.org)),
-            actor_user_id: event.actor_user_id,
-            actor_org_id: event.actor_org_id,
-            actor_role: event.actor_role.map(str::to_owned),
-            action: event.action.to_owned(),
-            target_type: event.target_type.map(str::to_owned),
-            target_id: event.target_id,
-            outcome: event.outcome.to_owned(),
-            request_id: event.request_id.map(str::to_owned),
-            client_addr: event.client_addr.map(str::to_owned),
-        };
+        let read = handovers::FileRead::new(id, file_version, recipient.then_some(&opener), &event);
         let proof = app.file_reads().ask(read).await?;
         let mut h = sealed_handover.open(&proof);
         if recipient {

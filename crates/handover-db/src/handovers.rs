@@ -695,36 +695,9 @@ pub async fn record_file_read(
     opener: Option<&Actor<'_>>,
     audit: &crate::audit::AuditEvent<'_>,
 ) -> DbResult<Audited> {
-    sqlx::query(
-        "WITH o AS (
-            INSERT INTO handover_opens (handover_id, file_version, user_id, user_name, org_id)
-            SELECT $1, $2, $3, $4, $5 WHERE $6
-         ), u AS (
-            UPDATE handovers SET recipient_opened_version = $2
-            WHERE id = $1 AND $6 AND recipient_opened_version < $2
-         )
-         INSERT INTO audit_log (actor_user_id, actor_org_id, actor_role, action, target_type, target_id,
-                                outcome, request_id, client_addr)
-         VALUES ($7, $8, $9, $10, $11, $12, $13, $14, $15)",
-    )
-    .bind(id)
-    .bind(file_version)
-    .bind(opener.map(|a| a.user.0))
-    .bind(opener.map(|a| a.name))
-    .bind(opener.map(|a| a.org.0))
-    .bind(opener.is_some())
-    .bind(audit.actor_user_id.map(|u| u.0))
-    .bind(audit.actor_org_id.map(|o| o.0))
-    .bind(audit.actor_role)
-    .bind(audit.action)
-    .bind(audit.target_type)
-    .bind(audit.target_id)
-    .bind(audit.outcome)
-    .bind(audit.request_id)
-    .bind(audit.client_addr)
-    .execute(db)
-    .await?;
-    Ok(Audited::new())
+    let read = FileRead::new(id, file_version, opener, audit);
+    let mut proofs = record_file_reads(db, std::slice::from_ref(&read)).await?;
+    proofs.pop().ok_or(DbError::NotFound)
 }
 
 /// One reading of a file, owned, for [`record_file_reads`].
@@ -743,6 +716,30 @@ pub struct FileRead {
     pub outcome: String,
     pub request_id: Option<String>,
     pub client_addr: Option<String>,
+}
+
+impl FileRead {
+    pub fn new(
+        id: Uuid,
+        file_version: i32,
+        opener: Option<&Actor<'_>>,
+        audit: &crate::audit::AuditEvent<'_>,
+    ) -> FileRead {
+        FileRead {
+            handover_id: id,
+            file_version,
+            opener: opener.map(|a| (a.user, a.name.to_owned(), a.org)),
+            actor_user_id: audit.actor_user_id,
+            actor_org_id: audit.actor_org_id,
+            actor_role: audit.actor_role.map(str::to_owned),
+            action: audit.action.to_owned(),
+            target_type: audit.target_type.map(str::to_owned),
+            target_id: audit.target_id,
+            outcome: audit.outcome.to_owned(),
+            request_id: audit.request_id.map(str::to_owned),
+            client_addr: audit.client_addr.map(str::to_owned),
+        }
+    }
 }
 
 /// Records many readings in one statement (the readings of concurrent requests): every audit

@@ -11,7 +11,8 @@ use uuid::Uuid;
 ///
 /// Each condition is an index probe per settled participant (`handovers_one_open` for "none
 /// open", `handovers_participant_idx` for the last closing), so the sweep grows with the number
-/// of settled participants, not with participants × handovers.
+/// of settled participants, not with participants × handovers. `bench/run.sh` times this same
+/// statement (keep the two alike).
 pub async fn purge(pool: &PgPool, days: u32) -> DbResult<Vec<Uuid>> {
     let mut tx = pool.begin().await?;
     let ids: Vec<Uuid> = sqlx::query_scalar(

@@ -211,21 +211,31 @@ struct CallerRow {
     serves: Option<Uuid>,
 }
 
+impl CallerRow {
+    fn into_caller(self, session_id: Uuid) -> DbResult<Caller> {
+        Ok(Caller {
+            user_id: UserId(self.user_id),
+            session_id,
+            org_id: OrgId(self.org_id),
+            org_kind: parse(&self.org_kind)?,
+            role: parse(&self.role)?,
+            name: self.name,
+            serves: self.serves.map(OrgId),
+        })
+    }
+}
+
 #[derive(sqlx::FromRow)]
 struct BatchCallerRow {
     session_id: Uuid,
-    user_id: Uuid,
-    org_id: Uuid,
-    org_kind: String,
-    role: String,
-    name: String,
-    serves: Option<Uuid>,
+    #[sqlx(flatten)]
+    caller: CallerRow,
 }
 
-/// The callers behind many (user, session) pairs in one query: the caller checks of concurrent
-/// requests answered by one round trip. The same conditions as [`caller`], read at the moment
-/// the query runs, which is after every one of the requests arrived. Pairs that are no longer
-/// valid are missing from the answer.
+/// The callers behind (user, session) pairs, if the user, the organisation and the session are
+/// all still valid: the caller checks of concurrent requests answered by one indexed query (one
+/// round trip), read at the moment the query runs, which is after every one of the requests
+/// arrived. No cache, so revocation is immediate. Pairs no longer valid are missing.
 pub async fn callers(db: impl PgExecutor<'_>, keys: &[(UserId, Uuid)]) -> DbResult<Vec<Caller>> {
     let users: Vec<Uuid> = keys.iter().map(|(u, _)| u.0).collect();
     let sessions: Vec<Uuid> = keys.iter().map(|(_, s)| *s).collect();
@@ -243,52 +253,8 @@ pub async fn callers(db: impl PgExecutor<'_>, keys: &[(UserId, Uuid)]) -> DbResu
     .fetch_all(db)
     .await?;
     rows.into_iter()
-        .map(|r| {
-            Ok(Caller {
-                user_id: UserId(r.user_id),
-                session_id: r.session_id,
-                org_id: OrgId(r.org_id),
-                org_kind: parse(&r.org_kind)?,
-                role: parse(&r.role)?,
-                name: r.name,
-                serves: r.serves.map(OrgId),
-            })
-        })
+        .map(|r| r.caller.into_caller(r.session_id))
         .collect()
-}
-
-/// The caller behind an access token, if the user, the organisation and the session are all
-/// still valid. One indexed query per request; no cache, so revocation is immediate.
-pub async fn caller(
-    db: impl PgExecutor<'_>,
-    user_id: UserId,
-    session_id: Uuid,
-) -> DbResult<Option<Caller>> {
-    let row: Option<CallerRow> = sqlx::query_as(
-        "SELECT u.id AS user_id, o.id AS org_id, o.kind AS org_kind, u.role, u.name,
-                o.serves_reception_centre_id AS serves
-         FROM sessions s
-         JOIN users u ON u.id = s.user_id
-         JOIN organisations o ON o.id = u.organisation_id
-         WHERE s.id = $2 AND s.user_id = $1 AND s.revoked_at IS NULL AND s.expires_at > now()
-           AND u.active AND o.active",
-    )
-    .bind(user_id.0)
-    .bind(session_id)
-    .fetch_optional(db)
-    .await?;
-    row.map(|r| {
-        Ok(Caller {
-            user_id: UserId(r.user_id),
-            session_id,
-            org_id: OrgId(r.org_id),
-            org_kind: parse(&r.org_kind)?,
-            role: parse(&r.role)?,
-            name: r.name,
-            serves: r.serves.map(OrgId),
-        })
-    })
-    .transpose()
 }
 
 #[derive(sqlx::FromRow)]
@@ -326,22 +292,8 @@ pub async fn web_caller(
     .bind(idle.as_seconds_f64())
     .fetch_optional(db)
     .await?;
-    row.map(|r| {
-        let c = r.caller;
-        Ok((
-            Caller {
-                user_id: UserId(c.user_id),
-                session_id: r.session_id,
-                org_id: OrgId(c.org_id),
-                org_kind: parse(&c.org_kind)?,
-                role: parse(&c.role)?,
-                name: c.name,
-                serves: c.serves.map(OrgId),
-            },
-            r.csrf_token,
-        ))
-    })
-    .transpose()
+    row.map(|r| Ok((r.caller.into_caller(r.session_id)?, r.csrf_token)))
+        .transpose()
 }
 
 /// Number of active administrators in an organisation, locking their rows so two concurrent
