@@ -57,9 +57,35 @@ impl Fonts {
         units as f32 * size / f32::from(face.units_per_em() as u16)
     }
 
+    /// `text` as the embedded fonts can draw it: control characters dropped, and a character
+    /// neither face has (a script DejaVu Sans lacks) written as its code point, `[U+1275]`. A
+    /// PDF/A may not show a missing glyph, and the reader should see that something is there;
+    /// the embedded JSON keeps the text as it is.
+    pub fn printable(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        for c in text.chars() {
+            if c == '\n' {
+                out.push(c);
+            } else if c == '\t' {
+                out.push(' ');
+            } else if c.is_control() {
+                continue;
+            } else if matches!(c, '\u{200b}'..='\u{200f}' | '\u{2060}'..='\u{206f}' | '\u{feff}') {
+                // Invisible format characters: nothing to show.
+                continue;
+            } else if self.regular.glyph_index(c).is_some() && self.bold.glyph_index(c).is_some() {
+                out.push(c);
+            } else {
+                out.push_str(&format!("[U+{:04X}]", u32::from(c)));
+            }
+        }
+        out
+    }
+
     /// Breaks `text` into lines no wider than `width`: at spaces, keeping the text's own line
     /// breaks, and inside a word only when the word alone is too wide.
     pub fn wrap(&self, text: &str, size: f32, bold: bool, width: f32) -> Vec<String> {
+        let text = self.printable(text);
         let mut lines = Vec::new();
         for para in text.split('\n') {
             let mut line = String::new();
@@ -528,5 +554,36 @@ impl<'f> Flow<'f> {
             .zip(&extra)
             .map(|(m, e)| m + spare * e / total_extra)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn what_the_font_lacks_is_named_and_controls_are_dropped() {
+        let f = Fonts::load().expect("fonts");
+        assert_eq!(f.printable("Åse Øyen"), "Åse Øyen");
+        assert_eq!(f.printable("ት a\u{0}b\u{200b}c\td"), "[U+1275] abc d");
+        assert_eq!(f.printable("日"), "[U+65E5]");
+    }
+
+    #[test]
+    fn lines_fit_their_width_and_keep_every_word() {
+        let f = Fonts::load().expect("fonts");
+        let text =
+            "Punktlig og arbeidsom, god kontakt med kolleger. Trenger mer norsk i kundedialog.";
+        let lines = f.wrap(text, BODY, false, 120.0);
+        assert!(lines.len() > 2);
+        for l in &lines {
+            assert!(f.width(l, BODY, false) <= 120.0, "{l}");
+        }
+        assert_eq!(lines.join(" "), text);
+        // A word wider than the column is broken, not lost.
+        let long = "https://www.example.no/a/very/long/address/without/spaces/at/all";
+        let parts = f.wrap(long, BODY, false, 60.0);
+        assert!(parts.len() > 1);
+        assert_eq!(parts.concat(), long);
     }
 }

@@ -105,3 +105,18 @@ fn pdf_a_2b_has_no_attachment() {
     );
     assert!(!text.contains("/EmbeddedFiles"), "no attachment");
 }
+
+/// Text the embedded font cannot draw (a script it lacks, an emoji) still gives a valid
+/// document: never a failed download because of a participant's name.
+#[test]
+fn text_outside_the_font_still_renders() {
+    let (v, mut sections, raw) = fixture();
+    let at = datetime!(2026-12-03 09:00:00 UTC);
+    if let Some(c) = sections[0].content.as_mut() {
+        c["participant"]["given_name"] = serde_json::json!("ትግርኛ 😀 محمد Łukasz Ñuñez");
+        c["placements"][0]["employer_feedback"] =
+            serde_json::json!("Bra \u{200b}arbeid\u{0}\u{7}\u{feff} 日本語 \u{1F600}");
+    }
+    let pdf = render(&doc(&v, &sections, &raw, at), Lang::Nb).unwrap();
+    assert!(pdf.starts_with(b"%PDF-1."));
+}
