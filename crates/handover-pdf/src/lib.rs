@@ -282,7 +282,9 @@ fn draw_text(
         size,
         text,
         false,
-        krilla::text::TextDirection::LeftToRight,
+        // Each line shaped in the direction of its script (right to left for a name in Arabic
+        // letters); a line that mixes directions is not reordered.
+        krilla::text::TextDirection::Auto,
     );
 }
 
