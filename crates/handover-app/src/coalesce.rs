@@ -5,22 +5,32 @@
 //! its answer (and for a write, its commit) before it goes on. When the service is quiet a
 //! request finds the queue empty and its statement runs at once, as it would alone; under load
 //! tens of requests share one round trip (docs/performance.md, "Coalescing").
+//!
+//! A request never waits longer than it would alone: each has the pool's acquire timeout from
+//! the moment it asked, spent in the queue or in the statement. When the database is down, a
+//! request queued behind a statement that is waiting for a connection gets only what is left of
+//! its time, and answers 503 within its own timeout (the restart fault test holds this).
 
 use crate::error::{AppError, AppResult};
 use std::future::Future;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{Mutex, mpsc, oneshot};
 
-type Pending<K, V> = (K, oneshot::Sender<AppResult<V>>);
+type Pending<K, V> = (K, Instant, oneshot::Sender<AppResult<V>>);
 
 pub struct Coalescer<K, V> {
     tx: mpsc::UnboundedSender<Pending<K, V>>,
 }
 
+fn out_of_time() -> AppError {
+    AppError::Unavailable("the database did not answer in time".into())
+}
+
 impl<K: Send + 'static, V: Send + 'static> Coalescer<K, V> {
     /// `workers` tasks, each answering up to `max` requests per statement with `run`, which
-    /// gives one result per key, in order.
-    pub fn start<F, Fut>(workers: usize, max: usize, run: F) -> Self
+    /// gives one result per key, in order; each request has `budget` from its asking.
+    pub fn start<F, Fut>(workers: usize, max: usize, budget: Duration, run: F) -> Self
     where
         F: Fn(Vec<K>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Vec<AppResult<V>>> + Send,
@@ -48,11 +58,37 @@ impl<K: Send + 'static, V: Send + 'static> Coalescer<K, V> {
                         }
                         batch
                     };
-                    let (keys, replies): (Vec<K>, Vec<_>) = batch.into_iter().unzip();
-                    let results = run(keys).await;
-                    // A reply without a result is dropped, and its request answers 503.
-                    for (reply, result) in replies.into_iter().zip(results) {
-                        let _ = reply.send(result);
+                    // What waited past its time answers now; the rest get what is left of the
+                    // earliest one's time for the statement.
+                    let now = Instant::now();
+                    let mut keys = Vec::with_capacity(batch.len());
+                    let mut replies = Vec::with_capacity(batch.len());
+                    let mut deadline: Option<Instant> = None;
+                    for (key, asked, reply) in batch {
+                        let due = asked + budget;
+                        if due <= now {
+                            let _ = reply.send(Err(out_of_time()));
+                            continue;
+                        }
+                        deadline = Some(deadline.map_or(due, |d| d.min(due)));
+                        keys.push(key);
+                        replies.push(reply);
+                    }
+                    let Some(deadline) = deadline else { continue };
+                    match tokio::time::timeout(deadline - now, run(keys)).await {
+                        // A reply without a result is dropped, and its request answers 503.
+                        Ok(results) => {
+                            for (reply, result) in replies.into_iter().zip(results) {
+                                let _ = reply.send(result);
+                            }
+                        }
+                        // A write cut off here may still have committed: then an audit row
+                        // stands for an answer that was never given, never the other way.
+                        Err(_) => {
+                            for reply in replies {
+                                let _ = reply.send(Err(out_of_time()));
+                            }
+                        }
                     }
                 }
             });
@@ -64,7 +100,7 @@ impl<K: Send + 'static, V: Send + 'static> Coalescer<K, V> {
     pub async fn ask(&self, key: K) -> AppResult<V> {
         let (tx, rx) = oneshot::channel();
         self.tx
-            .send((key, tx))
+            .send((key, Instant::now(), tx))
             .map_err(|_| AppError::Unavailable("the service is shutting down".into()))?;
         rx.await
             .map_err(|_| AppError::Unavailable("the statement was not answered".into()))?
@@ -80,22 +116,27 @@ mod tests {
     async fn concurrent_asks_share_statements_and_each_gets_its_own_answer() {
         let statements = Arc::new(AtomicUsize::new(0));
         let counted = statements.clone();
-        let c = Arc::new(Coalescer::start(2, 64, move |keys: Vec<u32>| {
-            let counted = counted.clone();
-            async move {
-                counted.fetch_add(1, Ordering::SeqCst);
-                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-                keys.into_iter()
-                    .map(|k| {
-                        if k % 7 == 0 {
-                            Err(AppError::NotFound)
-                        } else {
-                            Ok(k * 2)
-                        }
-                    })
-                    .collect()
-            }
-        }));
+        let c = Arc::new(Coalescer::start(
+            2,
+            64,
+            Duration::from_secs(5),
+            move |keys: Vec<u32>| {
+                let counted = counted.clone();
+                async move {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    keys.into_iter()
+                        .map(|k| {
+                            if k % 7 == 0 {
+                                Err(AppError::NotFound)
+                            } else {
+                                Ok(k * 2)
+                            }
+                        })
+                        .collect()
+                }
+            },
+        ));
         let mut tasks = Vec::new();
         for k in 0..500u32 {
             let c = c.clone();
@@ -115,7 +156,44 @@ mod tests {
 
     #[tokio::test]
     async fn a_short_answer_leaves_the_rest_unavailable_not_hanging() {
-        let c: Coalescer<u8, u8> = Coalescer::start(1, 8, |_keys: Vec<u8>| async { Vec::new() });
+        let c: Coalescer<u8, u8> =
+            Coalescer::start(1, 8, Duration::from_secs(5), |_keys: Vec<u8>| async {
+                Vec::new()
+            });
         assert!(matches!(c.ask(1).await, Err(AppError::Unavailable(_))));
+    }
+
+    /// A statement that hangs (the database down) holds its requests no longer than their
+    /// budget, and those queued behind it get only what is left of theirs.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn no_request_waits_longer_than_its_budget() {
+        let budget = Duration::from_millis(300);
+        let c = Arc::new(Coalescer::start(
+            1,
+            4,
+            budget,
+            |keys: Vec<u32>| async move {
+                tokio::time::sleep(Duration::from_secs(60)).await;
+                keys.into_iter().map(Ok).collect()
+            },
+        ));
+        let mut tasks = Vec::new();
+        for k in 0..20u32 {
+            let c = c.clone();
+            tasks.push(tokio::spawn(async move {
+                let t = Instant::now();
+                let r = c.ask(k).await;
+                (t.elapsed(), r)
+            }));
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        for t in tasks {
+            let (waited, r) = t.await.unwrap();
+            assert!(matches!(r, Err(AppError::Unavailable(_))));
+            assert!(
+                waited < budget + Duration::from_millis(150),
+                "waited {waited:?}"
+            );
+        }
     }
 }

@@ -735,7 +735,8 @@ fn render_pdf(
 pub type FileReads = crate::coalesce::Coalescer<handovers::FileRead, crate::Audited>;
 
 pub(crate) fn start_file_reads(pool: handover_db::PgPool) -> FileReads {
-    crate::coalesce::Coalescer::start(4, 128, move |reads: Vec<handovers::FileRead>| {
+    let budget = pool.options().get_acquire_timeout();
+    crate::coalesce::Coalescer::start(4, 128, budget, move |reads: Vec<handovers::FileRead>| {
         let pool = pool.clone();
         async move {
             match handovers::record_file_reads(&pool, &reads).await {

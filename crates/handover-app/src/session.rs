@@ -22,9 +22,11 @@ const CALLER_BATCH: usize = 128;
 const CALLER_WORKERS: usize = 4;
 
 pub(crate) fn start_callers(pool: handover_db::PgPool) -> Callers {
+    let budget = pool.options().get_acquire_timeout();
     Coalescer::start(
         CALLER_WORKERS,
         CALLER_BATCH,
+        budget,
         move |keys: Vec<(UserId, Uuid)>| {
             let pool = pool.clone();
             async move {
