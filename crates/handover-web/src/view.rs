@@ -207,6 +207,18 @@ pub fn role_label(m: &Messages, role: Role, kind: OrgKind) -> &str {
     }
 }
 
+/// A use case's error in the user's language: the page's own text for its code (`own` + code)
+/// where it has one, else the shared one (`validation.` + code), else the use case's words.
+pub fn error_text(m: &Messages, own: Option<&str>, e: &FieldError) -> String {
+    let own = own.map(|prefix| format!("{prefix}{}", e.code));
+    let general = format!("validation.{}", e.code);
+    match own.filter(|k| m.has(k)) {
+        Some(k) => m.t(&k).to_owned(),
+        None if m.has(&general) => m.t(&general).to_owned(),
+        None => e.message.clone(),
+    }
+}
+
 /// Validation errors of a posted form, each beside its field and in the summary at the top.
 #[derive(Default)]
 pub struct FormErrors {
@@ -240,14 +252,8 @@ impl FormErrors {
     pub fn from_app(m: &Messages, errors: &[FieldError], fields: &[&str]) -> FormErrors {
         let mut out = FormErrors::default();
         for e in errors {
-            let key = format!("validation.{}", e.code);
-            let message = if m.has(&key) {
-                m.t(&key).to_owned()
-            } else {
-                e.message.clone()
-            };
             let field = field_of(&e.field, fields);
-            out.add(&field, message);
+            out.add(&field, error_text(m, None, e));
         }
         out
     }

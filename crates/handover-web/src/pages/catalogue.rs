@@ -639,15 +639,7 @@ fn field_of(path: &str) -> String {
 fn app_errors(m: &Messages, errs: &[FieldError]) -> FormErrors {
     let mut out = FormErrors::default();
     for e in errs {
-        let own = format!("catalogue.error_{}", e.code);
-        let general = format!("validation.{}", e.code);
-        let message = if m.has(&own) {
-            m.t(&own).to_owned()
-        } else if m.has(&general) {
-            m.t(&general).to_owned()
-        } else {
-            e.message.clone()
-        };
+        let message = crate::view::error_text(m, Some("catalogue.error_"), e);
         let mut field = field_of(&e.field);
         if !FORM_FIELDS.contains(&field.as_str()) {
             field = "key".into();

@@ -625,15 +625,7 @@ fn app_errors(
 ) -> FormErrors {
     let mut out = FormErrors::default();
     for e in errs {
-        let own = format!("guidance.error_{}", e.code);
-        let general = format!("validation.{}", e.code);
-        let message = if m.has(&own) {
-            m.t(&own).to_owned()
-        } else if m.has(&general) {
-            m.t(&general).to_owned()
-        } else {
-            e.message.clone()
-        };
+        let message = crate::view::error_text(m, Some("guidance.error_"), e);
         let mut name = field(&e.field);
         if !fields.contains(&name) {
             name = fields.first().cloned().unwrap_or_default();
