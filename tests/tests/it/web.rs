@@ -394,8 +394,10 @@ async fn admin_tasks(app: &TestApp, b: &Browser) {
     b.choose("serves_reception_centre_id", &steinkjer.to_string())
         .await;
     b.submit("name").await;
+    // The page before had an error summary too (the empty name): wait for the new one, whose
+    // name is no longer marked, or the next step acts on a page being replaced.
     b.wait_for(
-        || async { b.has(".ds-error-summary").await },
+        || async { b.has(".ds-error-summary").await && !b.has("#name[aria-invalid='true']").await },
         "served already",
     )
     .await;
