@@ -107,6 +107,34 @@ impl<K: Send + 'static, V: Send + 'static> Coalescer<K, V> {
     }
 }
 
+/// Runs a batch with `run`, one answer per key in order; when the batch fails, runs each key on
+/// its own, so that one bad key (a row that no longer decodes, a reading whose handover was
+/// deleted meanwhile) cannot fail the others.
+pub(crate) async fn batch_or_each<K, V, E, F, Fut>(keys: Vec<K>, run: F) -> Vec<AppResult<V>>
+where
+    K: Clone,
+    E: Into<AppError>,
+    F: Fn(Vec<K>) -> Fut,
+    Fut: Future<Output = Result<Vec<V>, E>>,
+{
+    let n = keys.len();
+    // The keys are kept for a retry one by one (rare); a batch is a few dozen small values.
+    match run(keys.clone()).await {
+        Ok(found) => found.into_iter().map(Ok).collect(),
+        Err(e) if n <= 1 => vec![Err(e.into())],
+        Err(_) => {
+            let mut out = Vec::with_capacity(n);
+            for k in keys {
+                out.push(match run(vec![k]).await {
+                    Ok(mut one) => one.pop().ok_or(AppError::NotFound),
+                    Err(e) => Err(e.into()),
+                });
+            }
+            out
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -299,8 +299,11 @@ fn section_hash(s: &FileSection) -> String {
         .collect()
 }
 
-fn to_json<T: Serialize>(v: &T) -> AppResult<serde_json::Value> {
-    serde_json::to_value(v).map_err(AppError::internal)
+/// A section's data as stored in the file: canonical JSON (keys sorted, as `serde_json::Value`
+/// writes them), so that the section's hash depends on its data alone.
+fn to_json<T: Serialize>(v: &T) -> AppResult<Box<serde_json::value::RawValue>> {
+    let tree = serde_json::to_value(v).map_err(AppError::internal)?;
+    serde_json::value::to_raw_value(&tree).map_err(AppError::internal)
 }
 
 /// Loads everything the file holds, as it is now, and decides per section what is shared. The
@@ -493,7 +496,7 @@ pub async fn send(
         id,
         &NewFile {
             file_version,
-            snapshot: &to_json(&snapshot)?,
+            snapshot: &serde_json::to_value(&snapshot).map_err(AppError::internal)?,
             section_hashes: &serde_json::Value::Object(hashes),
             sent_by: actor.caller.user_id,
             display_name: display_name.as_deref(),
@@ -565,7 +568,9 @@ pub async fn file(
     }
     // One query reads the handover, its file and the withdrawn consents; nothing of it leaves
     // this function unless the caller may read the handover.
-    let bundle = handovers::file_bundle::<FileSnapshot>(&app.pool, id, version)
+    let bundle = app
+        .file_bundles()
+        .ask((id, version))
         .await?
         .ok_or(AppError::NotFound)?;
     let sealed_handover = bundle.handover;
@@ -739,24 +744,30 @@ pub(crate) fn start_file_reads(pool: handover_db::PgPool) -> FileReads {
     crate::coalesce::Coalescer::start(4, 128, budget, move |reads: Vec<handovers::FileRead>| {
         let pool = pool.clone();
         async move {
-            match handovers::record_file_reads(&pool, &reads).await {
-                Ok(proofs) => proofs.into_iter().map(Ok).collect(),
-                // One bad reading (its handover deleted meanwhile) must not fail the others:
-                // each is written again on its own.
-                Err(_) if reads.len() > 1 => {
-                    let mut out = Vec::with_capacity(reads.len());
-                    for r in &reads {
-                        out.push(
-                            handovers::record_file_reads(&pool, std::slice::from_ref(r))
-                                .await
-                                .map_err(AppError::from)
-                                .and_then(|mut p| p.pop().ok_or(AppError::NotFound)),
-                        );
-                    }
-                    out
-                }
-                Err(e) => vec![Err(AppError::from(e))],
-            }
+            crate::coalesce::batch_or_each(reads, |some: Vec<handovers::FileRead>| {
+                let pool = pool.clone();
+                async move { handovers::record_file_reads(&pool, &some).await }
+            })
+            .await
+        }
+    })
+}
+
+type Bundle = handovers::FileBundle<FileSnapshot>;
+
+/// File fetches waiting for what they read (`handovers::file_bundles`), one query per batch.
+pub type FileBundles = crate::coalesce::Coalescer<(Uuid, Option<i32>), Option<Bundle>>;
+
+pub(crate) fn start_file_bundles(pool: handover_db::PgPool) -> FileBundles {
+    let budget = pool.options().get_acquire_timeout();
+    crate::coalesce::Coalescer::start(4, 128, budget, move |wanted: Vec<(Uuid, Option<i32>)>| {
+        let pool = pool.clone();
+        async move {
+            crate::coalesce::batch_or_each(wanted, |some: Vec<(Uuid, Option<i32>)>| {
+                let pool = pool.clone();
+                async move { handovers::file_bundles::<FileSnapshot>(&pool, &some).await }
+            })
+            .await
         }
     })
 }

@@ -55,10 +55,11 @@ pub struct App {
     pub config: Arc<AppConfig>,
     pub hasher: Hasher,
     pub clock: Clock,
-    /// The coalesced caller check and file-reading audit, started on first use (inside the
+    /// The coalesced caller check, file reading and its audit, started on first use (inside the
     /// runtime that serves).
     callers: Arc<std::sync::OnceLock<session::Callers>>,
     file_reads: Arc<std::sync::OnceLock<handovers::FileReads>>,
+    file_bundles: Arc<std::sync::OnceLock<handovers::FileBundles>>,
 }
 
 impl App {
@@ -71,6 +72,7 @@ impl App {
             clock,
             callers: Arc::default(),
             file_reads: Arc::default(),
+            file_bundles: Arc::default(),
         })
     }
 
@@ -86,6 +88,11 @@ impl App {
     fn file_reads(&self) -> &handovers::FileReads {
         self.file_reads
             .get_or_init(|| handovers::start_file_reads(self.pool.clone()))
+    }
+
+    fn file_bundles(&self) -> &handovers::FileBundles {
+        self.file_bundles
+            .get_or_init(|| handovers::start_file_bundles(self.pool.clone()))
     }
 
     pub fn today(&self) -> time::Date {

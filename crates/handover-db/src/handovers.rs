@@ -626,18 +626,19 @@ pub struct FileBundle<T> {
     pub withdrawn: Vec<(Uuid, OffsetDateTime)>,
 }
 
-/// Everything a file fetch reads, in one query (one round trip instead of three): the handover,
-/// its latest file (or the sent version asked for), the hashes to compare with, and the
-/// withdrawn consents.
-pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
+/// Everything file fetches read, in one query for many of them: per `(handover, version)`
+/// asked, in order, the handover, its latest file (or the sent version asked for), the hashes to
+/// compare with, and the withdrawn consents (`None` where the handover does not exist).
+pub async fn file_bundles<T: serde::de::DeserializeOwned + Send + Unpin + 'static>(
     db: impl PgExecutor<'_>,
-    id: Uuid,
-    version: Option<i32>,
-) -> DbResult<Option<FileBundle<T>>> {
+    wanted: &[(Uuid, Option<i32>)],
+) -> DbResult<Vec<Option<FileBundle<T>>>> {
     use sqlx::Row;
-    let Some(row) = sqlx::query(concat!(
+    let ids: Vec<Uuid> = wanted.iter().map(|w| w.0).collect();
+    let versions: Vec<Option<i32>> = wanted.iter().map(|w| w.1).collect();
+    let rows = sqlx::query(concat!(
         handover_select!(),
-        ", f.file_version AS file_version, f.snapshot, f.section_hashes, f.sent_at AS file_sent_at,
+        ", w.ord, f.file_version AS file_version, f.snapshot, f.section_hashes, f.sent_at AS file_sent_at,
            (SELECT p.section_hashes FROM handover_files p
              WHERE p.handover_id = h.id AND p.file_version = h.recipient_opened_version) AS previous_hashes,
            ARRAY(SELECT c.id FROM consents c
@@ -645,21 +646,34 @@ pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static
                   ORDER BY c.id) AS withdrawn_ids,
            ARRAY(SELECT c.withdrawn_at FROM consents c
                   WHERE c.participant_id = h.participant_id AND c.withdrawn_at IS NOT NULL
-                  ORDER BY c.id) AS withdrawn_ats",
-        handover_from!(),
-        " LEFT JOIN LATERAL (SELECT file_version, snapshot, section_hashes, sent_at FROM handover_files
-                             WHERE handover_id = h.id AND ($2::int IS NULL OR file_version = $2)
-                             ORDER BY file_version DESC LIMIT 1) f ON true
-          WHERE h.id = $1"
+                  ORDER BY c.id) AS withdrawn_ats
+         FROM unnest($1::uuid[], $2::int[]) WITH ORDINALITY AS w(id, version, ord)
+         JOIN handovers h ON h.id = w.id
+         LEFT JOIN LATERAL (SELECT file_version, snapshot, section_hashes, sent_at FROM handover_files
+                             WHERE handover_id = h.id AND (w.version IS NULL OR file_version = w.version)
+                             ORDER BY file_version DESC LIMIT 1) f ON true"
     ))
-    .bind(id)
-    .bind(version)
-    .fetch_optional(db)
-    .await?
-    else {
-        return Ok(None);
-    };
-    let handover: Sealed<Handover> = Sealed::new(HandoverRow::from_row(&row)?.try_into()?);
+    .bind(ids)
+    .bind(versions)
+    .fetch_all(db)
+    .await?;
+    let mut out: Vec<Option<FileBundle<T>>> = wanted.iter().map(|_| None).collect();
+    for row in rows {
+        let ord: i64 = row.try_get("ord")?;
+        let slot = usize::try_from(ord - 1)
+            .ok()
+            .and_then(|i| out.get_mut(i))
+            .ok_or(DbError::NotFound)?;
+        *slot = Some(bundle_from_row(&row)?);
+    }
+    Ok(out)
+}
+
+fn bundle_from_row<T: serde::de::DeserializeOwned>(
+    row: &sqlx::postgres::PgRow,
+) -> DbResult<FileBundle<T>> {
+    use sqlx::Row;
+    let handover: Sealed<Handover> = Sealed::new(HandoverRow::from_row(row)?.try_into()?);
     let file = match row.try_get::<Option<i32>, _>("file_version")? {
         None => None,
         Some(file_version) => {
@@ -679,11 +693,11 @@ pub async fn file_bundle<T: serde::de::DeserializeOwned + Send + Unpin + 'static
     };
     let ids: Vec<Uuid> = row.try_get("withdrawn_ids")?;
     let ats: Vec<OffsetDateTime> = row.try_get("withdrawn_ats")?;
-    Ok(Some(FileBundle {
+    Ok(FileBundle {
         handover,
         file,
         withdrawn: ids.into_iter().zip(ats).collect(),
-    }))
+    })
 }
 
 /// Records a reading of a file in one statement (one round trip, atomic): the audit row, and for

@@ -392,7 +392,7 @@ pub fn readiness(f: &ReadinessFacts) -> Readiness {
 
 /// One section of a sent file as the recipient sees it: shared with its legal basis and purpose,
 /// or withheld with the reason — never a silent gap.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct FileSection {
     pub section: Section,
     /// `shared` (with `content`), `not_recorded` (it could be shared, but nothing is recorded
@@ -410,8 +410,21 @@ pub struct FileSection {
     pub changed_since_last_opened: bool,
     /// The section's data when `status` is `shared`; its schema depends on `section` (the
     /// OpenAPI document gives one variant of this schema per section).
+    ///
+    /// Kept as the stored JSON text: a file is read far more often than it is sent, and
+    /// copying the text spares every reading a parse and a re-serialisation of the whole
+    /// section. Pages that render it parse it with [`FileSection::content_value`].
     #[schema(value_type = Option<Object>)]
-    pub content: Option<serde_json::Value>,
+    pub content: Option<Box<serde_json::value::RawValue>>,
+}
+
+impl FileSection {
+    /// The section's data as a JSON tree, for renderers that walk it.
+    pub fn content_value(&self) -> Option<serde_json::Value> {
+        self.content
+            .as_ref()
+            .and_then(|c| serde_json::from_str(c.get()).ok())
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -664,7 +677,7 @@ impl From<&Handover> for HandoverHead {
 /// The data of one section as loaded when the file is sent (`None`: nothing recorded).
 pub struct SectionSource {
     pub section: Section,
-    pub content: Option<serde_json::Value>,
+    pub content: Option<Box<serde_json::value::RawValue>>,
 }
 
 fn consent_basis(c: &Consent) -> String {
@@ -773,7 +786,7 @@ mod section_tests {
             .iter()
             .map(|s| SectionSource {
                 section: *s,
-                content: Some(serde_json::json!({"x": 1})),
+                content: serde_json::value::to_raw_value(&serde_json::json!({"x": 1})).ok(),
             })
             .collect()
     }

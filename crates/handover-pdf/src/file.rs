@@ -166,10 +166,10 @@ fn section(flow: &mut Flow<'_>, s: &FileSection, lang: Lang) {
     }
     facts.push((m.t("pdf.purpose").to_owned(), s.purpose.clone()));
     flow.facts(&facts);
-    match (s.status.as_str(), &s.content) {
+    match (s.status.as_str(), s.content_value()) {
         ("shared", Some(content)) => {
             if s.section == Section::GuidanceSummary {
-                guidance(flow, content, lang);
+                guidance(flow, &content, lang);
             } else {
                 let ctx = Ctx {
                     m,
@@ -177,7 +177,7 @@ fn section(flow: &mut Flow<'_>, s: &FileSection, lang: Lang) {
                     codes: FIELD_CODES,
                     order: &[],
                 };
-                value(flow, &ctx, "", content, 3);
+                value(flow, &ctx, "", &content, 3);
             }
         }
         ("withheld", _) => {

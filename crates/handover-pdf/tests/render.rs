@@ -112,10 +112,11 @@ fn pdf_a_2b_has_no_attachment() {
 fn text_outside_the_font_still_renders() {
     let (v, mut sections, raw) = fixture();
     let at = datetime!(2026-12-03 09:00:00 UTC);
-    if let Some(c) = sections[0].content.as_mut() {
+    if let Some(mut c) = sections[0].content_value() {
         c["participant"]["given_name"] = serde_json::json!("ትግርኛ 😀 محمد Łukasz Ñuñez");
         c["placements"][0]["employer_feedback"] =
             serde_json::json!("Bra \u{200b}arbeid\u{0}\u{7}\u{feff} 日本語 \u{1F600}");
+        sections[0].content = Some(serde_json::value::to_raw_value(&c).unwrap());
     }
     let pdf = render(&doc(&v, &sections, &raw, at), Lang::Nb).unwrap();
     assert!(pdf.starts_with(b"%PDF-1."));

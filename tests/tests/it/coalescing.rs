@@ -135,28 +135,54 @@ async fn concurrent_file_readings_each_leave_their_audit_row_and_opening() {
         (count(&app, opens, krs).await, count(&app, reads, krs).await),
         (count(&app, opens, trd).await, count(&app, reads, trd).await),
     ];
+    // The reads of a batch share one query too: readings of a first version and of a handover
+    // that does not exist go in between, and each answer must be its own request's.
+    let centre = app.token(who::KRS_STAFF).await;
+    let missing = Uuid::new_v4();
     let mut tasks = Vec::new();
     for i in 0..200usize {
         let app = app.clone();
         let tokens = tokens.clone();
+        let centre = centre.clone();
         tasks.push(tokio::spawn(async move {
+            if i % 10 == 9 {
+                let r = app
+                    .get(&format!("/api/v1/handovers/{krs}/file?version=1"), &centre)
+                    .await;
+                assert_eq!(r.status, 200);
+                assert_eq!(r.body["file_version"], 1, "the version asked for");
+                return (5, 200);
+            }
+            if i % 10 == 8 {
+                let r = app
+                    .get(&format!("/api/v1/handovers/{missing}/file"), &centre)
+                    .await;
+                return (6, r.status.as_u16());
+            }
             let (h, token, _) = &tokens[i % tokens.len()];
             let r = app.get(&format!("/api/v1/handovers/{h}/file"), token).await;
+            if r.status == 200 {
+                assert_eq!(r.body["handover"]["id"], h.to_string(), "its own handover");
+            }
             (i % tokens.len(), r.status.as_u16())
         }));
     }
     let mut answered = [[0i64; 2]; 5];
+    let mut first_versions = 0;
     for t in tasks {
         let (k, status) = t.await.unwrap();
-        if k == 4 {
-            assert_eq!(status, 404, "another municipality");
-        } else {
-            assert_eq!(status, 200);
-            answered[k][usize::from(tokens[k].2)] += 1;
+        match k {
+            4 => assert_eq!(status, 404, "another municipality"),
+            5 => first_versions += 1,
+            6 => assert_eq!(status, 404, "a handover that does not exist"),
+            _ => {
+                assert_eq!(status, 200);
+                answered[k][usize::from(tokens[k].2)] += 1;
+            }
         }
     }
     // Every reading answered has its audit row; the municipality's also an opening.
-    let krs_reads = answered[0][1] + answered[1][0];
+    let krs_reads = answered[0][1] + answered[1][0] + first_versions;
     let trd_reads = answered[2][1] + answered[3][0];
     assert_eq!(count(&app, reads, krs).await - before[0].1, krs_reads);
     assert_eq!(count(&app, reads, trd).await - before[1].1, trd_reads);

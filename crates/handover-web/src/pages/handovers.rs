@@ -253,9 +253,8 @@ async fn file_page(
             withheld_reason: s.withheld_reason.clone(),
             changed: s.changed_since_last_opened,
             html: s
-                .content
-                .as_ref()
-                .map(|c| crate::content::render(m, c))
+                .content_value()
+                .map(|c| crate::content::render(m, &c))
                 .unwrap_or_default(),
         })
         .collect();
