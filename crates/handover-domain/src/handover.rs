@@ -410,10 +410,9 @@ pub struct FileSection {
     pub changed_since_last_opened: bool,
     /// The section's data when `status` is `shared`; its schema depends on `section` (the
     /// OpenAPI document gives one variant of this schema per section).
-    ///
-    /// Kept as the stored JSON text: a file is read far more often than it is sent, and
-    /// copying the text spares every reading a parse and a re-serialisation of the whole
-    /// section. Pages that render it parse it with [`FileSection::content_value`].
+    // Kept as the stored JSON text: a file is read far more often than it is sent, and
+    // copying the text spares every reading a parse and a re-serialisation of the whole
+    // section. Pages that render it parse it with `FileSection::content_value`.
     #[schema(value_type = Option<Object>)]
     pub content: Option<Box<serde_json::value::RawValue>>,
 }
