@@ -93,7 +93,7 @@ pub async fn versions(
 /// Adds an offering (operator administrators).
 pub async fn create(app: &App, actor: &Actor, input: OfferingInput) -> AppResult<Offering> {
     manage(actor)?;
-    input.validate()?;
+    input.validate(app.today())?;
     let id = Uuid::now_v7();
     let mut tx = app.pool.begin().await?;
     guidance::create_offering(&mut tx, id, &input, actor.caller.user_id)
@@ -143,7 +143,7 @@ async fn new_version(
         }
         Change::Retired(r) => (current.data.clone(), Some(r)),
     };
-    input.validate()?;
+    input.validate(app.today())?;
     if input.key != current.data.key {
         return Err(AppError::field(
             "key",

@@ -24,16 +24,26 @@ pub fn shipped_catalogue() -> Result<Vec<OfferingInput>, String> {
     let list: Vec<OfferingInput> =
         serde_json::from_str(CATALOGUE_JSON).map_err(|e| e.to_string())?;
     for o in &list {
-        o.validate().map_err(|e| format!("{}: {e:?}", o.key))?;
+        o.validate(OffsetDateTime::now_utc().date())
+            .map_err(|e| format!("{}: {e:?}", o.key))?;
     }
     Ok(list)
 }
 
-/// Adds shipped offerings that are missing (by key). Offerings already present are left as the
-/// administrators keep them.
-pub async fn load_catalogue(pool: &PgPool) -> DbResult<u64> {
+/// What loading the shipped catalogue did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct CatalogueLoad {
+    pub added: u64,
+    /// Offerings no administrator ever changed, brought up to the shipped text as a new version.
+    pub updated: u64,
+}
+
+/// Adds shipped offerings that are missing (by key), and brings those no administrator has ever
+/// changed up to the shipped text (a new version, so summaries keep the version they pinned).
+/// Offerings an administrator changed, retired or deleted are left as they keep them.
+pub async fn load_catalogue(pool: &PgPool) -> DbResult<CatalogueLoad> {
     let list = shipped_catalogue().map_err(DbError::Rejected)?;
-    let mut added = 0;
+    let mut done = CatalogueLoad::default();
     let mut tx = pool.begin().await?;
     for o in &list {
         let id = offering_id(&o.key);
@@ -50,18 +60,42 @@ pub async fn load_catalogue(pool: &PgPool) -> DbResult<u64> {
         .await?;
         if r.rows_affected() == 1 {
             sqlx::query(
-                "INSERT INTO catalogue_offering_versions (offering_id, version, data, retired)
-                 VALUES ($1, 1, $2, false)",
+                "INSERT INTO catalogue_offering_versions (offering_id, version, data, retired, shipped)
+                 VALUES ($1, 1, $2, false, true)",
             )
             .bind(id)
             .bind(Json(o))
             .execute(&mut *tx)
             .await?;
-            added += 1;
+            done.added += 1;
+            continue;
         }
+        // The row lock makes a second instance starting at the same time see the new text and
+        // leave it.
+        let r = sqlx::query(
+            "WITH untouched AS (
+                 SELECT o.id FROM catalogue_offerings o
+                 WHERE o.key = $1 AND o.retired_at IS NULL AND o.data <> $3
+                   AND NOT EXISTS (SELECT 1 FROM catalogue_offering_versions v
+                                   WHERE v.offering_id = o.id AND NOT v.shipped)
+                 FOR UPDATE
+             ), bumped AS (
+                 UPDATE catalogue_offerings o SET data = $3, grp = $2, version = o.version + 1, updated_at = now()
+                 FROM untouched WHERE o.id = untouched.id
+                 RETURNING o.id, o.version
+             )
+             INSERT INTO catalogue_offering_versions (offering_id, version, data, retired, shipped)
+             SELECT id, version, $3, false, true FROM bumped",
+        )
+        .bind(&o.key)
+        .bind(o.group.as_str())
+        .bind(Json(o))
+        .execute(&mut *tx)
+        .await?;
+        done.updated += r.rows_affected();
     }
     tx.commit().await?;
-    Ok(added)
+    Ok(done)
 }
 
 #[derive(FromRow)]
@@ -697,4 +731,44 @@ pub async fn summary_participant(db: impl PgExecutor<'_>, id: Uuid) -> DbResult<
             .fetch_optional(db)
             .await?,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 22: every fact a counsellor acts on either names where it comes from or is marked
+    /// as not verified, never silently neither, and a fact is not both.
+    #[test]
+    fn every_shipped_fact_has_a_source_or_an_uncertain_marker() {
+        let list = shipped_catalogue().unwrap();
+        let (mut sourced, mut marked) = (0, 0);
+        for o in &list {
+            assert!(!o.sources.is_empty(), "{}: no source at all", o.key);
+            for f in FACT_FIELDS {
+                let has_source = !o.sources_for(f).is_empty();
+                let is_marked = o.uncertain.iter().any(|u| u == f);
+                assert!(
+                    has_source != is_marked,
+                    "{}: {f} has a source: {has_source}, is marked uncertain: {is_marked}",
+                    o.key
+                );
+                if has_source {
+                    sourced += 1;
+                } else {
+                    marked += 1;
+                }
+            }
+            for s in &o.sources {
+                assert!(
+                    !s.note.trim().is_empty(),
+                    "{}: {} says nothing",
+                    o.key,
+                    s.url
+                );
+            }
+        }
+        // The counts docs/guidance.md gives; change both together.
+        assert_eq!((sourced, marked), (180, 107));
+    }
 }

@@ -98,7 +98,49 @@ pub struct OfferingInput {
     /// Names of fields whose facts are not verified.
     #[serde(default)]
     pub uncertain: Vec<String>,
+    /// Where the facts come from: each source names the fields it supports. A fact that no
+    /// source supports is shown as not verified, whether or not `uncertain` names it.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub sources: Vec<FactSource>,
 }
+
+/// A public source for some of an offering's facts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactSource {
+    #[schema(max_length = 200)]
+    pub title: String,
+    /// Public page (https).
+    #[schema(max_length = 500)]
+    pub url: String,
+    /// When someone last checked that the page supports the fields.
+    pub checked: Date,
+    /// The facts it supports (names from `FACT_FIELDS`).
+    #[schema(min_items = 1, max_items = 7)]
+    pub fields: Vec<String>,
+    /// What the source says, in the checker's own words.
+    #[serde(default)]
+    #[schema(max_length = 2000)]
+    pub note: String,
+}
+
+pub const MAX_SOURCES: usize = 20;
+
+/// The facts a counsellor or a municipality acts on: each needs a source or is shown as not
+/// verified.
+pub const FACT_FIELDS: &[&str] = &[
+    "responsible_actor",
+    "legal_basis",
+    "financing",
+    "livelihood",
+    "typical_duration",
+    "prerequisites",
+    "info_url",
+];
+
+/// A fact whose newest check is older than a year is due to be checked again.
+pub const RECHECK_AFTER_DAYS: i64 = 365;
 
 pub const OFFERING_FIELDS: &[&str] = &[
     "group",
@@ -126,7 +168,7 @@ fn is_slug(s: &str) -> bool {
 }
 
 impl OfferingInput {
-    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+    pub fn validate(&self, today: Date) -> Result<(), Vec<FieldError>> {
         let mut v = Validator::new();
         v.check(
             is_slug(&self.key),
@@ -152,9 +194,7 @@ impl OfferingInput {
             MAX_LONG_TEXT,
         );
         v.check(
-            self.info_url.starts_with("https://")
-                && self.info_url.len() <= 500
-                && !self.info_url.contains(char::is_whitespace),
+            is_https_url(&self.info_url),
             "info_url",
             "invalid_url",
             "must be an https:// address",
@@ -167,8 +207,90 @@ impl OfferingInput {
                 "must name a field of the offering",
             );
         }
+        v.check(
+            self.sources.len() <= MAX_SOURCES,
+            "sources",
+            "too_many",
+            "at most 20 sources",
+        );
+        for (i, s) in self.sources.iter().enumerate() {
+            s.check(&mut v, &format!("sources[{i}]"), today);
+        }
         v.finish()
     }
+
+    /// The sources that support a fact, newest check first.
+    pub fn sources_for(&self, field: &str) -> Vec<&FactSource> {
+        let mut list: Vec<&FactSource> = self
+            .sources
+            .iter()
+            .filter(|s| s.fields.iter().any(|f| f == field))
+            .collect();
+        list.sort_by(|a, b| b.checked.cmp(&a.checked));
+        list
+    }
+
+    /// Whether a field is to be shown as not verified: marked so, or a fact no source supports.
+    pub fn is_unverified(&self, field: &str) -> bool {
+        self.uncertain.iter().any(|u| u == field)
+            || (FACT_FIELDS.contains(&field) && self.sources_for(field).is_empty())
+    }
+
+    /// The facts shown as not verified, in the catalogue's order.
+    pub fn unverified_facts(&self) -> Vec<&'static str> {
+        FACT_FIELDS
+            .iter()
+            .copied()
+            .filter(|f| self.is_unverified(f))
+            .collect()
+    }
+
+    /// Facts whose newest check is more than `after_days` (normally `RECHECK_AFTER_DAYS`)
+    /// before `today`, with that date.
+    pub fn stale_facts(&self, today: Date, after_days: i64) -> Vec<(&'static str, Date)> {
+        FACT_FIELDS
+            .iter()
+            .filter_map(|f| {
+                let newest = self.sources_for(f).first()?.checked;
+                ((today - newest).whole_days() > after_days).then_some((*f, newest))
+            })
+            .collect()
+    }
+}
+
+impl FactSource {
+    fn check(&self, v: &mut Validator, at: &str, today: Date) {
+        v.text(&format!("{at}.title"), &self.title, MAX_SHORT_TEXT);
+        v.check(
+            is_https_url(&self.url),
+            &format!("{at}.url"),
+            "invalid_url",
+            "must be an https:// address",
+        );
+        check_not_future(v, &format!("{at}.checked"), self.checked, today);
+        v.check(
+            !self.fields.is_empty() && self.fields.len() <= FACT_FIELDS.len(),
+            &format!("{at}.fields"),
+            "invalid_length",
+            "name between one and seven facts",
+        );
+        for (j, f) in self.fields.iter().enumerate() {
+            v.check(
+                FACT_FIELDS.contains(&f.as_str()) && !self.fields[..j].iter().any(|g| g == f),
+                &format!("{at}.fields[{j}]"),
+                "unknown_field_name",
+                "must name a fact of the offering, once",
+            );
+        }
+        v.free_text(&format!("{at}.note"), &self.note, MAX_LONG_TEXT);
+    }
+}
+
+fn is_https_url(s: &str) -> bool {
+    s.starts_with("https://")
+        && s.len() > "https://".len()
+        && s.len() <= 500
+        && !s.contains(char::is_whitespace)
 }
 
 /// A catalogue offering as stored: the current version.
@@ -475,6 +597,113 @@ mod tests {
             offering_retired: retired,
             reason: "r".into(),
         }
+    }
+
+    fn offering(sources: Vec<FactSource>, uncertain: &[&str]) -> OfferingInput {
+        OfferingInput {
+            key: "fagskole".into(),
+            group: OfferingGroup::HigherVocationalAndHigherEducation,
+            name_nb: "Fagskole".into(),
+            name_en: "Vocational college".into(),
+            description_nb: "B".into(),
+            description_en: "D".into(),
+            responsible_actor: ResponsibleActor::County,
+            legal_basis: "Fagskoleloven".into(),
+            financing: "Lånekassen".into(),
+            livelihood: "Lån og stipend".into(),
+            typical_duration: "1-2 år".into(),
+            prerequisites: Prerequisites {
+                min_cefr: None,
+                text: String::new(),
+            },
+            info_url: "https://utdanning.no".into(),
+            uncertain: uncertain.iter().map(|s| (*s).into()).collect(),
+            sources,
+        }
+    }
+
+    fn source(checked: Date, fields: &[&str]) -> FactSource {
+        FactSource {
+            title: "Kilde".into(),
+            url: "https://utdanning.no/fagskole".into(),
+            checked,
+            fields: fields.iter().map(|s| (*s).into()).collect(),
+            note: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_fact_without_a_source_is_unverified_even_when_not_marked() {
+        let d = time::macros::date!(2026 - 06 - 01);
+        let o = offering(
+            vec![
+                source(d, &["responsible_actor", "legal_basis", "info_url"]),
+                source(d, &["financing", "prerequisites"]),
+            ],
+            &["financing"],
+        );
+        assert_eq!(
+            o.unverified_facts(),
+            ["financing", "livelihood", "typical_duration"],
+            "marked uncertain, or supported by no source"
+        );
+        assert!(!o.is_unverified("name_nb"), "names are not facts to source");
+        assert_eq!(o.sources_for("financing").len(), 1);
+    }
+
+    #[test]
+    fn stale_facts_are_those_whose_newest_check_is_over_a_year_old() {
+        let old = time::macros::date!(2025 - 01 - 10);
+        let new = time::macros::date!(2026 - 11 - 01);
+        let today = time::macros::date!(2026 - 12 - 03);
+        let o = offering(
+            vec![
+                source(old, &["legal_basis", "financing"]),
+                source(new, &["financing"]),
+            ],
+            &[],
+        );
+        assert_eq!(
+            o.stale_facts(today, RECHECK_AFTER_DAYS),
+            [("legal_basis", old)]
+        );
+        // A year to the day is not yet stale.
+        assert!(
+            o.stale_facts(old + time::Duration::days(365), RECHECK_AFTER_DAYS)
+                .is_empty()
+        );
+        assert_eq!(o.stale_facts(today, 20).len(), 2);
+    }
+
+    #[test]
+    fn sources_are_checked() {
+        let today = time::macros::date!(2026 - 12 - 03);
+        let mut bad = source(today + time::Duration::days(1), &["financing", "financing"]);
+        bad.url = "http://utdanning.no".into();
+        let mut o = offering(
+            vec![bad, source(today, &[]), source(today, &["name_nb"])],
+            &[],
+        );
+        let fields: Vec<String> = o
+            .validate(today)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(
+            fields,
+            [
+                "sources[0].url",
+                "sources[0].checked",
+                "sources[0].fields[1]",
+                "sources[1].fields",
+                "sources[2].fields[0]",
+            ]
+        );
+        o.sources = (0..21).map(|_| source(today, &["financing"])).collect();
+        assert!(o.validate(today).is_err());
+        o.sources.truncate(20);
+        assert_eq!(o.validate(today), Ok(()));
     }
 
     fn training(levels: &[(Skill, Cefr)]) -> NorwegianTrainingInput {

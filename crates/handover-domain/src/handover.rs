@@ -24,14 +24,85 @@ str_enum!(
 /// Why a section may be shared without the participant's consent, if at all. Health and
 /// adaptation needs (GDPR art. 9) are shared only under explicit consent.
 ///
-/// These references are the product owner's to confirm with legal counsel (see docs/privacy.md).
+/// Checked against public sources in issue 22 (`docs/research/catalogue-sources/legal-bases.md`):
+/// the provisions exist and cover these subjects, but what the sources leave open is said with
+/// every file section (`basis_open_question`) and in docs/privacy.md, for the data-protection
+/// officer to settle.
 pub fn statutory_basis(s: Section) -> Option<&'static str> {
     match s {
         Section::IdentityAndProgramme => Some(
-            "Integreringsloven § 41 og integreringsforskriften kapittel 9: opplysninger kommunen trenger for å planlegge introduksjonsprogrammet (§§ 12-15)",
+            "Integreringsloven § 41 og integreringsforskriften kapittel 9 (§§ 44-46): opplysninger kommunen trenger for å planlegge introduksjonsprogrammet (integreringsloven §§ 12-15)",
+        ),
+        // Not "the mapping shall follow the participant": no source says so; § 6 is the
+        // provision on mapping before settlement, and the sources name IMDinett as its channel.
+        Section::CompetenceMapping => Some(
+            "Integreringsloven § 6 (kompetansekartlegging før bosetting i en kommune), jf. § 41",
+        ),
+        Section::GuidanceSummary | Section::HealthAndAdaptation => None,
+    }
+}
+
+/// A public source for a statutory basis.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct LegalSource {
+    pub title: String,
+    pub url: String,
+    pub checked: Date,
+}
+
+const BASES_CHECKED: Date = time::macros::date!(2026 - 12 - 02);
+
+/// Where the statutory basis of a section is stated (none for the sections shared on consent).
+pub fn basis_sources(s: Section) -> Vec<LegalSource> {
+    let list: &[(&str, &str)] = match s {
+        Section::IdentityAndProgramme => &[
+            (
+                "Integreringsloven (lov 6. november 2020 nr. 127)",
+                "https://norgeslover.no/lov/NL%2Flov%2F2020-11-06-127",
+            ),
+            (
+                "IMDi: Juridisk veileder til integreringsforskriften, kapittel 9 Behandling av personopplysninger",
+                "https://imdi.no/kvalifisering/regelverk/juridisk-veileder-til-integreringsforskriften/kapittel-9-behandling-av-personopplysninger",
+            ),
+            (
+                "IMDi: Retningslinjer for søknad om utlevering av opplysninger fra IMDinett",
+                "https://www.imdi.no/imdinett/retningslinjer-for-soknad-om-utlevering-av-opplysninger-fra-imdinett/",
+            ),
+        ],
+        Section::CompetenceMapping => &[
+            (
+                "Integreringsloven (lov 6. november 2020 nr. 127)",
+                "https://norgeslover.no/lov/NL%2Flov%2F2020-11-06-127",
+            ),
+            (
+                "IMDi: Kompetansekartlegging etter integreringsloven",
+                "https://www.imdi.no/kvalifisering/regelverk/introduksjonsprogrammet/kompetansekartlegging-etter-integreringsloven/",
+            ),
+            (
+                "IMDi: Kompetansekartlegging i asylmottak",
+                "https://www.imdi.no/kvalifisering/regelverk/kvalifisering-i-mottak/kompetansekartlegging-i-asylmottak/",
+            ),
+        ],
+        Section::GuidanceSummary | Section::HealthAndAdaptation => &[],
+    };
+    list.iter()
+        .map(|(title, url)| LegalSource {
+            title: (*title).into(),
+            url: (*url).into(),
+            checked: BASES_CHECKED,
+        })
+        .collect()
+}
+
+/// What the sources leave open about a section's statutory basis, said on the file itself so
+/// that no recipient reads a proposal as settled law.
+pub fn basis_open_question(s: Section) -> Option<&'static str> {
+    match s {
+        Section::IdentityAndProgramme => Some(
+            "Ikke avklart: ordlyden i integreringsloven § 41 er ikke kontrollert mot kilden, heller ikke om den gir adgang til å utlevere opplysningene fra mottaket til bosettingskommunen, og om den dekker språk og tolkespråk, som kan vise etnisk opprinnelse. Spørsmålet ligger hos personvernombudet. / Not settled: the wording of section 41 has not been checked against the source, nor whether it allows the centre to disclose this to the settlement municipality and covers languages and interpreter language, which can reveal ethnic origin. The question is with the data-protection officer.",
         ),
         Section::CompetenceMapping => Some(
-            "Integreringsloven § 6: kartleggingen i mottaket skal følge deltakeren til bosettingskommunen, jf. § 41",
+            "Ikke avklart: ingen kilde sier at kartleggingen fra mottaket skal sendes bosettingskommunen; kildene beskriver IMDinett som kanalen, og retten og plikten etter § 6 gjelder først når tillatelsen er gitt. Spørsmålet ligger hos personvernombudet. / Not settled: no source says that the centre's mapping is to be sent to the settlement municipality; the sources name IMDinett as the channel, and the right and duty under section 6 apply only once the permit is granted. The question is with the data-protection officer.",
         ),
         Section::GuidanceSummary | Section::HealthAndAdaptation => None,
     }
@@ -401,6 +472,12 @@ pub struct FileSection {
     pub status: String,
     /// The law reference or "consent (date)" under which it is shared.
     pub legal_basis: Option<String>,
+    /// Where a statutory basis is stated (empty for a basis of consent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub legal_basis_sources: Vec<LegalSource>,
+    /// What the sources leave open about the statutory basis, if anything.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_basis_open_question: Option<String>,
     pub purpose: String,
     /// Why it is withheld.
     pub withheld_reason: Option<String>,
@@ -574,6 +651,45 @@ mod tests {
         assert!(statutory_basis(Section::IdentityAndProgramme).is_some());
     }
 
+    /// Issue 22: every statutory basis printed on a file names its sources and says what they
+    /// leave open; a section shared on consent claims no statute.
+    #[test]
+    fn every_statutory_basis_has_sources_and_its_open_question() {
+        for s in Section::ALL {
+            let sources = basis_sources(*s);
+            match statutory_basis(*s) {
+                Some(text) => {
+                    assert!(!sources.is_empty(), "{s:?}");
+                    assert!(sources.iter().all(|x| x.url.starts_with("https://")));
+                    let open = basis_open_question(*s).unwrap_or_default();
+                    assert!(open.starts_with("Ikke avklart"), "{s:?}: {open}");
+                    assert!(text.contains('§'), "{s:?}: names its provision");
+                }
+                None => assert!(sources.is_empty() && basis_open_question(*s).is_none()),
+            }
+        }
+        let file = compose_sections(
+            Section::ALL
+                .iter()
+                .map(|s| SectionSource {
+                    section: *s,
+                    content: None,
+                })
+                .collect(),
+            &[],
+        );
+        for f in &file {
+            let statutory = statutory_basis(f.section).is_some();
+            assert_eq!(
+                !f.legal_basis_sources.is_empty(),
+                statutory,
+                "{:?}",
+                f.section
+            );
+            assert_eq!(f.legal_basis_open_question.is_some(), statutory);
+        }
+    }
+
     #[test]
     fn readiness_lists_what_is_missing() {
         let all = ReadinessFacts {
@@ -709,6 +825,12 @@ pub fn compose_sections(sources: Vec<SectionSource>, consents: &[Consent]) -> Ve
                 section: s,
                 status: if src.content.is_some() { "shared" } else { "not_recorded" }.into(),
                 legal_basis: Some(legal_basis),
+                legal_basis_sources: if consent_id.is_none() { basis_sources(s) } else { Vec::new() },
+                legal_basis_open_question: consent_id
+                    .is_none()
+                    .then(|| basis_open_question(s))
+                    .flatten()
+                    .map(str::to_owned),
                 purpose: purpose(s).into(),
                 withheld_reason: None,
                 consent_id,
@@ -719,6 +841,8 @@ pub fn compose_sections(sources: Vec<SectionSource>, consents: &[Consent]) -> Ve
                 section: s,
                 status: "withheld".into(),
                 legal_basis: None,
+                legal_basis_sources: Vec::new(),
+                legal_basis_open_question: None,
                 purpose: purpose(s).into(),
                 withheld_reason: Some(reason.into()),
                 consent_id: None,
@@ -748,6 +872,8 @@ pub fn apply_withdrawals(sections: &mut [FileSection], withdrawn: &[(Uuid, Offse
             s.status = "withheld".into();
             s.content = None;
             s.legal_basis = None;
+            s.legal_basis_sources.clear();
+            s.legal_basis_open_question = None;
             s.withheld_reason = Some(format!(
                 "Deltakeren trakk tilbake samtykket {} / The participant withdrew consent on {}.",
                 at.date(),

@@ -270,6 +270,12 @@ const FIELD_NAMES: &[&str] = &[
     "text",
     "info_url",
     "uncertain",
+    "sources",
+    "title",
+    "url",
+    "checked",
+    "fields",
+    "note",
     "sessions",
     "date",
     "topic",
@@ -591,9 +597,12 @@ fn guidance_requests() {
             "livelihood": "Lån og stipend", "typical_duration": "1-2 år",
             "prerequisites": {"min_cefr": "B1", "text": "Fullført videregående"},
             "info_url": "https://utdanning.no",
-            "uncertain": ["financing"]
+            "uncertain": ["financing"],
+            "sources": [{"title": "Utdanning.no: Fagskole", "url": "https://utdanning.no/fagskole",
+                         "checked": ago(30), "fields": ["responsible_actor", "prerequisites"],
+                         "note": "Fylket eier de fleste fagskolene."}]
         }),
-        OfferingInput::validate,
+        |o: &OfferingInput| o.validate(today),
     );
     let summary = json!({
         "sessions": [{"date": ago(5), "kind": "individual", "topic": "Yrkesmål",

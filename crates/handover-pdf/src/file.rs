@@ -164,6 +164,21 @@ fn section(flow: &mut Flow<'_>, s: &FileSection, lang: Lang) {
     if let Some(b) = &s.legal_basis {
         facts.push((m.t("pdf.legal_basis").to_owned(), b.clone()));
     }
+    for x in &s.legal_basis_sources {
+        facts.push((
+            m.t("file.basis_sources").to_owned(),
+            format!(
+                "{}, {} ({} {})",
+                x.title,
+                x.url,
+                m.t("file.checked"),
+                x.checked
+            ),
+        ));
+    }
+    if let Some(q) = &s.legal_basis_open_question {
+        facts.push((m.t("file.basis_open").to_owned(), q.clone()));
+    }
     facts.push((m.t("pdf.purpose").to_owned(), s.purpose.clone()));
     flow.facts(&facts);
     match (s.status.as_str(), s.content_value()) {
@@ -548,21 +563,68 @@ fn offering_facts(ctx: &Ctx<'_>, o: &Map<String, Value>) -> Vec<(String, String)
         }
     }
     facts.extend(fact("info_url", "pdf.info_url"));
-    if let Some(u) = o.get("uncertain").and_then(Value::as_array)
-        && !u.is_empty()
-    {
-        let names: Vec<String> = u
-            .iter()
-            .filter_map(Value::as_str)
-            .map(|f| {
-                let k = format!("catalogue.field_{f}");
-                if m.has(&k) {
-                    m.t(&k).to_owned()
-                } else {
-                    label(m, f)
-                }
+    let sources: Vec<&Map<String, Value>> = o
+        .get("sources")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(Value::as_object).collect())
+        .unwrap_or_default();
+    let str_of = |s: &Map<String, Value>, k: &str| -> String {
+        s.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let field_label = |f: &str| {
+        let k = format!("catalogue.field_{f}");
+        if m.has(&k) {
+            m.t(&k).to_owned()
+        } else {
+            label(m, f)
+        }
+    };
+    for s in &sources {
+        let supports: Vec<String> = s
+            .get("fields")
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(Value::as_str)
+                    .map(field_label)
+                    .collect()
             })
-            .collect();
+            .unwrap_or_default();
+        facts.push((
+            m.t("catalogue.source").to_owned(),
+            format!(
+                "{}, {} ({} {}; {}: {})",
+                str_of(s, "title"),
+                str_of(s, "url"),
+                m.t("file.checked"),
+                str_of(s, "checked"),
+                m.t("catalogue.source_supports"),
+                supports.join(", ")
+            ),
+        ));
+    }
+    // Marked uncertain, or a fact no source supports: the same rule as the catalogue's page.
+    let sourced: Vec<&str> = sources
+        .iter()
+        .filter_map(|s| s.get("fields").and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut unverified: Vec<&str> = o
+        .get("uncertain")
+        .and_then(Value::as_array)
+        .map(|l| l.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    for f in handover_domain::guidance::FACT_FIELDS {
+        if !sourced.contains(f) && !unverified.contains(f) {
+            unverified.push(f);
+        }
+    }
+    if !unverified.is_empty() {
+        let names: Vec<String> = unverified.iter().map(|f| field_label(f)).collect();
         facts.push((m.t("catalogue.uncertain").to_owned(), names.join(", ")));
     }
     facts

@@ -1,6 +1,7 @@
 //! Start-up, serving and operator commands of the handover service.
 
 pub mod admin;
+pub mod catalogue_check;
 pub mod demo;
 pub mod demo_handovers;
 pub mod demo_participants;
@@ -40,9 +41,16 @@ pub async fn prepare_database(settings: &Settings) -> anyhow::Result<handover_db
     handover_db::reference::load_municipalities(&pool)
         .await
         .context("loading municipalities failed")?;
-    handover_db::guidance::load_catalogue(&pool)
+    let catalogue = handover_db::guidance::load_catalogue(&pool)
         .await
         .context("loading the catalogue failed")?;
+    if catalogue.added + catalogue.updated > 0 {
+        tracing::info!(
+            added = catalogue.added,
+            updated = catalogue.updated,
+            "shipped catalogue offerings loaded"
+        );
+    }
     Ok(pool)
 }
 

@@ -39,10 +39,26 @@ enum Command {
         #[arg(long)]
         name: String,
     },
+    /// The qualification-pathway catalogue's facts and their sources.
+    Catalogue {
+        #[command(subcommand)]
+        command: CatalogueCommand,
+    },
     /// Print the OpenAPI document.
     Openapi,
     /// Print a new signing key for HANDOVER_JWT_KEY (KID:BASE64SECRET).
     GenerateKey,
+}
+
+#[derive(Subcommand)]
+enum CatalogueCommand {
+    /// List the facts of the offerings in use whose newest source was checked too long ago,
+    /// and those no source supports (exits 0; the list is for the administrators to work on).
+    StaleFacts {
+        /// A fact is due when its newest check is older than this.
+        #[arg(long, default_value_t = handover_domain::guidance::RECHECK_AFTER_DAYS)]
+        older_than_days: i64,
+    },
 }
 
 #[tokio::main]
@@ -89,6 +105,18 @@ async fn main() -> anyhow::Result<()> {
             )
             .await?;
             println!("Administrator {email} created. Password-setup link (valid once):\n{link}");
+            Ok(())
+        }
+        Command::Catalogue {
+            command: CatalogueCommand::StaleFacts { older_than_days },
+        } => {
+            let settings = Settings::load(cli.config.as_deref())?;
+            handover_server::init_tracing(settings.log_format);
+            let pool = handover_server::prepare_database(&settings).await?;
+            let today = time::OffsetDateTime::now_utc().date();
+            let r = handover_server::catalogue_check::stale_facts(&pool, today, older_than_days)
+                .await?;
+            print!("{}", r.render(older_than_days));
             Ok(())
         }
         Command::Serve { demo } => serve(Settings::load(cli.config.as_deref())?, demo).await,

@@ -76,6 +76,11 @@ fn offering_body(key: &str) -> Value {
     })
 }
 
+fn source(url: &str, checked: &str, fields: &[&str]) -> Value {
+    json!({"title": "Nav: Arbeidsmarkedstiltak", "url": url, "checked": checked, "fields": fields,
+           "note": "Nav gir tiltaket."})
+}
+
 async fn create_offering(app: &TestApp, token: &str, key: &str) -> (String, String) {
     let r = app.post(OFFERINGS, Some(token), &offering_body(key)).await;
     assert_eq!(r.status, 201, "create {key}: {}", r.text);
@@ -194,6 +199,12 @@ async fn shipped_catalogue_is_complete_and_every_role_reads_it() {
                 OFFERING_FIELDS.contains(&u.as_str().unwrap()),
                 "{key}: uncertain {u}"
             );
+        }
+        let sources = o["sources"].as_array().unwrap();
+        assert!(!sources.is_empty(), "{key}: the API shows its sources");
+        for s in sources {
+            assert!(s["url"].as_str().unwrap().starts_with("https://"), "{key}");
+            assert!(s["checked"].is_string() && s["title"].is_string(), "{key}");
         }
         assert_eq!(o["version"], 1, "{key}");
         assert_eq!(o["retired"], false, "{key}");
@@ -577,6 +588,82 @@ async fn every_change_is_a_new_readable_version_and_the_key_is_fixed() {
     r.assert_problem(404);
 }
 
+/// A release that corrects the shipped facts brings them to offerings no administrator has
+/// changed, as a new version; an offering an administrator edited keeps their text.
+#[tokio::test]
+async fn corrected_shipped_facts_reach_untouched_offerings_only() {
+    let app = spawn_app().await;
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    let untouched = offering_id("jobbsjansen");
+    let edited = offering_id("kvalifiseringsprogrammet");
+    // The state an installation of the previous release is in: the same offerings without
+    // sources, written by the shipped catalogue.
+    for id in [untouched, edited] {
+        for table in ["catalogue_offerings", "catalogue_offering_versions"] {
+            let id_col = if table == "catalogue_offerings" {
+                "id"
+            } else {
+                "offering_id"
+            };
+            sqlx::query(&format!(
+                "UPDATE {table} SET data = data - 'sources' || '{{\"typical_duration\": \"Gammel tekst\"}}' WHERE {id_col} = $1"
+            ))
+            .bind(id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+        }
+    }
+    let path = format!("{OFFERINGS}/{edited}");
+    let r = app.get(&path, &op).await;
+    let mut body = r.body.clone();
+    for k in ["id", "version", "retired", "updated_at"] {
+        body.as_object_mut().unwrap().remove(k);
+    }
+    body["financing"] = json!("Kommunens egen tekst.");
+    let r = app
+        .request(
+            Method::PUT,
+            &path,
+            Some(&op),
+            Some(&body),
+            &[("if-match", &etag(&r))],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+
+    let done = handover_db::guidance::load_catalogue(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!((done.added, done.updated), (0, 1));
+    let shipped = shipped_catalogue().unwrap();
+    let want = shipped.iter().find(|o| o.key == "jobbsjansen").unwrap();
+    let r = app.get(&format!("{OFFERINGS}/{untouched}"), &op).await;
+    assert_eq!(etag(&r), "\"2\"", "a new version: {}", r.text);
+    assert_eq!(r.body["typical_duration"], json!(want.typical_duration));
+    assert_eq!(
+        r.body["sources"].as_array().unwrap().len(),
+        want.sources.len()
+    );
+    let v = app
+        .get(&format!("{OFFERINGS}/{untouched}/versions"), &op)
+        .await;
+    assert_eq!(items(&v).len(), 2, "the old text stays readable");
+    let r = app.get(&path, &op).await;
+    assert_eq!(
+        etag(&r),
+        "\"2\"",
+        "the administrator's version stays current"
+    );
+    assert_eq!(r.body["financing"], "Kommunens egen tekst.");
+    assert_eq!(r.body["typical_duration"], "Gammel tekst");
+    // A second start finds nothing to do.
+    let again = handover_db::guidance::load_catalogue(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!((again.added, again.updated), (0, 0));
+}
+
 #[tokio::test]
 async fn validation_names_the_fields() {
     let app = spawn_app().await;
@@ -636,6 +723,64 @@ async fn validation_names_the_fields() {
             with("info_url", json!("https://nav.no/a b")),
             "info_url",
             "invalid_url",
+        ),
+        (
+            "source over http",
+            with(
+                "sources",
+                json!([source("http://www.nav.no/", "2026-01-05", &["financing"])]),
+            ),
+            "sources[0].url",
+            "invalid_url",
+        ),
+        (
+            "source checked in the future",
+            with(
+                "sources",
+                json!([source("https://www.nav.no/", "2999-01-01", &["financing"])]),
+            ),
+            "sources[0].checked",
+            "in_future",
+        ),
+        (
+            "source supporting nothing",
+            with(
+                "sources",
+                json!([source("https://www.nav.no/", "2026-01-05", &[])]),
+            ),
+            "sources[0].fields",
+            "invalid_length",
+        ),
+        (
+            "source supporting a name",
+            with(
+                "sources",
+                json!([source(
+                    "https://www.nav.no/",
+                    "2026-01-05",
+                    &["financing", "name_nb"]
+                )]),
+            ),
+            "sources[0].fields[1]",
+            "unknown_field_name",
+        ),
+        (
+            "source without a title",
+            with(
+                "sources",
+                json!([{"url": "https://www.nav.no/", "checked": "2026-01-05", "fields": ["financing"]}]),
+            ),
+            "sources[0].title",
+            "required",
+        ),
+        (
+            "source with a bad date",
+            with(
+                "sources",
+                json!([source("https://www.nav.no/", "5. januar", &["financing"])]),
+            ),
+            "sources[0].checked",
+            "invalid_value",
         ),
         (
             "unknown uncertain field",

@@ -17,8 +17,8 @@ use handover_app::AppError;
 use handover_app::catalogue;
 use handover_app::precondition::Precondition;
 use handover_domain::guidance::{
-    OFFERING_FIELDS, Offering, OfferingGroup, OfferingInput, OfferingVersion, Prerequisites,
-    ResponsibleActor,
+    FACT_FIELDS, FactSource, MAX_SOURCES, OFFERING_FIELDS, Offering, OfferingGroup, OfferingInput,
+    OfferingVersion, Prerequisites, RECHECK_AFTER_DAYS, ResponsibleActor,
 };
 use handover_domain::participant::Cefr;
 use handover_domain::{Action, FieldError, Page, Paging, Role};
@@ -187,16 +187,50 @@ struct OfferingPage {
     actor: String,
     may_manage: bool,
     conflict: bool,
+    sources: Vec<SourceView>,
+}
+
+/// A source as the offering's page lists it.
+pub struct SourceView {
+    pub s: FactSource,
+    /// The facts it supports, by label.
+    pub supports: String,
+    /// Checked more than `RECHECK_AFTER_DAYS` ago: due to be checked again.
+    pub stale: bool,
 }
 
 impl OfferingPage {
-    /// "(not verified)" after a field whose facts the catalogue marks as uncertain.
+    /// "Not verified" after a field the catalogue marks as uncertain or no source supports.
     fn uncertain(&self, field: &str) -> bool {
-        self.o.data.uncertain.iter().any(|u| u == field)
+        self.o.data.is_unverified(field)
     }
 }
 
-fn offering_page(staff: &Staff, o: Offering, done: Option<&str>) -> OfferingPage {
+fn source_views(m: &Messages, o: &OfferingInput, today: time::Date) -> Vec<SourceView> {
+    let mut list: Vec<SourceView> = o
+        .sources
+        .iter()
+        .map(|s| SourceView {
+            supports: s
+                .fields
+                .iter()
+                .map(|f| m.t(&format!("catalogue.field_{f}")).to_owned())
+                .collect::<Vec<_>>()
+                .join(", "),
+            stale: (today - s.checked).whole_days() > RECHECK_AFTER_DAYS,
+            s: s.clone(),
+        })
+        .collect();
+    list.sort_by(|a, b| b.s.checked.cmp(&a.s.checked));
+    list
+}
+
+fn offering_page(
+    staff: &Staff,
+    o: Offering,
+    done: Option<&str>,
+    today: time::Date,
+) -> OfferingPage {
     let m = staff.lang.messages();
     let name = offering_name(staff.lang, &o).to_owned();
     OfferingPage {
@@ -209,6 +243,7 @@ fn offering_page(staff: &Staff, o: Offering, done: Option<&str>) -> OfferingPage
         actor: Labels::actor(m, o.data.responsible_actor),
         may_manage: may_manage(staff),
         conflict: false,
+        sources: source_views(m, &o.data, today),
         o,
     }
 }
@@ -227,7 +262,12 @@ pub async fn offering(
 ) -> PageResult {
     let id = parse_id(&id)?;
     let o = catalogue::get(&state.app, &staff, id).await?;
-    page(&offering_page(&staff, o, q.done.as_deref()))
+    page(&offering_page(
+        &staff,
+        o,
+        q.done.as_deref(),
+        state.app.today(),
+    ))
 }
 
 async fn set_retired(
@@ -253,7 +293,7 @@ async fn set_retired(
         Err(AppError::PreconditionFailed | AppError::Conflict(_)) => {
             // Changed meanwhile (or already so): the page as it is now, with the notice.
             let o = catalogue::get(&state.app, &staff, id).await?;
-            let mut p = offering_page(&staff, o, None);
+            let mut p = offering_page(&staff, o, None, state.app.today());
             p.conflict = true;
             page_with(StatusCode::CONFLICT, &p)
         }
@@ -405,7 +445,7 @@ const TEXT_FIELDS: [(&str, bool); 10] = [
 ];
 
 /// The form's fields in order, for placing errors.
-const FORM_FIELDS: [&str; 15] = [
+const FORM_FIELDS: [&str; 16] = [
     "key",
     "group",
     "name_nb",
@@ -421,6 +461,7 @@ const FORM_FIELDS: [&str; 15] = [
     "prerequisites_text",
     "info_url",
     "uncertain",
+    "sources",
 ];
 
 pub struct TextInput {
@@ -434,6 +475,54 @@ pub struct Check {
     pub name: String,
     pub label: String,
     pub checked: bool,
+}
+
+/// One source's fields on the form: `sources_title_0`, `sources_fact_financing_0`, … (the
+/// names the error paths `sources[0].title` flatten to).
+pub struct SourceRow {
+    pub legend: String,
+    pub title: String,
+    pub title_value: String,
+    pub url: String,
+    pub url_value: String,
+    pub checked: String,
+    pub checked_value: String,
+    pub note: String,
+    pub note_value: String,
+    pub facts_id: String,
+    pub facts: Vec<Check>,
+    /// Rows that hold a saved source can be removed; the empty row is for a new one.
+    pub remove: Option<Check>,
+}
+
+fn source_name(part: &str, i: usize) -> String {
+    format!("sources_{part}_{i}")
+}
+
+/// How many source rows the posted form had (the saved sources, then one empty row).
+fn source_rows(f: &Form) -> usize {
+    v(f, "sources_rows")
+        .parse::<usize>()
+        .unwrap_or(0)
+        .min(MAX_SOURCES + 1)
+}
+
+/// A row nobody filled in: the empty row for a new source, left empty.
+fn row_is_blank(f: &Form, i: usize) -> bool {
+    ["title", "url", "checked", "note"]
+        .iter()
+        .all(|p| v(f, &source_name(p, i)).is_empty())
+        && FACT_FIELDS
+            .iter()
+            .all(|x| v(f, &source_name(&format!("fact_{x}"), i)) != "yes")
+}
+
+/// The rows that become sources, in order: the list index of a source error is its position
+/// here.
+fn kept_rows(f: &Form) -> Vec<usize> {
+    (0..source_rows(f))
+        .filter(|i| v(f, &source_name("remove", *i)) != "yes" && !row_is_blank(f, *i))
+        .collect()
 }
 
 #[derive(Template)]
@@ -452,6 +541,8 @@ struct FormPage {
     levels: Vec<Opt>,
     texts: Vec<TextInput>,
     uncertain: Vec<Check>,
+    sources: Vec<SourceRow>,
+    sources_rows: usize,
     conflict: bool,
     theirs: HashMap<String, String>,
 }
@@ -494,7 +585,88 @@ fn values(i: &OfferingInput) -> Form {
     for u in &i.uncertain {
         f.insert(format!("uncertain_{u}"), "yes".into());
     }
+    for (n, s) in i.sources.iter().enumerate() {
+        f.insert(source_name("title", n), s.title.clone());
+        f.insert(source_name("url", n), s.url.clone());
+        f.insert(source_name("checked", n), s.checked.to_string());
+        f.insert(source_name("note", n), s.note.clone());
+        for x in &s.fields {
+            f.insert(source_name(&format!("fact_{x}"), n), "yes".into());
+        }
+    }
+    f.insert("sources_rows".into(), i.sources.len().to_string());
     f
+}
+
+/// The form's source rows: those posted (or saved), then an empty one for a new source while
+/// there is room.
+fn source_form_rows(m: &Messages, f: &Form) -> Vec<SourceRow> {
+    let mut n = source_rows(f);
+    if (n == 0 || !row_is_blank(f, n - 1)) && n < MAX_SOURCES {
+        n += 1;
+    }
+    (0..n)
+        .map(|i| {
+            let is_new = i + 1 == n && row_is_blank(f, i);
+            SourceRow {
+                legend: if is_new {
+                    m.t("catalogue.source_new").to_owned()
+                } else {
+                    m.f("catalogue.source_number", &[("n", &(i + 1).to_string())])
+                },
+                title: source_name("title", i),
+                title_value: v(f, &source_name("title", i)).to_owned(),
+                url: source_name("url", i),
+                url_value: v(f, &source_name("url", i)).to_owned(),
+                checked: source_name("checked", i),
+                checked_value: v(f, &source_name("checked", i)).to_owned(),
+                note: source_name("note", i),
+                note_value: v(f, &source_name("note", i)).to_owned(),
+                facts_id: source_name("fields", i),
+                facts: FACT_FIELDS
+                    .iter()
+                    .map(|x| {
+                        let name = source_name(&format!("fact_{x}"), i);
+                        Check {
+                            checked: v(f, &name) == "yes",
+                            name,
+                            label: m.t(&format!("catalogue.field_{x}")).to_owned(),
+                        }
+                    })
+                    .collect(),
+                remove: (!is_new).then(|| {
+                    let name = source_name("remove", i);
+                    Check {
+                        checked: v(f, &name) == "yes",
+                        name,
+                        label: m.t("catalogue.source_remove").to_owned(),
+                    }
+                }),
+            }
+        })
+        .collect()
+}
+
+/// Names a source error in the summary by its row and field ("Source 2, address: …").
+fn label_source_errors(m: &Messages, mut e: FormErrors) -> FormErrors {
+    for x in &mut e.items {
+        let Some((part, i)) = x
+            .field
+            .strip_prefix("sources_")
+            .and_then(|rest| rest.rsplit_once('_'))
+        else {
+            continue;
+        };
+        let Ok(i) = i.parse::<usize>() else { continue };
+        let row = m.f("catalogue.source_number", &[("n", &(i + 1).to_string())]);
+        let key = format!("catalogue.source_{part}");
+        x.label = Some(if m.has(&key) {
+            format!("{row}, {}", m.t(&key).to_lowercase())
+        } else {
+            row
+        });
+    }
+    e
 }
 
 fn form_page(
@@ -512,9 +684,12 @@ fn form_page(
     } else {
         m.t("catalogue.new_title")
     };
+    let sources = source_form_rows(m, f);
     FormPage {
         shell: Shell::staff(staff, &action, title.to_owned()),
-        errors: errors.labelled(m, "catalogue.field_"),
+        errors: label_source_errors(m, errors.labelled(m, "catalogue.field_")),
+        sources_rows: sources.len(),
+        sources,
         action,
         cancel,
         key: v(f, "key").to_owned(),
@@ -564,7 +739,7 @@ fn form_page(
 }
 
 /// The form as the use case's input; the choices that are no choice are errors beside them.
-fn read(m: &Messages, f: &Form, key: &str) -> Result<OfferingInput, FormErrors> {
+fn read(m: &Messages, f: &Form, key: &str, today: time::Date) -> Result<OfferingInput, FormErrors> {
     let mut e = FormErrors::default();
     let group = crate::view::code_field::<OfferingGroup>(&mut e, m, "group", v(f, "group"));
     let actor = crate::view::code_field::<ResponsibleActor>(
@@ -605,18 +780,40 @@ fn read(m: &Messages, f: &Form, key: &str) -> Result<OfferingInput, FormErrors> 
             .filter(|n| v(f, &format!("uncertain_{n}")) == "yes")
             .map(|n| (*n).to_owned())
             .collect(),
+        sources: kept_rows(f)
+            .into_iter()
+            .map(|i| FactSource {
+                title: v(f, &source_name("title", i)).to_owned(),
+                url: v(f, &source_name("url", i)).to_owned(),
+                checked: crate::view::date_field(
+                    &mut e,
+                    m,
+                    &source_name("checked", i),
+                    v(f, &source_name("checked", i)),
+                    true,
+                )
+                .unwrap_or(today),
+                fields: FACT_FIELDS
+                    .iter()
+                    .filter(|x| v(f, &source_name(&format!("fact_{x}"), i)) == "yes")
+                    .map(|x| (*x).to_owned())
+                    .collect(),
+                note: v(f, &source_name("note", i)).to_owned(),
+            })
+            .collect(),
     };
     if e.is_empty() {
         return Ok(input);
     }
     // The other fields are checked too, so the summary lists every error at once.
-    if let Err(more) = input.validate() {
-        for x in app_errors(m, &more).items {
+    if let Err(more) = input.validate(today) {
+        for x in app_errors(m, &more, f).items {
             if e.get(&x.field).is_none() {
                 e.add(&x.field, x.message);
             }
         }
     }
+    // A stable sort: the source rows' errors stay in row order after the other fields.
     e.items.sort_by_key(|x| {
         FORM_FIELDS
             .iter()
@@ -626,22 +823,33 @@ fn read(m: &Messages, f: &Form, key: &str) -> Result<OfferingInput, FormErrors> 
     Err(e)
 }
 
-/// An error path of an offering as the form's field.
-fn field_of(path: &str) -> String {
+/// An error path of an offering as the form's field. A source's index in the list is mapped
+/// back to its row on the form (`rows`, from `kept_rows`), since removed and empty rows are
+/// not in the list.
+fn field_of(path: &str, rows: &[usize]) -> String {
     match path {
         "prerequisites.text" => "prerequisites_text".into(),
         "prerequisites.min_cefr" => "min_cefr".into(),
         p if p.starts_with("uncertain") => "uncertain".into(),
+        p if p.starts_with("sources[") => p["sources[".len()..]
+            .split_once("].")
+            .and_then(|(i, sub)| {
+                let i: usize = i.parse().ok()?;
+                let part = sub.split(['.', '[']).next()?;
+                Some(source_name(part, rows.get(i).copied().unwrap_or(i)))
+            })
+            .unwrap_or_else(|| "sources".into()),
         p => p.to_owned(),
     }
 }
 
-fn app_errors(m: &Messages, errs: &[FieldError]) -> FormErrors {
+fn app_errors(m: &Messages, errs: &[FieldError], f: &Form) -> FormErrors {
+    let rows = kept_rows(f);
     let mut out = FormErrors::default();
     for e in errs {
         let message = crate::view::error_text(m, Some("catalogue.error_"), e);
-        let mut field = field_of(&e.field);
-        if !FORM_FIELDS.contains(&field.as_str()) {
+        let mut field = field_of(&e.field, &rows);
+        if !FORM_FIELDS.contains(&field.as_str()) && !field.starts_with("sources") {
             field = "key".into();
         }
         if out.get(&field).is_none() {
@@ -690,13 +898,13 @@ pub async fn create(
             ),
         )
     };
-    let input = match read(m, &form, v(&form, "key")) {
+    let input = match read(m, &form, v(&form, "key"), state.app.today()) {
         Ok(i) => i,
         Err(e) => return shown(e),
     };
     match catalogue::create(&state.app, &staff, input).await {
         Ok(o) => see_other(&format!("/catalogue/{}?done=created", o.id)),
-        Err(AppError::Validation(errs)) => shown(app_errors(m, &errs)),
+        Err(AppError::Validation(errs)) => shown(app_errors(m, &errs, &form)),
         Err(AppError::Conflict(_)) => {
             let mut e = FormErrors::default();
             e.add("key", m.t("catalogue.key_taken").to_owned());
@@ -745,7 +953,7 @@ pub async fn edit_save(
     let action = format!("/catalogue/{id}/edit");
     let cancel = format!("/catalogue/{id}");
     let shown = |errors: FormErrors, status: StatusCode, version: i32| (errors, status, version);
-    let (errors, status, version) = match read(m, &form, &key) {
+    let (errors, status, version) = match read(m, &form, &key, state.app.today()) {
         Err(e) => shown(e, StatusCode::UNPROCESSABLE_ENTITY, version),
         Ok(input) => {
             match catalogue::update(
@@ -775,7 +983,7 @@ pub async fn edit_save(
                     return page_with(StatusCode::CONFLICT, &p);
                 }
                 Err(AppError::Validation(errs)) => shown(
-                    app_errors(m, &errs),
+                    app_errors(m, &errs, &form),
                     StatusCode::UNPROCESSABLE_ENTITY,
                     version,
                 ),
@@ -803,8 +1011,15 @@ mod tests {
 
     #[test]
     fn offering_errors_find_their_fields() {
-        assert_eq!(field_of("prerequisites.text"), "prerequisites_text");
-        assert_eq!(field_of("uncertain[2]"), "uncertain");
-        assert_eq!(field_of("info_url"), "info_url");
+        assert_eq!(field_of("prerequisites.text", &[]), "prerequisites_text");
+        assert_eq!(field_of("uncertain[2]", &[]), "uncertain");
+        assert_eq!(field_of("info_url", &[]), "info_url");
+        // The second source in the list is the form's fourth row (rows 1 and 2 left out).
+        assert_eq!(field_of("sources[1].url", &[0, 3]), "sources_url_3");
+        assert_eq!(
+            field_of("sources[0].fields[2]", &[0, 3]),
+            "sources_fields_0"
+        );
+        assert_eq!(field_of("sources", &[]), "sources");
     }
 }
