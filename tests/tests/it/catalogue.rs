@@ -599,19 +599,11 @@ async fn corrected_shipped_facts_reach_untouched_offerings_only() {
     // The state an installation of the previous release is in: the same offerings without
     // sources, written by the shipped catalogue.
     for id in [untouched, edited] {
-        for table in ["catalogue_offerings", "catalogue_offering_versions"] {
-            let id_col = if table == "catalogue_offerings" {
-                "id"
-            } else {
-                "offering_id"
-            };
-            sqlx::query(&format!(
-                "UPDATE {table} SET data = data - 'sources' || '{{\"typical_duration\": \"Gammel tekst\"}}' WHERE {id_col} = $1"
-            ))
-            .bind(id)
-            .execute(&app.pool)
-            .await
-            .unwrap();
+        for sql in [
+            r#"UPDATE catalogue_offerings SET data = data - 'sources' || '{"typical_duration": "Gammel tekst"}' WHERE id = $1"#,
+            r#"UPDATE catalogue_offering_versions SET data = data - 'sources' || '{"typical_duration": "Gammel tekst"}' WHERE offering_id = $1"#,
+        ] {
+            sqlx::query(sql).bind(id).execute(&app.pool).await.unwrap();
         }
     }
     let path = format!("{OFFERINGS}/{edited}");
@@ -768,7 +760,7 @@ async fn validation_names_the_fields() {
             "source without a title",
             with(
                 "sources",
-                json!([{"url": "https://www.nav.no/", "checked": "2026-01-05", "fields": ["financing"]}]),
+                json!([{"title": " ", "url": "https://www.nav.no/", "checked": "2026-01-05", "fields": ["financing"]}]),
             ),
             "sources[0].title",
             "required",

@@ -838,6 +838,81 @@ async fn the_operator_manages_the_catalogue_over_plain_http() {
         assert!(v.text.contains(&format!("<td>{n}</td>")), "version {n}");
     }
     assert!(v.text.contains("Finansiering"), "what changed");
+
+    // Sources: a bad row is answered beside its fields; a good one is saved and shown, kept by
+    // an edit that does not touch it, and removed when asked.
+    let bad_source = [
+        ("version", "4"),
+        ("sources_rows", "2"),
+        ("sources_title_0", "Nav: Tiltak"),
+        ("sources_url_0", "http://www.nav.no/"),
+        ("sources_checked_0", "32.13.2026"),
+        ("sources_title_1", ""),
+    ];
+    let r = op.post_form(&edit, &pairs(&with(&good, &bad_source))).await;
+    r.assert_invalid(
+        &["sources_checked_0", "sources_url_0", "sources_fields_0"],
+        "bad source",
+    );
+    let source = [
+        ("version", "4"),
+        ("sources_rows", "2"),
+        ("sources_title_0", "IMDi: Introduksjonsprogrammet"),
+        (
+            "sources_url_0",
+            "https://www.imdi.no/introduksjonsprogrammet/",
+        ),
+        ("sources_checked_0", "2026-11-30"),
+        ("sources_fact_responsible_actor_0", "yes"),
+        ("sources_fact_legal_basis_0", "yes"),
+        ("sources_note_0", "Kommunen har ansvaret."),
+    ];
+    let r = op.post_form(&edit, &pairs(&with(&good, &source))).await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let page = op.get(&format!("/catalogue/{id}")).await;
+    assert!(
+        page.text.contains("IMDi: Introduksjonsprogrammet"),
+        "{}",
+        page.text
+    );
+    assert!(page.text.contains("Kommunen har ansvaret."));
+    assert!(
+        page.text.contains("Ikke bekreftet"),
+        "the facts no source supports"
+    );
+    let form = op.get(&edit).await;
+    assert_eq!(hidden(&form.text, "sources_rows").as_deref(), Some("2"));
+    assert!(
+        form.text
+            .contains("value=\"IMDi: Introduksjonsprogrammet\"")
+    );
+    let api = app.token(who::OPERATOR_ADMIN).await;
+    let o = app
+        .get(&format!("/api/v1/catalogue/offerings/{id}"), &api)
+        .await;
+    assert_eq!(
+        o.body["sources"][0]["fields"],
+        json!(["responsible_actor", "legal_basis"])
+    );
+    assert_eq!(o.body["sources"][0]["checked"], "2026-11-30");
+    let r = op
+        .post_form(
+            &edit,
+            &pairs(&with(
+                &good,
+                &[
+                    &source[..],
+                    &[("version", "5"), ("sources_remove_0", "yes")],
+                ]
+                .concat(),
+            )),
+        )
+        .await;
+    assert_eq!(r.status, 303, "{}", r.text);
+    let o = app
+        .get(&format!("/api/v1/catalogue/offerings/{id}"), &api)
+        .await;
+    assert_eq!(o.body["sources"], json!([]), "removed");
 }
 
 #[tokio::test]
