@@ -226,7 +226,7 @@ impl OfferingInput {
             .iter()
             .filter(|s| s.fields.iter().any(|f| f == field))
             .collect();
-        list.sort_by(|a, b| b.checked.cmp(&a.checked));
+        list.sort_by_key(|s| std::cmp::Reverse(s.checked));
         list
     }
 

@@ -221,7 +221,7 @@ fn source_views(m: &Messages, o: &OfferingInput, today: time::Date) -> Vec<Sourc
             s: s.clone(),
         })
         .collect();
-    list.sort_by(|a, b| b.s.checked.cmp(&a.s.checked));
+    list.sort_by_key(|x| std::cmp::Reverse(x.s.checked));
     list
 }
 
