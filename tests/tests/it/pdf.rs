@@ -198,6 +198,12 @@ async fn the_file_as_pdf_a_is_readable_archivable_and_holds_its_json() {
     );
     assert!(text.contains("Dette er ikke karriereveiledning etter integreringsloven § 11"));
     assert!(text.contains("Anbefalt kvalifiseringsløp"));
+    // Issue 22: the statutory bases name their sources and what they leave open, and the
+    // pathway's offerings their sources and the facts no source supports.
+    assert!(text.contains("Kilder"), "{text}");
+    assert!(text.contains("Rettsgrunnlaget er et forslag"));
+    assert!(text.contains("Ikke avklart"));
+    assert!(text.contains("Underbygger"), "an offering's source");
     assert!(text.contains("Nivå per ferdighet") && text.contains("Sum"));
 
     // Fonts: every one embedded (the `emb` column).
