@@ -39,6 +39,7 @@ pub mod types {
     pub const IDEMPOTENCY_KEY_REUSED: &str = "urn:handover:problem:idempotency-key-reused";
     pub const UNAUTHENTICATED: &str = "urn:handover:problem:unauthenticated";
     pub const INVALID_CREDENTIALS: &str = "urn:handover:problem:invalid-credentials";
+    pub const INVALID_CODE: &str = "urn:handover:problem:invalid-code";
     pub const INVALID_REFRESH_TOKEN: &str = "urn:handover:problem:invalid-refresh-token";
     pub const FORBIDDEN: &str = "urn:handover:problem:forbidden";
     pub const NOT_FOUND: &str = "urn:handover:problem:not-found";
@@ -70,6 +71,9 @@ pub enum ApiError {
     Unauthenticated,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The second step of a login with a wrong or used code.
+    #[error("invalid code")]
+    InvalidCode,
     /// `/auth/refresh` with a refresh token that is unknown, expired, spent or revoked.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
@@ -151,6 +155,15 @@ impl ApiError {
                 "Invalid credentials",
                 Some(
                     "The e-mail address or password is wrong, or the account cannot log in.".into(),
+                ),
+            ),
+            InvalidCode => (
+                StatusCode::UNAUTHORIZED,
+                types::INVALID_CODE,
+                "Invalid code",
+                Some(
+                    "The code is wrong or was used already; try the next code the authenticator shows, or a recovery code."
+                        .into(),
                 ),
             ),
             InvalidRefreshToken => (
@@ -237,6 +250,7 @@ impl From<AppError> for ApiError {
             AppError::IdempotencyKeyReused => ApiError::IdempotencyKeyReused,
             AppError::Unauthenticated => ApiError::Unauthenticated,
             AppError::InvalidCredentials => ApiError::InvalidCredentials,
+            AppError::InvalidCode => ApiError::InvalidCode,
             AppError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
             AppError::Forbidden => ApiError::Forbidden,
             AppError::NotFound => ApiError::NotFound,

@@ -8,6 +8,7 @@ use crate::audit::audit;
 use crate::error::{AppError, AppResult};
 use crate::secrets::{hash_opaque, new_opaque_token};
 use handover_db::audit::{AuditEvent, record};
+use handover_db::second_factor as second_factor_db;
 use handover_db::sessions::{self, Rotation};
 use handover_db::{throttle, users};
 use handover_domain::password::{MAX_PASSWORD_CHARS, check_password};
@@ -104,11 +105,52 @@ async fn current_lock(
     }
 }
 
+/// What a right password leads to: the session, or, for a user with a second factor, the
+/// challenge its second step answers ([`login_second_step`]).
+#[derive(Debug, Clone)]
+pub enum LoginStep<G> {
+    Done(G),
+    SecondFactor(Challenge),
+}
+
+/// A pending second step: the token the client sends back with the code (only its hash is
+/// stored), valid for [`CHALLENGE_TTL`] and [`CHALLENGE_TRIES`] wrong codes.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub token: String,
+    pub expires_in: time::Duration,
+}
+
+/// How long the second step waits for its code.
+pub const CHALLENGE_TTL: time::Duration = time::Duration::minutes(5);
+/// Wrong codes one challenge takes before the password has to be given again.
+pub const CHALLENGE_TRIES: i32 = 5;
+
 /// Logs in with e-mail and password and starts a session. Unknown e-mail, wrong password and
 /// inactive account all fail alike ([`AppError::InvalidCredentials`]) in similar time; repeated
-/// failures per account and per client address are throttled (429).
-pub async fn login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Grant> {
+/// failures per account and per client address are throttled (429). A user with a second
+/// factor gets a challenge instead of a session.
+pub async fn login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<LoginStep<Grant>> {
     let user = authenticate(app, meta, req).await?;
+    if let Some(c) = challenge_if_needed(app, meta, &user).await? {
+        return Ok(LoginStep::SecondFactor(c));
+    }
+    Ok(LoginStep::Done(api_session(app, meta, &user).await?))
+}
+
+/// The second step of [`login`]: the challenge's token and a code of the user's authenticator
+/// (or an unused recovery code).
+pub async fn login_second_step(
+    app: &App,
+    meta: &RequestMeta,
+    challenge: &str,
+    code: &str,
+) -> AppResult<Grant> {
+    let user = second_step(app, meta, challenge, code).await?;
+    api_session(app, meta, &user).await
+}
+
+async fn api_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResult<Grant> {
     let (refresh, refresh_hash) = new_opaque_token();
     let mut tx = app.pool.begin().await?;
     let session = sessions::create(
@@ -119,7 +161,7 @@ pub async fn login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Grant
         time::Duration::try_from(app.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
     )
     .await?;
-    audit_login(&mut tx, meta, &user, session).await?;
+    audit_login(&mut tx, meta, user, session).await?;
     tx.commit().await?;
     Ok(Grant {
         user_id: user.id,
@@ -137,21 +179,124 @@ pub struct WebGrant {
     pub csrf_token: String,
 }
 
-/// Signs in from the web application: the same checks, throttling and audit row as [`login`],
-/// and a session of the same table, carried by a cookie instead of tokens.
-pub async fn web_login(app: &App, meta: &RequestMeta, req: Login) -> AppResult<WebGrant> {
+/// Signs in from the web application: the same checks, throttling, second step and audit row
+/// as [`login`], and a session of the same table, carried by a cookie instead of tokens.
+pub async fn web_login(
+    app: &App,
+    meta: &RequestMeta,
+    req: Login,
+) -> AppResult<LoginStep<WebGrant>> {
     let user = authenticate(app, meta, req).await?;
+    if let Some(c) = challenge_if_needed(app, meta, &user).await? {
+        return Ok(LoginStep::SecondFactor(c));
+    }
+    Ok(LoginStep::Done(web_session(app, meta, &user).await?))
+}
+
+/// The second step of [`web_login`].
+pub async fn web_login_second_step(
+    app: &App,
+    meta: &RequestMeta,
+    challenge: &str,
+    code: &str,
+) -> AppResult<WebGrant> {
+    let user = second_step(app, meta, challenge, code).await?;
+    web_session(app, meta, &user).await
+}
+
+async fn web_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResult<WebGrant> {
     let (cookie, cookie_hash) = new_opaque_token();
     let (csrf, _) = new_opaque_token();
     let mut tx = app.pool.begin().await?;
     let session =
         sessions::create_web(&mut *tx, user.id, session_ttl(app), &cookie_hash, &csrf).await?;
-    audit_login(&mut tx, meta, &user, session).await?;
+    audit_login(&mut tx, meta, user, session).await?;
     tx.commit().await?;
     Ok(WebGrant {
         session_id: session,
         cookie_token: cookie,
         csrf_token: csrf,
+    })
+}
+
+/// A challenge for a user with a confirmed authenticator; None for one without.
+async fn challenge_if_needed(
+    app: &App,
+    meta: &RequestMeta,
+    user: &LoggedIn,
+) -> AppResult<Option<Challenge>> {
+    if !second_factor_db::has_totp(&app.pool, user.id).await? {
+        return Ok(None);
+    }
+    let (token, hash) = new_opaque_token();
+    second_factor_db::create_challenge(&app.pool, &hash, user.id, app.now() + CHALLENGE_TTL)
+        .await?;
+    audit_anonymous(
+        app,
+        meta,
+        "auth.login",
+        Some(user.id),
+        "second_factor_required",
+    )
+    .await?;
+    Ok(Some(Challenge {
+        token,
+        expires_in: CHALLENGE_TTL,
+    }))
+}
+
+/// Checks the second step: a live challenge, an account not locked, a code of the user's. A
+/// wrong code counts against the challenge and, like a wrong password, against the account;
+/// a right one ends the challenge (it works once).
+async fn second_step(
+    app: &App,
+    meta: &RequestMeta,
+    challenge: &str,
+    code: &str,
+) -> AppResult<LoggedIn> {
+    if challenge.is_empty() || challenge.len() > 128 {
+        return Err(AppError::InvalidCredentials);
+    }
+    let token_hash = hash_opaque(challenge);
+    let Some(user_id) = second_factor_db::challenge_user(&app.pool, &token_hash).await? else {
+        audit_anonymous(app, meta, "auth.second_factor", None, "no_challenge").await?;
+        return Err(AppError::InvalidCredentials);
+    };
+    let key = format!("second_factor:{user_id}");
+    if let Some(until) = throttle::locked_until(&app.pool, std::slice::from_ref(&key)).await? {
+        audit_anonymous(app, meta, "auth.second_factor", Some(user_id), "throttled").await?;
+        return Err(AppError::retry_after(until, app.now()));
+    }
+    let owner = users::get(&app.pool, user_id).await?;
+    let check = crate::second_factor::check_code(app, user_id, &owner.email, code).await?;
+    let outcome = match check {
+        crate::second_factor::Check::Ok(_) => None,
+        crate::second_factor::Check::Reused => Some("reused_code"),
+        crate::second_factor::Check::Wrong => Some("bad_code"),
+    };
+    if let Some(outcome) = outcome {
+        let mut tx = app.pool.begin().await?;
+        second_factor_db::fail_challenge(&mut tx, &token_hash, CHALLENGE_TRIES).await?;
+        tx.commit().await?;
+        throttle::record_failure(&app.pool, &key, app.config.account_throttle.limit()).await?;
+        audit_anonymous(app, meta, "auth.second_factor", Some(user_id), outcome).await?;
+        return Err(AppError::InvalidCode);
+    }
+    if second_factor_db::consume_challenge(&app.pool, &token_hash)
+        .await?
+        .is_none()
+    {
+        return Err(AppError::InvalidCredentials);
+    }
+    // Deactivated (or its organisation) between the two steps.
+    let found = users::find_for_login(&app.pool, &owner.email).await?;
+    let Some(found) = found.filter(|f| f.active && f.org_active && f.id == user_id.0) else {
+        return Err(AppError::InvalidCredentials);
+    };
+    Ok(LoggedIn {
+        id: user_id,
+        org: OrgId(found.organisation_id),
+        role: found.role,
     })
 }
 

@@ -19,6 +19,10 @@ pub enum AppError {
     Unauthenticated,
     #[error("invalid credentials")]
     InvalidCredentials,
+    /// The second step of a login with a wrong or already used code; the step can be tried
+    /// again with another code while its challenge lasts.
+    #[error("invalid code")]
+    InvalidCode,
     /// A refresh token that is unknown, expired, spent or revoked.
     #[error("invalid refresh token")]
     InvalidRefreshToken,

@@ -31,6 +31,7 @@ pub mod precondition;
 pub mod probe;
 pub mod programme;
 pub mod record;
+pub mod second_factor;
 pub mod secrets;
 pub mod session;
 pub mod setup_mail;

@@ -14,6 +14,7 @@ pub mod page;
 pub mod participants;
 pub mod reference;
 pub mod retention;
+pub mod second_factor;
 pub mod sessions;
 pub mod throttle;
 pub mod users;

@@ -16,6 +16,8 @@ pub enum Action {
     MeRead,
     /// Change one's own password.
     OwnPasswordChange,
+    /// Set up, replace or remove one's own second factor (authenticator, recovery codes).
+    OwnSecondFactor,
     /// List or read organisations (the register is not personal data).
     OrgRead,
     /// Create an organisation.
@@ -60,9 +62,10 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 22] = [
+    pub const ALL: [Action; 23] = [
         Action::MeRead,
         Action::OwnPasswordChange,
+        Action::OwnSecondFactor,
         Action::OrgRead,
         Action::OrgCreate,
         Action::OrgUpdate,
@@ -163,6 +166,7 @@ const fn r(action: Action, grants: &'static [Grant]) -> Rule {
 pub const POLICY: &[Rule] = &[
     r(Action::MeRead, EVERY_ROLE_ANY),
     r(Action::OwnPasswordChange, EVERY_ROLE_ANY),
+    r(Action::OwnSecondFactor, EVERY_ROLE_ANY),
     r(Action::OrgRead, EVERY_ROLE_ANY),
     r(Action::OrgCreate, OPERATOR_ADMIN),
     r(Action::OrgUpdate, OPERATOR_ADMIN),

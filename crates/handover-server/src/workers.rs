@@ -173,6 +173,9 @@ pub async fn housekeeping(pool: PgPool, mut stop: watch::Receiver<bool>) {
         if let Err(e) = handover_db::throttle::purge(&pool).await {
             tracing::warn!(error = %e, "purging login counters failed");
         }
+        if let Err(e) = handover_db::second_factor::purge_challenges(&pool).await {
+            tracing::warn!(error = %e, "purging expired second-step challenges failed");
+        }
         if let Err(e) = handover_db::idempotency::purge_expired(&pool).await {
             tracing::warn!(error = %e, "purging expired idempotency keys failed");
         }

@@ -78,6 +78,7 @@ impl From<AppError> for WebError {
             }
             AppError::Unauthenticated
             | AppError::InvalidCredentials
+            | AppError::InvalidCode
             | AppError::InvalidRefreshToken => WebError::Forbidden,
             AppError::BadRequest(_)
             | AppError::Validation(_)

@@ -50,6 +50,7 @@ pub fn router(state: WebState) -> Router {
             "/sign-in",
             get(pages::auth::sign_in_page).post(pages::auth::sign_in),
         )
+        .route("/sign-in/code", post(pages::auth::sign_in_code))
         .route("/sign-out", post(pages::auth::sign_out))
         .route("/language", post(pages::auth::language))
         .route(
@@ -63,6 +64,23 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/account/password",
             get(pages::auth::change_page).post(pages::auth::change),
+        )
+        .route("/account/second-factor", get(pages::second_factor::show))
+        .route(
+            "/account/second-factor/setup",
+            post(pages::second_factor::setup),
+        )
+        .route(
+            "/account/second-factor/confirm",
+            post(pages::second_factor::confirm),
+        )
+        .route(
+            "/account/second-factor/recovery-codes",
+            post(pages::second_factor::renew),
+        )
+        .route(
+            "/account/second-factor/remove",
+            post(pages::second_factor::remove),
         )
         .route("/participants", get(pages::participants::list))
         .route(

@@ -7,6 +7,7 @@ use crate::state::AppState;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use handover_app::auth as uc;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -64,14 +65,42 @@ fn tokens_for(state: &AppState, grant: uc::Grant) -> ApiResult<TokenResponse> {
     })
 }
 
+/// The password was right and the account has a second factor: send a code with this token to
+/// `/api/v1/auth/login/second-factor`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorChallenge {
+    /// Always `true`: tells this answer from a [`TokenResponse`] without looking at the status.
+    pub second_factor_required: bool,
+    /// Opaque, single-use token of this login's second step.
+    pub challenge_token: String,
+    /// Seconds the second step waits for its code.
+    pub expires_in: u64,
+    /// What the second step takes: `totp` (the six digits of the authenticator app) and
+    /// `recovery_code` (one of the one-time codes handed out at setup).
+    pub methods: Vec<&'static str>,
+}
+
+fn challenge_response(c: uc::Challenge) -> Response {
+    let body = SecondFactorChallenge {
+        second_factor_required: true,
+        challenge_token: c.token,
+        expires_in: u64::try_from(c.expires_in.whole_seconds()).unwrap_or(0),
+        methods: vec!["totp", "recovery_code"],
+    };
+    (StatusCode::ACCEPTED, Json(body)).into_response()
+}
+
 /// Log in with e-mail and password.
 ///
 /// Unknown e-mail, wrong password and inactive account get the same 401 in similar time.
 /// Repeated failures per account and per client address are throttled with 429 and Retry-After.
+/// An account with a second factor gets 202 and a challenge instead of tokens: the second step
+/// is `POST /api/v1/auth/login/second-factor`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body = LoginRequest,
     responses(
         (status = 200, body = TokenResponse),
+        (status = 202, description = "Password right; a second factor is needed", body = SecondFactorChallenge),
         (status = 401, description = "Invalid credentials", body = crate::error::Problem, content_type = "application/problem+json"),
         (status = 429, description = "Too many failed attempts", body = crate::error::Problem, content_type = "application/problem+json"),
     ))]
@@ -79,12 +108,48 @@ pub async fn login(
     State(state): State<AppState>,
     meta: RequestMeta,
     ApiJson(req): ApiJson<LoginRequest>,
-) -> ApiResult<Json<TokenResponse>> {
+) -> ApiResult<Response> {
     let req = uc::Login {
         email: req.email,
         password: req.password,
     };
-    let grant = uc::login(&state, &meta.into(), req).await?;
+    match uc::login(&state, &meta.into(), req).await? {
+        uc::LoginStep::Done(grant) => Ok(Json(tokens_for(&state, grant)?).into_response()),
+        uc::LoginStep::SecondFactor(c) => Ok(challenge_response(c)),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SecondFactorRequest {
+    /// The `challenge_token` of the login's 202 answer.
+    #[schema(max_length = 128)]
+    pub challenge_token: String,
+    /// The six digits the authenticator shows now, or an unused recovery code.
+    #[schema(example = "123456", max_length = 32)]
+    pub code: String,
+}
+
+/// The second step of a login: the challenge and a code.
+///
+/// A code works once (a TOTP code is refused again inside its 30-second window). A wrong code
+/// gets 401 `invalid-code` and may be tried again with another; after five wrong codes, or five
+/// minutes, the challenge is gone and the answer is 401 `invalid-credentials` (log in again).
+/// Wrong codes are throttled per account like passwords (429).
+#[utoipa::path(post, path = "/api/v1/auth/login/second-factor", tag = "auth",
+    request_body = SecondFactorRequest,
+    responses(
+        (status = 200, body = TokenResponse),
+        (status = 401, description = "Wrong or used code (`invalid-code`), or the challenge is gone (`invalid-credentials`)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many wrong codes", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn login_second_factor(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(req): ApiJson<SecondFactorRequest>,
+) -> ApiResult<Json<TokenResponse>> {
+    let grant =
+        uc::login_second_step(&state, &meta.into(), &req.challenge_token, &req.code).await?;
     Ok(Json(tokens_for(&state, grant)?))
 }
 

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use handover_app::AppError;
-use handover_app::auth::{self, Login, PasswordSetup};
+use handover_app::auth::{self, Login, LoginStep, PasswordSetup, WebGrant};
 use handover_app::me::{self, PasswordChange};
 use serde::Deserialize;
 
@@ -106,15 +106,15 @@ pub async fn sign_in(
         password: form.password.clone(),
     };
     match auth::web_login(&state.app, &meta, login).await {
-        Ok(grant) => {
-            let jar = jar.add(
-                state
-                    .cookies
-                    .private(state.cookies.session, grant.cookie_token),
-            );
-            let to = if next.is_empty() { "/" } else { next.as_str() };
-            Ok((jar, Redirect::to(to)).into_response())
-        }
+        Ok(LoginStep::Done(grant)) => Ok(signed_in(&state, jar, grant, &next)),
+        Ok(LoginStep::SecondFactor(c)) => code_page(
+            lang,
+            StatusCode::OK,
+            FormErrors::default(),
+            None,
+            c.token,
+            next.clone(),
+        ),
         Err(AppError::InvalidCredentials) => again(
             FormErrors::default(),
             Some(m.t("sign_in.failed").to_owned()),
@@ -126,6 +126,123 @@ pub async fn sign_in(
                 FormErrors::default(),
                 Some(m.f("sign_in.throttled", &[("minutes", &minutes)])),
                 StatusCode::TOO_MANY_REQUESTS,
+            )?;
+            res.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from(retry_after_secs),
+            );
+            Ok(res)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn signed_in(
+    state: &WebState,
+    jar: CookieJar,
+    grant: WebGrant,
+    next: &str,
+) -> axum::response::Response {
+    let jar = jar.add(
+        state
+            .cookies
+            .private(state.cookies.session, grant.cookie_token),
+    );
+    let to = if next.is_empty() { "/" } else { next };
+    (jar, Redirect::to(to)).into_response()
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_code.html")]
+struct CodePage {
+    shell: Shell,
+    errors: FormErrors,
+    problem: Option<String>,
+    challenge: String,
+    next: String,
+}
+
+fn code_page(
+    lang: Lang,
+    status: StatusCode,
+    errors: FormErrors,
+    problem: Option<String>,
+    challenge: String,
+    next: String,
+) -> PageResult {
+    let m = lang.messages();
+    page_with(
+        status,
+        &CodePage {
+            shell: Shell::anonymous(lang, m.t("sign_in_code.title").to_owned()).at("/sign-in"),
+            errors,
+            problem,
+            challenge,
+            next,
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CodeForm {
+    #[serde(default)]
+    challenge: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    next: String,
+}
+
+/// The second step of the sign-in: the code of the authenticator app, or a recovery code.
+/// The challenge travels in the form (it is worth nothing without a code, and only for a few
+/// minutes); a wrong code asks again, a challenge that is gone sends back to the password.
+pub async fn sign_in_code(
+    State(state): State<WebState>,
+    UserLang(lang): UserLang,
+    Meta(meta): Meta,
+    jar: CookieJar,
+    AnonForm(form): AnonForm<CodeForm>,
+) -> PageResult {
+    let m = lang.messages();
+    let next = safe_next(&form.next).unwrap_or_default().to_owned();
+    let ask_again = |key: &str, status| {
+        let mut errors = FormErrors::default();
+        errors.add("code", m.t(key).to_owned());
+        code_page(
+            lang,
+            status,
+            errors.labelled(m, "sign_in_code."),
+            None,
+            form.challenge.clone(),
+            next.clone(),
+        )
+    };
+    if form.code.trim().is_empty() {
+        return ask_again("sign_in_code.missing", StatusCode::UNPROCESSABLE_ENTITY);
+    }
+    match auth::web_login_second_step(&state.app, &meta, &form.challenge, &form.code).await {
+        Ok(grant) => Ok(signed_in(&state, jar, grant, &next)),
+        Err(AppError::InvalidCode) => ask_again("sign_in_code.wrong", StatusCode::UNAUTHORIZED),
+        Err(AppError::InvalidCredentials) => page_with(
+            StatusCode::UNAUTHORIZED,
+            &SignInPage {
+                shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
+                errors: FormErrors::default(),
+                problem: Some(m.t("sign_in_code.start_again").to_owned()),
+                info: None,
+                email: String::new(),
+                next: next.clone(),
+            },
+        ),
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            let minutes = retry_after_secs.div_ceil(60).to_string();
+            let mut res = code_page(
+                lang,
+                StatusCode::TOO_MANY_REQUESTS,
+                FormErrors::default(),
+                Some(m.f("sign_in.throttled", &[("minutes", &minutes)])),
+                form.challenge.clone(),
+                next.clone(),
             )?;
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -11,6 +11,7 @@ pub mod handovers;
 pub mod participants;
 pub mod prep;
 pub mod programme;
+pub mod second_factor;
 pub mod start;
 
 use crate::error::WebError;

@@ -1,0 +1,287 @@
+//! The second factor in the web application, over plain HTTP: setting it up from the account
+//! page (QR code and key), the recovery codes shown once, the sign-in's code step with its
+//! messages beside the field, and removal; for users of two organisations of the same kind.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use handover_tests::web::*;
+use handover_tests::{DEMO_PASSWORD, TestApp, spawn_app, who};
+use reqwest::StatusCode;
+use totp_rs::{Secret, TOTP};
+
+fn totp_of(key: &str) -> TOTP {
+    let bytes = Secret::Encoded(key.replace(' ', "")).to_bytes().unwrap();
+    TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, bytes, None, "x".into()).unwrap()
+}
+
+fn code_now(app: &TestApp, t: &TOTP) -> String {
+    t.generate(u64::try_from(app.clock.now().unix_timestamp()).unwrap())
+}
+
+/// The text of the element with this id (the key and the codes are in `<code>`s).
+fn codes_in(html: &str) -> Vec<String> {
+    let start = html.find("id=\"recovery-codes\"").expect("codes shown");
+    let part = &html[start..];
+    let end = part.find("</ul>").unwrap();
+    part[..end]
+        .split("<code>")
+        .skip(1)
+        .map(|s| s.split("</code>").next().unwrap().to_owned())
+        .collect()
+}
+
+fn secret_in(html: &str) -> String {
+    let start = html.find("id=\"totp-secret\">").expect("key shown") + "id=\"totp-secret\">".len();
+    html[start..].split("</code>").next().unwrap().to_owned()
+}
+
+/// Sets up the authenticator from the account page; the key and the recovery codes.
+async fn enrol_on_page(app: &TestApp, s: &mut WebSession<'_>) -> (TOTP, Vec<String>) {
+    let p = s.get("/account/second-factor").await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(p.text.contains("id=\"second-factor-off\""), "{}", p.text);
+
+    let p = s
+        .post_form(
+            "/account/second-factor/setup",
+            &[("current_password", "wrong")],
+        )
+        .await;
+    p.assert_invalid(&["current_password"], "wrong password");
+
+    let p = s
+        .post_form(
+            "/account/second-factor/setup",
+            &[("current_password", DEMO_PASSWORD)],
+        )
+        .await;
+    p.assert_redirect("/account/second-factor", "setup begun");
+    let p = s.get("/account/second-factor").await;
+    assert!(
+        p.text.contains("src=\"data:image/svg+xml;base64,"),
+        "QR code: {}",
+        p.text
+    );
+    let t = totp_of(&secret_in(&p.text));
+
+    let p = s
+        .post_form("/account/second-factor/confirm", &[("code", "000000")])
+        .await;
+    p.assert_invalid(&["code"], "wrong code");
+    let p = s
+        .post_form("/account/second-factor/confirm", &[("code", "")])
+        .await;
+    p.assert_invalid(&["code"], "no code");
+
+    let p = s
+        .post_form(
+            "/account/second-factor/confirm",
+            &[("code", &code_now(app, &t))],
+        )
+        .await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    let codes = codes_in(&p.text);
+    assert_eq!(codes.len(), 10, "{}", p.text);
+    // Shown on that answer only: the page itself never shows them again.
+    let p = s.get("/account/second-factor").await;
+    assert!(p.text.contains("id=\"second-factor-on\""), "{}", p.text);
+    assert!(!p.text.contains(&codes[0]));
+    assert!(!p.text.contains("totp-secret"));
+    (t, codes)
+}
+
+/// A wrong code at sign-in: 401, the code page again with the message beside the field.
+fn refused_beside_the_field(p: &Page, what: &str) {
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{what}: {}", p.text);
+    assert!(p.text.contains("href=\"#code\""), "{what}: no summary link");
+    assert!(
+        p.text.contains("id=\"code-error\""),
+        "{what}: no message: {}",
+        p.text
+    );
+    assert!(
+        p.text.contains("action=\"/sign-in/code\""),
+        "{what}: {}",
+        p.text
+    );
+}
+
+/// The sign-in's first step for a user with a second factor: the code page, its challenge.
+async fn password_step(s: &mut WebSession<'_>, email: &str) -> String {
+    let p = s.sign_in(email, DEMO_PASSWORD, "/handovers").await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(s.cookie(SESSION).is_none(), "no session before the code");
+    assert!(p.text.contains("action=\"/sign-in/code\""), "{}", p.text);
+    hidden(&p.text, "challenge").unwrap()
+}
+
+#[tokio::test]
+async fn staff_of_two_municipalities_set_up_and_sign_in_with_a_code_on_the_web() {
+    let app = spawn_app().await;
+    for email in [who::KOMMUNE_KRS_STAFF, who::KOMMUNE_TRD_STAFF] {
+        let mut s = signed_in(&app, email).await;
+        let (t, codes) = enrol_on_page(&app, &mut s).await;
+
+        let mut fresh = WebSession::new(&app);
+        let challenge = password_step(&mut fresh, email).await;
+        // The code of the confirmation was of this step: used, a message beside the field.
+        let p = fresh
+            .post_anon(
+                "/sign-in/code",
+                &[
+                    ("challenge", &challenge),
+                    ("code", &code_now(&app, &t)),
+                    ("next", "/handovers"),
+                ],
+            )
+            .await;
+        refused_beside_the_field(&p, "a used code");
+        assert!(fresh.cookie(SESSION).is_none());
+        let p = fresh
+            .post_anon(
+                "/sign-in/code",
+                &[
+                    ("challenge", &challenge),
+                    ("code", ""),
+                    ("next", "/handovers"),
+                ],
+            )
+            .await;
+        p.assert_invalid(&["code"], "no code");
+
+        app.clock.advance(time::Duration::seconds(30));
+        let p = fresh
+            .post_anon(
+                "/sign-in/code",
+                &[
+                    ("challenge", &challenge),
+                    ("code", &code_now(&app, &t)),
+                    ("next", "/handovers"),
+                ],
+            )
+            .await;
+        p.assert_redirect("/handovers", "signed in with the code");
+        assert!(fresh.cookie(SESSION).is_some());
+        let p = fresh.get("/handovers").await;
+        assert_eq!(p.status, 200, "{}", p.text);
+
+        // A recovery code signs in too, once.
+        let mut other = WebSession::new(&app);
+        let challenge = password_step(&mut other, email).await;
+        let p = other
+            .post_anon(
+                "/sign-in/code",
+                &[("challenge", &challenge), ("code", &codes[0]), ("next", "")],
+            )
+            .await;
+        p.assert_redirect("/", "recovery code");
+        let mut again = WebSession::new(&app);
+        let challenge = password_step(&mut again, email).await;
+        let p = again
+            .post_anon(
+                "/sign-in/code",
+                &[("challenge", &challenge), ("code", &codes[0]), ("next", "")],
+            )
+            .await;
+        refused_beside_the_field(&p, "a used recovery code");
+    }
+}
+
+#[tokio::test]
+async fn a_forged_or_spent_challenge_sends_back_to_the_password() {
+    let app = spawn_app().await;
+    let email = who::KRS_STAFF;
+    let mut s = signed_in(&app, email).await;
+    let (t, _) = enrol_on_page(&app, &mut s).await;
+    app.clock.advance(time::Duration::seconds(30));
+
+    let mut w = WebSession::new(&app);
+    let p = w
+        .post_anon(
+            "/sign-in/code",
+            &[("challenge", "forged"), ("code", &code_now(&app, &t))],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        p.text.contains("action=\"/sign-in\""),
+        "back to the password: {}",
+        p.text
+    );
+    assert!(w.cookie(SESSION).is_none());
+
+    let challenge = password_step(&mut w, email).await;
+    for _ in 0..5 {
+        let p = w
+            .post_anon(
+                "/sign-in/code",
+                &[("challenge", &challenge), ("code", "123 456")],
+            )
+            .await;
+        assert_eq!(p.status, StatusCode::UNAUTHORIZED, "{}", p.text);
+    }
+    let p = w
+        .post_anon(
+            "/sign-in/code",
+            &[("challenge", &challenge), ("code", &code_now(&app, &t))],
+        )
+        .await;
+    assert!(p.text.contains("id=\"sign-in-problem\""), "{}", p.text);
+    assert!(w.cookie(SESSION).is_none());
+    // The account's second step is now throttled: a page that says so, with Retry-After.
+    let challenge = password_step(&mut w, email).await;
+    let p = w
+        .post_anon(
+            "/sign-in/code",
+            &[("challenge", &challenge), ("code", &code_now(&app, &t))],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::TOO_MANY_REQUESTS, "{}", p.text);
+    assert!(p.header("retry-after").is_some());
+}
+
+#[tokio::test]
+async fn the_second_factor_is_removed_with_a_code_and_the_pages_need_a_session() {
+    let app = spawn_app().await;
+    let mut s = signed_in(&app, who::AGDER_COUNSELLOR).await;
+    let (t, _) = enrol_on_page(&app, &mut s).await;
+    app.clock.advance(time::Duration::seconds(30));
+    let p = s
+        .post_form(
+            "/account/second-factor/remove",
+            &[("remove_code", "000000")],
+        )
+        .await;
+    p.assert_invalid(&["remove_code"], "wrong code");
+    let p = s
+        .post_form(
+            "/account/second-factor/remove",
+            &[("remove_code", &code_now(&app, &t))],
+        )
+        .await;
+    p.assert_redirect("/account/second-factor?done=removed", "removed");
+    let p = s.get("/account/second-factor?done=removed").await;
+    assert!(p.text.contains("id=\"second-factor-off\""), "{}", p.text);
+    let mut w = WebSession::new(&app);
+    let p = w.sign_in(who::AGDER_COUNSELLOR, DEMO_PASSWORD, "").await;
+    p.assert_redirect("/", "one step again");
+
+    // Without a session: to the sign-in; without the form token: refused, nothing changes.
+    let mut anon = WebSession::new(&app);
+    let p = anon.get("/account/second-factor").await;
+    assert!(p.location().starts_with("/sign-in"), "{:?}", p.headers);
+    let mut other = signed_in(&app, who::TRD_COUNSELLOR).await;
+    let p = other
+        .post_with(
+            "/account/second-factor/setup",
+            &[("current_password", DEMO_PASSWORD)],
+            Field::Right,
+            Field::Missing,
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::FORBIDDEN, "{}", p.text);
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM user_totp")
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(n, 0);
+}
