@@ -479,6 +479,12 @@ mod tests {
             "{uri}"
         );
         assert!(uri.contains("issuer="), "{uri}");
-        assert!(!uri.contains("test:"), "{uri}");
+        // The issuer's own ':' is gone, so the label has one separator only.
+        assert!(!uri.contains("%3A"), "{uri}");
+        assert_eq!(
+            uri.matches(':').count(),
+            2,
+            "otpauth: and the label's: {uri}"
+        );
     }
 }

@@ -1129,6 +1129,7 @@ fn relation(kind: Kind, t: &Target, c: &Caller) -> Option<Relation> {
 const GRID: &[(&str, [&str; 4])] = &[
     ("me_read", ["any", "any", "any", "any"]),
     ("own_password_change", ["any", "any", "any", "any"]),
+    ("own_second_factor", ["any", "any", "any", "any"]),
     ("org_read", ["any", "any", "any", "any"]),
     ("org_create", ["operator", "-", "-", "-"]),
     ("org_update", ["operator", "-", "-", "-"]),
