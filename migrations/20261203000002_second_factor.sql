@@ -28,9 +28,12 @@ CREATE TABLE recovery_codes (
 
 -- A password that was right, waiting for its second step. The token (only its SHA-256 here)
 -- is handed to the client that gave the password and works for a few minutes and a few tries.
+-- `setup`: the user must have a second factor (administrators) and has none yet, so the second
+-- step confirms the authenticator whose key the first step handed out.
 CREATE TABLE login_challenges (
     token_hash bytea PRIMARY KEY,
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    purpose text NOT NULL CHECK (purpose IN ('verify', 'setup')),
     created_at timestamptz NOT NULL DEFAULT now(),
     expires_at timestamptz NOT NULL,
     failures integer NOT NULL DEFAULT 0

@@ -175,6 +175,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update))
         .routes(routes!(users::send_password_setup))
+        .routes(routes!(users::reset_second_factor))
         .routes(routes!(audit_log::list))
         .routes(routes!(participants::list, participants::create))
         .routes(routes!(participants::get, participants::update))

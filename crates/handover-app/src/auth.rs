@@ -119,6 +119,17 @@ pub enum LoginStep<G> {
 pub struct Challenge {
     pub token: String,
     pub expires_in: time::Duration,
+    /// For a user who must have a second factor and has none: the key of the authenticator to
+    /// set up now; the second step confirms it with a code.
+    pub setup: Option<crate::second_factor::TotpSetup>,
+}
+
+/// A finished second step: the session, and the recovery codes when it set up the
+/// authenticator (shown once).
+#[derive(Debug, Clone)]
+pub struct SecondStepDone<G> {
+    pub grant: G,
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 /// How long the second step waits for its code.
@@ -145,9 +156,12 @@ pub async fn login_second_step(
     meta: &RequestMeta,
     challenge: &str,
     code: &str,
-) -> AppResult<Grant> {
-    let user = second_step(app, meta, challenge, code).await?;
-    api_session(app, meta, &user).await
+) -> AppResult<SecondStepDone<Grant>> {
+    let (user, recovery_codes) = second_step(app, meta, challenge, code).await?;
+    Ok(SecondStepDone {
+        grant: api_session(app, meta, &user).await?,
+        recovery_codes,
+    })
 }
 
 async fn api_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResult<Grant> {
@@ -199,9 +213,12 @@ pub async fn web_login_second_step(
     meta: &RequestMeta,
     challenge: &str,
     code: &str,
-) -> AppResult<WebGrant> {
-    let user = second_step(app, meta, challenge, code).await?;
-    web_session(app, meta, &user).await
+) -> AppResult<SecondStepDone<WebGrant>> {
+    let (user, recovery_codes) = second_step(app, meta, challenge, code).await?;
+    Ok(SecondStepDone {
+        grant: web_session(app, meta, &user).await?,
+        recovery_codes,
+    })
 }
 
 async fn web_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResult<WebGrant> {
@@ -219,30 +236,59 @@ async fn web_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResul
     })
 }
 
-/// A challenge for a user with a confirmed authenticator; None for one without.
+/// A challenge for a user with a confirmed authenticator, or with none who must have one (then
+/// with a new key to set up); None for a user without one who need not have one.
 async fn challenge_if_needed(
     app: &App,
     meta: &RequestMeta,
     user: &LoggedIn,
 ) -> AppResult<Option<Challenge>> {
-    if !second_factor_db::has_totp(&app.pool, user.id).await? {
+    let (purpose, setup) = if second_factor_db::has_totp(&app.pool, user.id).await? {
+        (second_factor_db::Purpose::Verify, None)
+    } else if second_factor_db::required(&app.pool, user.id).await? {
+        let email = users::get(&app.pool, user.id).await?.email;
+        let setup = crate::second_factor::begin_at_login(app, user.id, &email).await?;
+        (second_factor_db::Purpose::Setup, Some(setup))
+    } else {
         return Ok(None);
-    }
+    };
     let (token, hash) = new_opaque_token();
-    second_factor_db::create_challenge(&app.pool, &hash, user.id, app.now() + CHALLENGE_TTL)
-        .await?;
-    audit_anonymous(
-        app,
-        meta,
-        "auth.login",
-        Some(user.id),
-        "second_factor_required",
+    second_factor_db::create_challenge(
+        &app.pool,
+        &hash,
+        user.id,
+        purpose,
+        app.now() + CHALLENGE_TTL,
     )
     .await?;
+    let outcome = match purpose {
+        second_factor_db::Purpose::Verify => "second_factor_required",
+        second_factor_db::Purpose::Setup => "second_factor_setup_required",
+    };
+    audit_anonymous(app, meta, "auth.login", Some(user.id), outcome).await?;
     Ok(Some(Challenge {
         token,
         expires_in: CHALLENGE_TTL,
+        setup,
     }))
+}
+
+/// The authenticator a live setup challenge is for, to show its key again (a wrong code, a
+/// page reloaded); None for any other challenge.
+pub async fn challenge_setup(
+    app: &App,
+    challenge: &str,
+) -> AppResult<Option<crate::second_factor::TotpSetup>> {
+    if challenge.is_empty() || challenge.len() > 128 {
+        return Ok(None);
+    }
+    match second_factor_db::challenge_user(&app.pool, &hash_opaque(challenge)).await? {
+        Some((user, second_factor_db::Purpose::Setup)) => {
+            let email = users::get(&app.pool, user).await?.email;
+            crate::second_factor::pending_for(app, user, &email).await
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Checks the second step: a live challenge, an account not locked, a code of the user's. A
@@ -253,12 +299,13 @@ async fn second_step(
     meta: &RequestMeta,
     challenge: &str,
     code: &str,
-) -> AppResult<LoggedIn> {
+) -> AppResult<(LoggedIn, Option<Vec<String>>)> {
     if challenge.is_empty() || challenge.len() > 128 {
         return Err(AppError::InvalidCredentials);
     }
     let token_hash = hash_opaque(challenge);
-    let Some(user_id) = second_factor_db::challenge_user(&app.pool, &token_hash).await? else {
+    let Some((user_id, purpose)) = second_factor_db::challenge_user(&app.pool, &token_hash).await?
+    else {
         audit_anonymous(app, meta, "auth.second_factor", None, "no_challenge").await?;
         return Err(AppError::InvalidCredentials);
     };
@@ -268,13 +315,22 @@ async fn second_step(
         return Err(AppError::retry_after(until, app.now()));
     }
     let owner = users::get(&app.pool, user_id).await?;
-    let check = crate::second_factor::check_code(app, user_id, &owner.email, code).await?;
-    let outcome = match check {
-        crate::second_factor::Check::Ok(_) => None,
-        crate::second_factor::Check::Reused => Some("reused_code"),
-        crate::second_factor::Check::Wrong => Some("bad_code"),
+    let (failure, recovery_codes) = match purpose {
+        second_factor_db::Purpose::Verify => {
+            match crate::second_factor::check_code(app, user_id, &owner.email, code).await? {
+                crate::second_factor::Check::Ok(_) => (None, None),
+                crate::second_factor::Check::Reused => (Some("reused_code"), None),
+                crate::second_factor::Check::Wrong => (Some("bad_code"), None),
+            }
+        }
+        second_factor_db::Purpose::Setup => {
+            match crate::second_factor::confirm_at_login(app, user_id, &owner.email, code).await? {
+                Some(codes) => (None, Some(codes)),
+                None => (Some("bad_code"), None),
+            }
+        }
     };
-    if let Some(outcome) = outcome {
+    if let Some(outcome) = failure {
         let mut tx = app.pool.begin().await?;
         second_factor_db::fail_challenge(&mut tx, &token_hash, CHALLENGE_TRIES).await?;
         tx.commit().await?;
@@ -293,11 +349,14 @@ async fn second_step(
     let Some(found) = found.filter(|f| f.active && f.org_active && f.id == user_id.0) else {
         return Err(AppError::InvalidCredentials);
     };
-    Ok(LoggedIn {
-        id: user_id,
-        org: OrgId(found.organisation_id),
-        role: found.role,
-    })
+    Ok((
+        LoggedIn {
+            id: user_id,
+            org: OrgId(found.organisation_id),
+            role: found.role,
+        },
+        recovery_codes,
+    ))
 }
 
 fn session_ttl(app: &App) -> time::Duration {

@@ -34,6 +34,8 @@ pub const MAX_CODE_CHARS: usize = 32;
 pub struct Status {
     pub totp: bool,
     pub recovery_codes_left: i64,
+    /// The user may not be without one (administrators).
+    pub required: bool,
 }
 
 /// An authenticator being set up: the key to give the app (as a QR code of the `otpauth://`
@@ -182,6 +184,73 @@ pub(crate) async fn check_code(
     Ok(Check::Wrong)
 }
 
+/// A new key for a user who must have a second factor and has none, handed out by the first
+/// step of their login (replacing the key of an earlier login that was never confirmed).
+pub(crate) async fn begin_at_login(app: &App, user: UserId, email: &str) -> AppResult<TotpSetup> {
+    let mut secret = vec![0u8; SECRET_BYTES];
+    rand::rng().fill(&mut secret[..]);
+    if !db::begin_totp(&app.pool, user, &secret).await? {
+        return Err(AppError::Conflict(
+            "The authenticator is already set up.".into(),
+        ));
+    }
+    let t = totp(secret, &app.config.organizer_name, email)?;
+    Ok(TotpSetup {
+        secret_base32: t.get_secret_base32(),
+        otpauth_uri: t.get_url(),
+    })
+}
+
+/// The second step of such a login: confirms the authenticator with a code it shows; the new
+/// recovery codes, or None for a wrong code.
+pub(crate) async fn confirm_at_login(
+    app: &App,
+    user: UserId,
+    email: &str,
+    code: &str,
+) -> AppResult<Option<Vec<String>>> {
+    let Some(row) = db::totp(&app.pool, user).await? else {
+        return Ok(None);
+    };
+    if row.confirmed_at.is_some() || code.chars().count() > MAX_CODE_CHARS {
+        return Ok(None);
+    }
+    let code = normalise(code);
+    if !is_totp_code(&code) {
+        return Ok(None);
+    }
+    let t = totp(row.secret, &app.config.organizer_name, email)?;
+    let Some(step) = matching_step(&t, &code, unix_now(app)) else {
+        return Ok(None);
+    };
+    let step = i64::try_from(step).map_err(AppError::internal)?;
+    let (codes, hashes) = new_recovery_codes();
+    let mut tx = app.pool.begin().await?;
+    if !db::confirm_totp(&mut *tx, user, step).await? {
+        return Ok(None);
+    }
+    db::replace_recovery_codes(&mut tx, user, &hashes).await?;
+    let owner = users::get(&mut *tx, user).await?;
+    crate::setup_mail::second_factor_changed(&mut tx, app, user, &owner.email, None).await?;
+    handover_db::audit::record(
+        &mut *tx,
+        &handover_db::audit::AuditEvent {
+            actor_user_id: Some(user),
+            actor_org_id: Some(owner.organisation_id),
+            actor_role: Some(owner.role.as_str()),
+            action: "user.second_factor_enabled",
+            target_type: Some("user"),
+            target_id: Some(user.0),
+            outcome: "success",
+            request_id: None,
+            client_addr: None,
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(codes))
+}
+
 /// Whether the caller has an authenticator, and how many recovery codes are left.
 pub async fn status(app: &App, actor: &Actor) -> AppResult<Status> {
     actor.require(Action::OwnSecondFactor)?;
@@ -189,6 +258,7 @@ pub async fn status(app: &App, actor: &Actor) -> AppResult<Status> {
     Ok(Status {
         totp: db::has_totp(&app.pool, user).await?,
         recovery_codes_left: db::recovery_codes_left(&app.pool, user).await?,
+        required: db::required(&app.pool, user).await?,
     })
 }
 
@@ -272,14 +342,22 @@ pub async fn begin_totp(
 /// not scan). None when no setup is under way.
 pub async fn pending_totp(app: &App, actor: &Actor) -> AppResult<Option<TotpSetup>> {
     actor.require(Action::OwnSecondFactor)?;
-    let Some(row) = db::totp(&app.pool, actor.caller.user_id).await? else {
+    let user = users::get(&app.pool, actor.caller.user_id).await?;
+    pending_for(app, user.id, &user.email).await
+}
+
+pub(crate) async fn pending_for(
+    app: &App,
+    user: UserId,
+    email: &str,
+) -> AppResult<Option<TotpSetup>> {
+    let Some(row) = db::totp(&app.pool, user).await? else {
         return Ok(None);
     };
     if row.confirmed_at.is_some() {
         return Ok(None);
     }
-    let user = users::get(&app.pool, actor.caller.user_id).await?;
-    let t = totp(row.secret, &app.config.organizer_name, &user.email)?;
+    let t = totp(row.secret, &app.config.organizer_name, email)?;
     Ok(Some(TotpSetup {
         secret_base32: t.get_secret_base32(),
         otpauth_uri: t.get_url(),
@@ -335,6 +413,7 @@ pub async fn confirm_totp(app: &App, actor: &Actor, code: &str) -> AppResult<Vec
         Some(actor.caller.session_id),
     )
     .await?;
+    crate::setup_mail::second_factor_changed(&mut tx, app, user_id, &user.email, None).await?;
     audit(
         &mut *tx,
         actor,
@@ -400,15 +479,62 @@ pub async fn renew_recovery_codes(app: &App, actor: &Actor, code: &str) -> AppRe
 /// Removes the authenticator and its recovery codes, given a code.
 pub async fn remove(app: &App, actor: &Actor, code: &str) -> AppResult<()> {
     actor.require(Action::OwnSecondFactor)?;
+    if db::required(&app.pool, actor.caller.user_id).await? {
+        return Err(AppError::Conflict(
+            "Administrators must keep a second factor; set up new recovery codes instead, or ask another administrator to reset it.".into(),
+        ));
+    }
     require_own_code(app, actor, code, "user.second_factor_removed").await?;
     let user_id = actor.caller.user_id;
+    let email = users::get(&app.pool, user_id).await?.email;
     let mut tx = app.pool.begin().await?;
     db::remove(&mut tx, user_id).await?;
+    crate::setup_mail::second_factor_changed(&mut tx, app, user_id, &email, Some(None)).await?;
     audit(
         &mut *tx,
         actor,
         "user.second_factor_removed",
         Some(("user", user_id.0)),
+        "success",
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Whether the user `id` has a second factor, for an administrator who may manage the account.
+pub async fn has_one(app: &App, actor: &Actor, id: uuid::Uuid) -> AppResult<bool> {
+    let user = crate::users::load_for(app, actor, id, Action::UserRead, None).await?;
+    Ok(db::totp(&app.pool, user.id).await?.is_some())
+}
+
+/// An administrator's reset of another user's second factor (a lost phone and lost recovery
+/// codes): the authenticator and the codes are removed, every session of the user ends, and the
+/// owner is told by e-mail. An administrator sets up a new one at the next sign-in; staff sign
+/// in with the password alone until they add one. One's own is changed on one's own page.
+pub async fn reset_for(app: &App, actor: &Actor, id: uuid::Uuid) -> AppResult<()> {
+    let user = crate::users::load_for(app, actor, id, Action::UserPasswordSetupIssue, None).await?;
+    if user.id == actor.caller.user_id {
+        return Err(AppError::Conflict(
+            "Your own second factor is changed on your own account page.".into(),
+        ));
+    }
+    if db::totp(&app.pool, user.id).await?.is_none() {
+        return Err(AppError::Conflict("The user has no second factor.".into()));
+    }
+    let by = handover_db::orgs::get(&app.pool, actor.caller.org_id)
+        .await?
+        .name;
+    let mut tx = app.pool.begin().await?;
+    db::remove(&mut tx, user.id).await?;
+    sessions::revoke_all(&mut *tx, user.id, "second_factor_reset", None).await?;
+    crate::setup_mail::second_factor_changed(&mut tx, app, user.id, &user.email, Some(Some(&by)))
+        .await?;
+    audit(
+        &mut *tx,
+        actor,
+        "user.second_factor_reset",
+        Some(("user", user.id.0)),
         "success",
     )
     .await?;

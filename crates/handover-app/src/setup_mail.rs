@@ -134,6 +134,37 @@ pub async fn password_changed(
     .await
 }
 
+/// Tells the owner that the account's second factor was turned on or removed (`None` for on,
+/// `Some(by)` for off, `by` naming the organisation of the administrator who reset it, if one
+/// did).
+pub async fn second_factor_changed(
+    tx: &mut PgConnection,
+    app: &App,
+    user: UserId,
+    email: &str,
+    removed: Option<Option<&str>>,
+) -> AppResult<()> {
+    let now = app.now();
+    let when = crate::invitations::when(now);
+    let (kind, notice) = match removed {
+        None => (
+            "second_factor_enabled",
+            templates::second_factor_enabled(&when),
+        ),
+        Some(by) => (
+            "second_factor_removed",
+            templates::second_factor_removed(&when, by),
+        ),
+    };
+    notify(
+        tx,
+        format!("{kind}:{user}:{}", now.unix_timestamp_nanos() / 1000),
+        email,
+        notice,
+    )
+    .await
+}
+
 fn hex(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }

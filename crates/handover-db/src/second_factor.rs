@@ -135,36 +135,76 @@ pub async fn recovery_codes_left(db: impl PgExecutor<'_>, user: UserId) -> DbRes
     .await?)
 }
 
+/// Whether the user must have a second factor: administrators always (they decide who may
+/// see what).
+pub async fn required(db: impl PgExecutor<'_>, user: UserId) -> DbResult<bool> {
+    Ok(
+        sqlx::query_scalar::<_, bool>("SELECT role = 'admin' FROM users WHERE id = $1")
+            .bind(user.0)
+            .fetch_optional(db)
+            .await?
+            .unwrap_or(false),
+    )
+}
+
+/// What the second step of a login does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Check a code of the user's authenticator (or a recovery code).
+    Verify,
+    /// Confirm the authenticator whose key the first step handed out.
+    Setup,
+}
+
+impl Purpose {
+    fn as_str(self) -> &'static str {
+        match self {
+            Purpose::Verify => "verify",
+            Purpose::Setup => "setup",
+        }
+    }
+}
+
 /// A pending second step.
 pub async fn create_challenge(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
     user: UserId,
+    purpose: Purpose,
     expires_at: OffsetDateTime,
 ) -> DbResult<()> {
     sqlx::query(
-        "INSERT INTO login_challenges (token_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        "INSERT INTO login_challenges (token_hash, user_id, purpose, expires_at)
+         VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(user.0)
+    .bind(purpose.as_str())
     .bind(expires_at)
     .execute(db)
     .await?;
     Ok(())
 }
 
-/// The user a live challenge is for.
+/// The user a live challenge is for, and what it is for.
 pub async fn challenge_user(
     db: impl PgExecutor<'_>,
     token_hash: &[u8],
-) -> DbResult<Option<UserId>> {
-    let id: Option<uuid::Uuid> = sqlx::query_scalar(
-        "SELECT user_id FROM login_challenges WHERE token_hash = $1 AND expires_at > now()",
+) -> DbResult<Option<(UserId, Purpose)>> {
+    let row: Option<(uuid::Uuid, String)> = sqlx::query_as(
+        "SELECT user_id, purpose FROM login_challenges WHERE token_hash = $1 AND expires_at > now()",
     )
     .bind(token_hash)
     .fetch_optional(db)
     .await?;
-    Ok(id.map(UserId))
+    Ok(row.map(|(id, p)| {
+        let purpose = if p == "setup" {
+            Purpose::Setup
+        } else {
+            Purpose::Verify
+        };
+        (UserId(id), purpose)
+    }))
 }
 
 /// Counts a wrong code against the challenge; at `max_failures` the challenge is gone and the

@@ -98,6 +98,44 @@ pub fn password_changed(when: &str) -> Notice {
     }
 }
 
+/// Sent when two-step sign-in is turned on for the account (by its owner, or at an
+/// administrator's first sign-in).
+pub fn second_factor_enabled(when: &str) -> Notice {
+    Notice {
+        subject: "Totrinnsinnlogging er slått på / Two-step sign-in is on".into(),
+        body: format!(
+            "Totrinnsinnlogging ble slått på for kontoen din i overføringstjenesten {when}. Fra nå av ber innloggingen om en kode fra autentiseringsappen.\n\nVar det ikke deg, si fra til administratoren din med en gang.\n\n-- \nIn English: two-step sign-in was turned on for your account on {when}; from now on signing in asks for a code from the authenticator app. If this was not you, tell your administrator at once.\n"
+        ),
+    }
+}
+
+/// Sent when the account's second factor is removed: by its owner, or reset by an
+/// administrator of `organisation`.
+pub fn second_factor_removed(when: &str, by_admin_of: Option<&str>) -> Notice {
+    let (nb, en) = match by_admin_of {
+        Some(org) => (
+            format!(
+                "En administrator i {org} har nullstilt totrinnsinnloggingen for kontoen din i overføringstjenesten {when}. Alle innlogginger er avsluttet."
+            ),
+            format!(
+                "an administrator of {org} reset the two-step sign-in of your account on {when}, and every session was signed out."
+            ),
+        ),
+        None => (
+            format!(
+                "Totrinnsinnlogging ble slått av for kontoen din i overføringstjenesten {when}."
+            ),
+            format!("two-step sign-in was turned off for your account on {when}."),
+        ),
+    };
+    Notice {
+        subject: "Totrinnsinnlogging er endret / Two-step sign-in was changed".into(),
+        body: format!(
+            "{nb}\n\nVar ikke dette avtalt, si fra til administratoren din med en gang.\n\n-- \nIn English: {en} If this was not agreed, tell your administrator at once.\n"
+        ),
+    }
+}
+
 /// Sent to the old address when an administrator changes an account's e-mail address.
 pub fn email_changed(new_address: &str, organisation: &str) -> Notice {
     Notice {
@@ -118,6 +156,10 @@ mod tests {
         assert!(r.body.contains("En administrator i Mottaket"));
         assert!(r.body.contains("an administrator of Mottaket"));
         assert!(r.body.contains("#token=t") && r.body.contains("72"));
+        let f = second_factor_removed("1. desember 2026 kl. 10.00", Some("Mottaket"));
+        assert!(f.body.contains("En administrator i Mottaket"));
+        assert!(f.body.contains("an administrator of Mottaket"));
+        assert!(second_factor_enabled("i dag").body.contains("i dag"));
         let e = email_changed("ny@x.no", "Mottaket");
         assert!(e.body.contains("ny@x.no") && e.body.contains("an administrator of Mottaket"));
         assert!(password_changed("1.12.2026").body.contains("1.12.2026"));

@@ -160,6 +160,9 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             );
         }
         println!(
+            "\nAdministrators (role admin) must have two-step sign-in: their first sign-in shows a QR code\nfor an authenticator app (Microsoft or Google Authenticator, or any TOTP app) and asks for its code."
+        );
+        println!(
             "\nTry:\n  curl -s http://{addr}/api/v1/auth/login -H 'content-type: application/json' \\\n    -d '{{\"email\":\"ansatt.mottak-kristiansand@demo.no\",\"password\":\"{}\"}}'",
             handover_server::demo::DEMO_PASSWORD
         );

@@ -259,6 +259,10 @@ pub fn router(state: WebState) -> Router {
             "/admin/users/{id}/setup-email",
             post(pages::admin::user_setup_email),
         )
+        .route(
+            "/admin/users/{id}/second-factor-reset",
+            post(pages::admin::user_reset_second_factor),
+        )
         .route("/admin/organisation", get(pages::admin::own_organisation))
         .route("/admin/audit", get(pages::admin::audit))
         .route("/admin/organisations", get(pages::admin::organisations))

@@ -249,8 +249,9 @@ fn table() -> Vec<Op> {
             Some(|_, _| json!({ "current_password": "wrong", "new_password": "short" })),
             &[422],
         ),
-        // The caller's own second factor. None is set up for the demo users: the changes that
-        // need one answer 409 after the access check; the setup needs the password (422).
+        // The caller's own second factor. Staff have none: the changes that need one answer
+        // 409 after the access check. Administrators have one (they must): a wrong code is 422,
+        // and they may not remove it (409). The setup needs the password (422).
         op(
             "GET",
             "/api/v1/me/second-factor",
@@ -285,7 +286,7 @@ fn table() -> Vec<Op> {
             K::NoTarget,
             false,
             Some(|_, _| json!({ "code": "000000" })),
-            &[409],
+            &[409, 422],
         ),
         op(
             "POST",
@@ -388,6 +389,16 @@ fn table() -> Vec<Op> {
             "/api/v1/users/{id}/password-setup-email",
             f(A::UserPasswordSetupIssue),
             K::SetupUser,
+            false,
+            None,
+            &[409],
+        ),
+        // No demo user has a second factor yet: 409 after the access check.
+        op(
+            "POST",
+            "/api/v1/users/{id}/second-factor/reset",
+            f(A::UserPasswordSetupIssue),
+            K::User,
             false,
             None,
             &[409],

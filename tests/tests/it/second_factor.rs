@@ -76,7 +76,10 @@ async fn an_authenticator_is_set_up_with_the_password_and_a_code_then_asked_at_e
     let other_session = app.token(email).await;
 
     let r = app.get("/api/v1/me/second-factor", &token).await;
-    assert_eq!(r.body, json!({ "totp": false, "recovery_codes_left": 0 }));
+    assert_eq!(
+        r.body,
+        json!({ "totp": false, "recovery_codes_left": 0, "required": false })
+    );
 
     // The password is needed to start, and a wrong one is a field error.
     let r = app
@@ -151,7 +154,10 @@ async fn an_authenticator_is_set_up_with_the_password_and_a_code_then_asked_at_e
 
     // The session that set it up goes on; the others, started without it, are over.
     let r = app.get("/api/v1/me/second-factor", &token).await;
-    assert_eq!(r.body, json!({ "totp": true, "recovery_codes_left": 10 }));
+    assert_eq!(
+        r.body,
+        json!({ "totp": true, "recovery_codes_left": 10, "required": false })
+    );
     let r = app.get("/api/v1/me", &other_session).await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
 
@@ -404,8 +410,8 @@ async fn bad_input_to_the_second_step_and_the_setup_gets_a_clear_4xx() {
         r.assert_problem(r.status.as_u16());
     }
     // A very long or odd code is just wrong, never a 500.
-    let (_, _) = enrol(&app, who::KOMMUNE_TRD_ADMIN).await;
-    let c = challenge(&app, who::KOMMUNE_TRD_ADMIN).await;
+    let (_, _) = enrol(&app, who::KOMMUNE_KRS_STAFF).await;
+    let c = challenge(&app, who::KOMMUNE_KRS_STAFF).await;
     for code in [
         "9".repeat(10_000),
         "١٢٣٤٥٦".into(),
@@ -432,7 +438,7 @@ async fn bad_input_to_the_second_step_and_the_setup_gets_a_clear_4xx() {
 #[tokio::test]
 async fn removing_needs_a_code_and_the_login_is_one_step_again() {
     let app = spawn_app().await;
-    let email = who::TRD_CC_ADMIN;
+    let email = who::TRD_COUNSELLOR;
     let (t, codes) = enrol(&app, email).await;
     next_step(&app);
     let c = challenge(&app, email).await;
@@ -476,4 +482,134 @@ async fn removing_needs_a_code_and_the_login_is_one_step_again() {
         )
         .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+}
+
+#[tokio::test]
+async fn administrators_set_up_a_second_factor_at_their_first_login_and_cannot_remove_it() {
+    let app = spawn_app().await;
+    // Administrators of two organisations of the same kind, and the operator's.
+    for email in [who::KRS_ADMIN, who::STJ_ADMIN, who::OPERATOR_ADMIN] {
+        let r = app.try_login(email, DEMO_PASSWORD).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        assert!(r.body.get("access_token").is_none());
+        assert_eq!(r.body["methods"], json!(["totp"]));
+        let uri = r.body["totp_setup"]["otpauth_uri"].as_str().unwrap();
+        let t = TOTP::from_url(uri).unwrap();
+        let c = r.body["challenge_token"].as_str().unwrap().to_owned();
+
+        // Logging in again before confirming hands out a new key; the old one is void.
+        let r2 = app.try_login(email, DEMO_PASSWORD).await;
+        assert_eq!(r2.status, StatusCode::ACCEPTED, "{}", r2.text);
+        let t2 = TOTP::from_url(r2.body["totp_setup"]["otpauth_uri"].as_str().unwrap()).unwrap();
+        assert_ne!(t.secret, t2.secret);
+        let r = second_step(&app, &c, &code_now(&app, &t)).await;
+        if code_now(&app, &t) != code_now(&app, &t2) {
+            assert_eq!(r.assert_problem(401), "urn:handover:problem:invalid-code");
+        }
+        // No recovery code exists yet to stand in for the app.
+        let c2 = r2.body["challenge_token"].as_str().unwrap().to_owned();
+        let r = second_step(&app, &c2, "abcde-fghjk").await;
+        assert_eq!(r.assert_problem(401), "urn:handover:problem:invalid-code");
+
+        let r = second_step(&app, &c2, &code_now(&app, &t2)).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        assert_eq!(r.body["recovery_codes"].as_array().unwrap().len(), 10);
+        let token = r.body["access_token"].as_str().unwrap().to_owned();
+
+        let r = app.get("/api/v1/me/second-factor", &token).await;
+        assert_eq!(
+            r.body,
+            json!({ "totp": true, "recovery_codes_left": 10, "required": true })
+        );
+        next_step(&app);
+        let r = app
+            .post(
+                "/api/v1/me/second-factor/remove",
+                Some(&token),
+                &json!({ "code": code_now(&app, &t2) }),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+        // From now on the login asks for a code, never for a new setup.
+        let r = app.try_login(email, DEMO_PASSWORD).await;
+        assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+        assert!(r.body.get("totp_setup").is_none(), "{}", r.text);
+    }
+    assert_eq!(
+        app.audit_count("auth.login", "second_factor_setup_required")
+            .await,
+        6
+    );
+    // Staff are not made to have one.
+    let r = app.try_login(who::KRS_STAFF, DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+}
+
+#[tokio::test]
+async fn an_administrator_resets_a_lost_second_factor_of_their_own_organisation_only() {
+    let app = spawn_app().await;
+    let staff = who::KRS_STAFF;
+    let (_, _) = enrol(&app, staff).await;
+    let staff_id = app.user_id(staff).await;
+    let path = format!("/api/v1/users/{staff_id}/second-factor/reset");
+    let staff_token = {
+        next_step(&app);
+        app.token(staff).await
+    };
+
+    // Another centre's administrator: as if the user did not exist. Staff: not their role.
+    let stj = app.token(who::STJ_ADMIN).await;
+    let r = app.post(&path, Some(&stj), &json!({})).await;
+    assert_eq!(r.assert_problem(404), "urn:handover:problem:not-found");
+    let other_staff = app.token(who::STJ_STAFF).await;
+    let r = app.post(&path, Some(&other_staff), &json!({})).await;
+    assert_eq!(r.assert_problem(403), "urn:handover:problem:forbidden");
+
+    let krs = app.token(who::KRS_ADMIN).await;
+    // Not one's own (that is the account page), and not for a user without one.
+    let own = format!(
+        "/api/v1/users/{}/second-factor/reset",
+        app.user_id(who::KRS_ADMIN).await
+    );
+    let r = app.post(&own, Some(&krs), &json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    let r = app.post(&path, Some(&krs), &json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app.post(&path, Some(&krs), &json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "no second factor now: {}", r.text);
+    assert_eq!(
+        app.audit_count("user.second_factor_reset", "success").await,
+        1
+    );
+    // Signed out everywhere, one step again, and told by e-mail who did it.
+    let r = app.get("/api/v1/me", &staff_token).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let r = app.try_login(staff, DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mut told = Vec::new();
+    for _ in 0..100 {
+        told = app.mail_to(staff);
+        if told.iter().any(|(s, _)| s.contains("Totrinnsinnlogging er endret")) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, body) = told
+        .iter()
+        .find(|(s, _)| s.contains("Totrinnsinnlogging er endret"))
+        .unwrap_or_else(|| panic!("no notice: {told:?}"));
+    assert!(body.contains("Integreringsmottaket i Kristiansand"), "{body}");
+
+    // The operator resets another organisation's administrator, who sets one up again.
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    let admin_path = format!(
+        "/api/v1/users/{}/second-factor/reset",
+        app.user_id(who::KRS_ADMIN).await
+    );
+    let r = app.post(&admin_path, Some(&op), &json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let r = app.try_login(who::KRS_ADMIN, DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert!(r.body["totp_setup"]["secret"].is_string(), "{}", r.text);
 }

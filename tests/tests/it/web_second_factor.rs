@@ -285,3 +285,136 @@ async fn the_second_factor_is_removed_with_a_code_and_the_pages_need_a_session()
         .unwrap();
     assert_eq!(n, 0);
 }
+
+#[tokio::test]
+async fn in_the_browser_an_administrator_sets_up_the_app_at_first_sign_in_and_staff_from_the_account_page()
+ {
+    use handover_tests::authenticator_code;
+    use handover_tests::browser::{Browser, Js};
+    let app = spawn_app().await;
+    let Some(b) = Browser::start(&app, Js::On).await else {
+        return;
+    };
+    // An administrator's first sign-in: the QR code and the key, a wrong code beside the
+    // field (the key shown again), then the recovery codes once.
+    let admin = who::KOMMUNE_KRS_ADMIN;
+    b.goto("/sign-in").await;
+    b.fill("email", admin).await;
+    b.fill("password", DEMO_PASSWORD).await;
+    b.submit("email").await;
+    b.wait_for(
+        || async { b.has("#totp-secret").await },
+        "the setup at sign-in",
+    )
+    .await;
+    assert!(b.has("img.app-qr").await);
+    b.assert_accessible().await;
+    b.screenshot("sign-in-setup-nb").await;
+    b.fill("code", "000000").await;
+    b.submit("code").await;
+    b.wait_for(|| async { b.has("#code-error").await }, "a wrong code")
+        .await;
+    assert!(b.has("#totp-secret").await, "the key is shown again");
+    b.assert_accessible().await;
+    let key = b.text("#totp-secret").await;
+    let code = authenticator_code(&app.pool, &app.clock, admin, Some(&key)).await;
+    b.fill("code", &code).await;
+    b.submit("code").await;
+    b.wait_for(
+        || async { b.has("#recovery-codes").await },
+        "the recovery codes",
+    )
+    .await;
+    b.assert_accessible().await;
+    b.screenshot("sign-in-recovery-codes-nb").await;
+    b.click_css("#continue").await;
+    b.wait_for(|| async { b.path().await == "/" }, "the start page")
+        .await;
+    b.goto("/account/second-factor").await;
+    assert!(b.has("#second-factor-required").await, "{}", b.body().await);
+    assert!(!b.has("form[action='/account/second-factor/remove']").await);
+    b.sign_out().await;
+
+    // Staff set it up from the account page, and the next sign-in asks for a code.
+    let staff = who::KOMMUNE_TRD_STAFF;
+    b.sign_in(staff).await;
+    b.goto("/account/second-factor").await;
+    assert!(b.has("#second-factor-off").await);
+    b.fill("current_password", DEMO_PASSWORD).await;
+    b.submit("current_password").await;
+    b.wait_for(|| async { b.has("#totp-secret").await }, "the setup page")
+        .await;
+    b.assert_accessible().await;
+    b.screenshot("second-factor-setup-nb").await;
+    let key = b.text("#totp-secret").await;
+    let code = authenticator_code(&app.pool, &app.clock, staff, Some(&key)).await;
+    b.fill("code", &code).await;
+    b.submit("code").await;
+    b.wait_for(
+        || async { b.has("#recovery-codes").await },
+        "the recovery codes",
+    )
+    .await;
+    b.assert_accessible().await;
+    b.sign_out().await;
+
+    b.fill("email", staff).await;
+    b.fill("password", DEMO_PASSWORD).await;
+    b.submit("email").await;
+    b.wait_for(
+        || async { b.has("form[action='/sign-in/code'] #code").await },
+        "the code step",
+    )
+    .await;
+    assert!(!b.has("#totp-secret").await);
+    b.assert_accessible().await;
+    b.screenshot("sign-in-code-nb").await;
+    app.clock.advance(time::Duration::seconds(30));
+    let code = authenticator_code(&app.pool, &app.clock, staff, None).await;
+    b.fill("code", &code).await;
+    b.submit("code").await;
+    b.wait_for(
+        || async { b.path().await == "/" },
+        "signed in with the code",
+    )
+    .await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn an_administrator_resets_a_users_second_factor_from_the_user_page() {
+    let app = spawn_app().await;
+    let mut staff = signed_in(&app, who::STJ_STAFF).await;
+    let _ = enrol_on_page(&app, &mut staff).await;
+    let id = app.user_id(who::STJ_STAFF).await;
+    let page = format!("/admin/users/{id}");
+
+    // The other centre's administrator cannot reach the account at all.
+    let mut krs = signed_in(&app, who::KRS_ADMIN).await;
+    let p = krs.get(&page).await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.text);
+    let p = krs
+        .post_form(&format!("{page}/second-factor-reset"), &[])
+        .await;
+    assert_eq!(p.status, StatusCode::NOT_FOUND, "{}", p.text);
+
+    let mut admin = signed_in(&app, who::STJ_ADMIN).await;
+    let p = admin.get(&page).await;
+    assert!(p.text.contains("id=\"second-factor-reset\""), "{}", p.text);
+    let p = admin
+        .post_form(&format!("{page}/second-factor-reset"), &[])
+        .await;
+    p.assert_redirect(&format!("{page}?done=second_factor_reset"), "reset");
+    let p = admin.get(&format!("{page}?done=second_factor_reset")).await;
+    assert!(!p.text.contains("id=\"second-factor-reset\""), "{}", p.text);
+    // The user was signed out, and signs in with the password alone.
+    let p = staff.get("/").await;
+    assert!(p.location().starts_with("/sign-in"), "{:?}", p.headers);
+    let mut again = WebSession::new(&app);
+    let p = again.sign_in(who::STJ_STAFF, DEMO_PASSWORD, "").await;
+    p.assert_redirect("/", "one step");
+    // Their own page has no reset button for themselves.
+    let id_admin = app.user_id(who::STJ_ADMIN).await;
+    let p = admin.get(&format!("/admin/users/{id_admin}")).await;
+    assert!(!p.text.contains("id=\"second-factor-reset\""), "{}", p.text);
+}

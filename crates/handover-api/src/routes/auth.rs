@@ -33,6 +33,10 @@ pub struct TokenResponse {
     pub refresh_token: String,
     /// Seconds until the refresh token expires.
     pub refresh_expires_in: u64,
+    /// Only after a login's second step that set up the authenticator: the one-time recovery
+    /// codes, shown this once (only their hashes are kept).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub recovery_codes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -62,6 +66,7 @@ fn tokens_for(state: &AppState, grant: uc::Grant) -> ApiResult<TokenResponse> {
         expires_in: ttl.as_secs(),
         refresh_token: grant.refresh_token,
         refresh_expires_in: state.config.refresh_token_ttl.as_secs(),
+        recovery_codes: None,
     })
 }
 
@@ -78,6 +83,20 @@ pub struct SecondFactorChallenge {
     /// What the second step takes: `totp` (the six digits of the authenticator app) and
     /// `recovery_code` (one of the one-time codes handed out at setup).
     pub methods: Vec<&'static str>,
+    /// Only for an account that must have a second factor (administrators) and has none yet:
+    /// the key of the authenticator to set up now. The second step then takes a code it shows
+    /// (no recovery code yet) and answers the recovery codes with the tokens.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub totp_setup: Option<TotpSetup>,
+}
+
+/// The key of an authenticator app to set up.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotpSetup {
+    /// The key in base32, to type into the app.
+    pub secret: String,
+    /// The `otpauth://totp/...` URI that the app reads from a QR code.
+    pub otpauth_uri: String,
 }
 
 fn challenge_response(c: uc::Challenge) -> Response {
@@ -85,7 +104,15 @@ fn challenge_response(c: uc::Challenge) -> Response {
         second_factor_required: true,
         challenge_token: c.token,
         expires_in: u64::try_from(c.expires_in.whole_seconds()).unwrap_or(0),
-        methods: vec!["totp", "recovery_code"],
+        methods: if c.setup.is_some() {
+            vec!["totp"]
+        } else {
+            vec!["totp", "recovery_code"]
+        },
+        totp_setup: c.setup.map(|s| TotpSetup {
+            secret: s.secret_base32,
+            otpauth_uri: s.otpauth_uri,
+        }),
     };
     (StatusCode::ACCEPTED, Json(body)).into_response()
 }
@@ -148,9 +175,10 @@ pub async fn login_second_factor(
     meta: RequestMeta,
     ApiJson(req): ApiJson<SecondFactorRequest>,
 ) -> ApiResult<Json<TokenResponse>> {
-    let grant =
-        uc::login_second_step(&state, &meta.into(), &req.challenge_token, &req.code).await?;
-    Ok(Json(tokens_for(&state, grant)?))
+    let done = uc::login_second_step(&state, &meta.into(), &req.challenge_token, &req.code).await?;
+    let mut tokens = tokens_for(&state, done.grant)?;
+    tokens.recovery_codes = done.recovery_codes;
+    Ok(Json(tokens))
 }
 
 /// Exchange a refresh token for new tokens.

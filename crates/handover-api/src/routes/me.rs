@@ -64,6 +64,8 @@ pub struct SecondFactorStatus {
     pub totp: bool,
     /// Unused recovery codes.
     pub recovery_codes_left: i64,
+    /// The account may not be without one (administrators): it cannot be removed.
+    pub required: bool,
 }
 
 /// Whether the caller has a second factor.
@@ -78,6 +80,7 @@ pub async fn second_factor(
     Ok(Json(SecondFactorStatus {
         totp: s.totp,
         recovery_codes_left: s.recovery_codes_left,
+        required: s.required,
     }))
 }
 
@@ -178,6 +181,8 @@ pub async fn renew_recovery_codes(
 }
 
 /// Remove the authenticator and its recovery codes, given a code.
+///
+/// Administrators must keep one: 409.
 #[utoipa::path(post, path = "/api/v1/me/second-factor/remove", tag = "me",
     security(("bearer" = [])),
     request_body = CodeRequest,

@@ -205,3 +205,25 @@ pub async fn send_password_setup(
         }),
     ))
 }
+
+/// Reset a user's second factor (a lost phone and lost recovery codes).
+///
+/// The authenticator and the recovery codes are removed, every session of the user ends, and
+/// the owner is told by e-mail. An administrator sets up a new one at the next login; staff log
+/// in with the password alone until they add one. Not for one's own account (409): that is
+/// `/api/v1/me/second-factor`.
+#[utoipa::path(operation_id = "reset_second_factor", post, path = "/api/v1/users/{id}/second-factor/reset", tag = "users",
+    security(("bearer" = [])),
+    params(("id" = Uuid, Path)),
+    responses(
+        (status = 204, description = "Reset"),
+        (status = 409, description = "The user has no second factor, or is the caller", body = crate::error::Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn reset_second_factor(
+    State(state): State<AppState>,
+    auth: Auth,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    handover_app::second_factor::reset_for(&state, &auth, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

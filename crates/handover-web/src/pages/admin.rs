@@ -118,6 +118,8 @@ struct UserPage {
     organisations: Vec<Opt>,
     user: Option<User>,
     is_self: bool,
+    /// The account has a second factor that an administrator may reset.
+    second_factor: bool,
 }
 
 async fn org_options(
@@ -184,6 +186,7 @@ pub async fn user_new_page(State(state): State<WebState>, staff: Staff) -> PageR
         form,
         user: None,
         is_self: false,
+        second_factor: false,
     })
 }
 
@@ -234,6 +237,7 @@ pub async fn user_create(
             form,
             user: None,
             is_self: false,
+            second_factor: false,
         },
     )
 }
@@ -271,6 +275,7 @@ pub async fn user_page(
         organisations: Vec::new(),
         form,
         is_self: user.id == staff.caller.user_id,
+        second_factor: handover_app::second_factor::has_one(&state.app, &staff, id).await?,
         user: Some(user),
     })
 }
@@ -356,6 +361,7 @@ pub async fn user_save(
             organisations: Vec::new(),
             form: typed,
             is_self: user.id == staff.caller.user_id,
+            second_factor: handover_app::second_factor::has_one(&state.app, &staff, id).await?,
             user: Some(user),
         },
     )
@@ -363,6 +369,20 @@ pub async fn user_save(
 
 #[derive(Debug, Default, Deserialize)]
 pub struct Empty {}
+
+/// An administrator resets another user's second factor (lost phone and recovery codes).
+pub async fn user_reset_second_factor(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, .. }: Posted<Empty>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    match handover_app::second_factor::reset_for(&state.app, &staff, id).await {
+        Ok(()) => see_other(&format!("/admin/users/{id}?done=second_factor_reset")),
+        Err(AppError::Conflict(_)) => Err(WebError::Conflict),
+        Err(e) => Err(e.into()),
+    }
+}
 
 pub async fn user_setup_email(
     State(state): State<WebState>,

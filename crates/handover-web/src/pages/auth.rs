@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect};
 use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use handover_app::AppError;
-use handover_app::auth::{self, Login, LoginStep, PasswordSetup, WebGrant};
+use handover_app::auth::{self, Login, LoginStep, PasswordSetup, SecondStepDone, WebGrant};
 use handover_app::me::{self, PasswordChange};
 use serde::Deserialize;
 
@@ -107,14 +107,21 @@ pub async fn sign_in(
     };
     match auth::web_login(&state.app, &meta, login).await {
         Ok(LoginStep::Done(grant)) => Ok(signed_in(&state, jar, grant, &next)),
-        Ok(LoginStep::SecondFactor(c)) => code_page(
-            lang,
-            StatusCode::OK,
-            FormErrors::default(),
-            None,
-            c.token,
-            next.clone(),
-        ),
+        Ok(LoginStep::SecondFactor(c)) => {
+            let setup = match &c.setup {
+                Some(s) => Some(super::second_factor::pending(s)?),
+                None => None,
+            };
+            code_page(
+                lang,
+                StatusCode::OK,
+                FormErrors::default(),
+                None,
+                c.token,
+                next.clone(),
+                setup,
+            )
+        }
         Err(AppError::InvalidCredentials) => again(
             FormErrors::default(),
             Some(m.t("sign_in.failed").to_owned()),
@@ -160,6 +167,16 @@ struct CodePage {
     problem: Option<String>,
     challenge: String,
     next: String,
+    /// The authenticator to set up first (administrators without one).
+    setup: Option<super::second_factor::Pending>,
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_codes.html")]
+struct CodesPage {
+    shell: Shell,
+    codes: Vec<String>,
+    next: String,
 }
 
 fn code_page(
@@ -169,16 +186,23 @@ fn code_page(
     problem: Option<String>,
     challenge: String,
     next: String,
+    setup: Option<super::second_factor::Pending>,
 ) -> PageResult {
     let m = lang.messages();
+    let title = if setup.is_some() {
+        "sign_in_code.setup_title"
+    } else {
+        "sign_in_code.title"
+    };
     page_with(
         status,
         &CodePage {
-            shell: Shell::anonymous(lang, m.t("sign_in_code.title").to_owned()).at("/sign-in"),
+            shell: Shell::anonymous(lang, m.t(title).to_owned()).at("/sign-in"),
             errors,
             problem,
             challenge,
             next,
+            setup,
         },
     )
 }
@@ -205,6 +229,11 @@ pub async fn sign_in_code(
 ) -> PageResult {
     let m = lang.messages();
     let next = safe_next(&form.next).unwrap_or_default().to_owned();
+    // A sign-in that sets up the authenticator shows its key again beside a wrong code.
+    let setup = match auth::challenge_setup(&state.app, &form.challenge).await? {
+        Some(s) => Some(super::second_factor::pending(&s)?),
+        None => None,
+    };
     let ask_again = |key: &str, status| {
         let mut errors = FormErrors::default();
         errors.add("code", m.t(key).to_owned());
@@ -215,13 +244,40 @@ pub async fn sign_in_code(
             None,
             form.challenge.clone(),
             next.clone(),
+            setup.clone(),
         )
     };
     if form.code.trim().is_empty() {
         return ask_again("sign_in_code.missing", StatusCode::UNPROCESSABLE_ENTITY);
     }
     match auth::web_login_second_step(&state.app, &meta, &form.challenge, &form.code).await {
-        Ok(grant) => Ok(signed_in(&state, jar, grant, &next)),
+        Ok(SecondStepDone {
+            grant,
+            recovery_codes: None,
+        }) => Ok(signed_in(&state, jar, grant, &next)),
+        Ok(SecondStepDone {
+            grant,
+            recovery_codes: Some(codes),
+        }) => {
+            // The authenticator was set up in this sign-in: the recovery codes are shown on
+            // this answer only, with the session already started.
+            let jar = jar.add(
+                state
+                    .cookies
+                    .private(state.cookies.session, grant.cookie_token),
+            );
+            let body = page(&CodesPage {
+                shell: Shell::anonymous(lang, m.t("second_factor.codes_title").to_owned())
+                    .at("/sign-in"),
+                codes,
+                next: if next.is_empty() {
+                    "/".to_owned()
+                } else {
+                    next.clone()
+                },
+            })?;
+            Ok((jar, body).into_response())
+        }
         Err(AppError::InvalidCode) => ask_again("sign_in_code.wrong", StatusCode::UNAUTHORIZED),
         Err(AppError::InvalidCredentials) => page_with(
             StatusCode::UNAUTHORIZED,
@@ -243,6 +299,7 @@ pub async fn sign_in_code(
                 Some(m.f("sign_in.throttled", &[("minutes", &minutes)])),
                 form.challenge.clone(),
                 next.clone(),
+                setup.clone(),
             )?;
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,

@@ -90,6 +90,7 @@ impl NoticeQuery {
             "confirmed" => "notice.confirmed",
             "moved" => "notice.moved",
             "minutes" => "notice.minutes",
+            "second_factor_reset" => "notice.second_factor_reset",
             _ => return None,
         })
     }

@@ -16,10 +16,11 @@ use serde::Deserialize;
 const HERE: &str = "/account/second-factor";
 
 /// The key being set up, as the page shows it.
-struct Pending {
-    qr_data_uri: String,
+#[derive(Debug, Clone)]
+pub(crate) struct Pending {
+    pub(crate) qr_data_uri: String,
     /// The base32 key in groups of four, as authenticator apps print theirs.
-    secret_grouped: String,
+    pub(crate) secret_grouped: String,
 }
 
 #[derive(Template)]
@@ -34,7 +35,7 @@ struct SecondFactorPage {
     codes: Option<Vec<String>>,
 }
 
-fn pending(setup: &TotpSetup) -> Result<Pending, AppError> {
+pub(crate) fn pending(setup: &TotpSetup) -> Result<Pending, AppError> {
     let svg = setup.qr_svg()?;
     let qr_data_uri = format!(
         "data:image/svg+xml;base64,{}",
