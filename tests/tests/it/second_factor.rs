@@ -577,7 +577,12 @@ async fn an_administrator_resets_a_lost_second_factor_of_their_own_organisation_
     let r = app.post(&path, Some(&krs), &json!({})).await;
     assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
     let r = app.post(&path, Some(&krs), &json!({})).await;
-    assert_eq!(r.status, StatusCode::CONFLICT, "no second factor now: {}", r.text);
+    assert_eq!(
+        r.status,
+        StatusCode::CONFLICT,
+        "no second factor now: {}",
+        r.text
+    );
     assert_eq!(
         app.audit_count("user.second_factor_reset", "success").await,
         1
@@ -590,7 +595,10 @@ async fn an_administrator_resets_a_lost_second_factor_of_their_own_organisation_
     let mut told = Vec::new();
     for _ in 0..100 {
         told = app.mail_to(staff);
-        if told.iter().any(|(s, _)| s.contains("Totrinnsinnlogging er endret")) {
+        if told
+            .iter()
+            .any(|(s, _)| s.contains("Totrinnsinnlogging er endret"))
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -599,7 +607,10 @@ async fn an_administrator_resets_a_lost_second_factor_of_their_own_organisation_
         .iter()
         .find(|(s, _)| s.contains("Totrinnsinnlogging er endret"))
         .unwrap_or_else(|| panic!("no notice: {told:?}"));
-    assert!(body.contains("Integreringsmottaket i Kristiansand"), "{body}");
+    assert!(
+        body.contains("Integreringsmottaket i Kristiansand"),
+        "{body}"
+    );
 
     // The operator resets another organisation's administrator, who sets one up again.
     let op = app.token(who::OPERATOR_ADMIN).await;
