@@ -39,3 +39,7 @@ CREATE TABLE login_challenges (
     failures integer NOT NULL DEFAULT 0
 );
 CREATE INDEX login_challenges_user_idx ON login_challenges (user_id);
+
+-- An organisation may require a second factor of all its users (administrators need one
+-- whatever this says).
+ALTER TABLE organisations ADD COLUMN require_second_factor boolean NOT NULL DEFAULT false;

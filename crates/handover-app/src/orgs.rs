@@ -42,6 +42,8 @@ pub struct OrgPatch {
     pub county: Option<Option<String>>,
     pub active: Option<bool>,
     pub serves_reception_centre_id: Option<Option<OrgId>>,
+    /// Every user must sign in with a second factor.
+    pub require_second_factor: Option<bool>,
 }
 
 async fn load(app: &App, id: Uuid) -> AppResult<Organisation> {
@@ -184,8 +186,8 @@ pub async fn create(app: &App, actor: &Actor, req: OrgInput) -> AppResult<Organi
     Ok(org)
 }
 
-/// Renames, (de)activates, or sets which reception centre a career centre serves, at the
-/// version the caller edited. Deactivating revokes every session of the organisation's users.
+/// Renames, (de)activates, sets which reception centre a career centre serves, or requires a
+/// second factor of every user, at the version the caller edited. Deactivating revokes every session of the organisation's users.
 pub async fn update(
     app: &App,
     actor: &Actor,
@@ -227,9 +229,20 @@ pub async fn update(
         county: req.county.as_ref().map(|c| c.as_deref().map(str::trim)),
         active: req.active,
         serves_reception_centre_id: req.serves_reception_centre_id,
+        require_second_factor: req.require_second_factor,
     };
     if !orgs::update(&mut *tx, org.id, version, &changes).await? {
         return Err(AppError::PreconditionFailed);
+    }
+    if req.require_second_factor == Some(true) && !org.require_second_factor {
+        // The requirement holds from the next request: whoever signed in without a second
+        // factor signs in again, and sets one up then.
+        handover_db::second_factor::revoke_sessions_without(
+            &mut *tx,
+            org.id,
+            "second_factor_required",
+        )
+        .await?;
     }
     if req.active == Some(false) && org.active {
         // Old tokens must stay dead if the organisation is reactivated later.

@@ -17,6 +17,7 @@ struct Row {
     serves_reception_centre_id: Option<Uuid>,
     served_by_career_centre_id: Option<Uuid>,
     active: bool,
+    require_second_factor: bool,
     version: i32,
     created_at: OffsetDateTime,
     updated_at: OffsetDateTime,
@@ -39,6 +40,7 @@ impl TryFrom<Row> for Organisation {
             serves_reception_centre_id: r.serves_reception_centre_id.map(OrgId),
             served_by_career_centre_id: r.served_by_career_centre_id.map(OrgId),
             active: r.active,
+            require_second_factor: r.require_second_factor,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
@@ -52,7 +54,7 @@ macro_rules! org_select {
             o.serves_reception_centre_id,
             (SELECT c.id FROM organisations c WHERE c.serves_reception_centre_id = o.id)
                 AS served_by_career_centre_id,
-            o.active, o.version, o.created_at, o.updated_at"
+            o.active, o.require_second_factor, o.version, o.created_at, o.updated_at"
     };
 }
 
@@ -143,6 +145,7 @@ pub struct OrgChanges<'a> {
     pub county: Option<Option<&'a str>>,
     pub active: Option<bool>,
     pub serves_reception_centre_id: Option<Option<OrgId>>,
+    pub require_second_factor: Option<bool>,
 }
 
 /// Applies `changes` only if the stored version is `expected_version`.
@@ -159,6 +162,7 @@ pub async fn update(
             county = CASE WHEN $4 THEN $5 ELSE county END,
             active = COALESCE($6, active),
             serves_reception_centre_id = CASE WHEN $7 THEN $8 ELSE serves_reception_centre_id END,
+            require_second_factor = COALESCE($9, require_second_factor),
             version = version + 1,
             updated_at = now()
          WHERE id = $1 AND version = $2",
@@ -171,6 +175,7 @@ pub async fn update(
     .bind(c.active)
     .bind(c.serves_reception_centre_id.is_some())
     .bind(c.serves_reception_centre_id.flatten().map(|i| i.0))
+    .bind(c.require_second_factor)
     .execute(db)
     .await?;
     Ok(done.rows_affected() == 1)

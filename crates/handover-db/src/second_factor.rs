@@ -136,15 +136,37 @@ pub async fn recovery_codes_left(db: impl PgExecutor<'_>, user: UserId) -> DbRes
 }
 
 /// Whether the user must have a second factor: administrators always (they decide who may
-/// see what).
+/// see what), everyone in an organisation that requires it.
 pub async fn required(db: impl PgExecutor<'_>, user: UserId) -> DbResult<bool> {
-    Ok(
-        sqlx::query_scalar::<_, bool>("SELECT role = 'admin' FROM users WHERE id = $1")
-            .bind(user.0)
-            .fetch_optional(db)
-            .await?
-            .unwrap_or(false),
+    Ok(sqlx::query_scalar::<_, bool>(
+        "SELECT u.role = 'admin' OR o.require_second_factor
+         FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE u.id = $1",
     )
+    .bind(user.0)
+    .fetch_optional(db)
+    .await?
+    .unwrap_or(false))
+}
+
+/// Ends the sessions of the organisation's users who have no confirmed authenticator: the
+/// organisation has just begun to require one, and they signed in without.
+pub async fn revoke_sessions_without(
+    db: impl PgExecutor<'_>,
+    org: handover_domain::OrgId,
+    reason: &str,
+) -> DbResult<u64> {
+    let r = sqlx::query(
+        "UPDATE sessions s SET revoked_at = now(), revoked_reason = $2
+         FROM users u
+         WHERE u.id = s.user_id AND u.organisation_id = $1 AND s.revoked_at IS NULL
+           AND NOT EXISTS (SELECT 1 FROM user_totp t
+                           WHERE t.user_id = u.id AND t.confirmed_at IS NOT NULL)",
+    )
+    .bind(org.0)
+    .bind(reason)
+    .execute(db)
+    .await?;
+    Ok(r.rows_affected())
 }
 
 /// What the second step of a login does.

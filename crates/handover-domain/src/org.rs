@@ -163,6 +163,9 @@ pub struct Organisation {
     /// For a reception centre: the career centre that serves it.
     pub served_by_career_centre_id: Option<crate::OrgId>,
     pub active: bool,
+    /// Every user of the organisation must sign in with a second factor (administrators must
+    /// anywhere).
+    pub require_second_factor: bool,
     pub version: i32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: time::OffsetDateTime,

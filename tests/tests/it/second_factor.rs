@@ -624,3 +624,100 @@ async fn an_administrator_resets_a_lost_second_factor_of_their_own_organisation_
     assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
     assert!(r.body["totp_setup"]["secret"].is_string(), "{}", r.text);
 }
+
+#[tokio::test]
+async fn an_organisation_that_requires_a_second_factor_makes_its_staff_set_one_up() {
+    let app = spawn_app().await;
+    let stj_staff_session = app.token(who::STJ_STAFF).await;
+    let org = app.org_of(who::STJ_STAFF).await;
+    let path = format!("/api/v1/organisations/{org}");
+    let tag = |r: &Res| r.header("etag").unwrap().to_owned();
+
+    // Only the operator sets it (the centre's own administrator may not).
+    let stj_admin = app.token(who::STJ_ADMIN).await;
+    let r = app.get(&path, &stj_admin).await;
+    assert_eq!(r.body["require_second_factor"], false);
+    let etag = tag(&r);
+    let r = app
+        .patch(
+            &path,
+            &stj_admin,
+            &json!({ "require_second_factor": true }),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(r.assert_problem(403), "urn:handover:problem:forbidden");
+    let op = app.token(who::OPERATOR_ADMIN).await;
+    let r = app
+        .patch(
+            &path,
+            &op,
+            &json!({ "require_second_factor": "yes" }),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
+    let r = app
+        .patch(
+            &path,
+            &op,
+            &json!({ "require_second_factor": true }),
+            Some(&etag),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["require_second_factor"], true);
+
+    // Staff who signed in without one are signed out, and set one up at the next login.
+    let r = app.get("/api/v1/me", &stj_staff_session).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
+    let r = app.try_login(who::STJ_STAFF, DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.text);
+    assert!(r.body["totp_setup"]["secret"].is_string(), "{}", r.text);
+    // The other centre is not affected.
+    let r = app.try_login(who::KRS_STAFF, DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+
+    let token = app.token(who::STJ_STAFF).await;
+    let r = app.get("/api/v1/me/second-factor", &token).await;
+    assert_eq!(r.body["required"], true, "{}", r.text);
+    next_step(&app);
+    let (t, _) = {
+        let row: Vec<u8> = sqlx::query_scalar(
+            "SELECT t.secret FROM user_totp t JOIN users u ON u.id = t.user_id WHERE u.email = $1",
+        )
+        .bind(who::STJ_STAFF)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        (
+            TOTP::new(totp_rs::Algorithm::SHA1, 6, 1, 30, row, None, "x".into()).unwrap(),
+            (),
+        )
+    };
+    let r = app
+        .post(
+            "/api/v1/me/second-factor/remove",
+            Some(&token),
+            &json!({ "code": code_now(&app, &t) }),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.text);
+
+    // Turned off again: those who have one keep it; it may be removed again.
+    let r = app.get(&path, &op).await;
+    let r = app
+        .patch(
+            &path,
+            &op,
+            &json!({ "require_second_factor": false }),
+            Some(&tag(&r)),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = app.get("/api/v1/me/second-factor", &token).await;
+    assert_eq!(
+        (r.body["totp"].clone(), r.body["required"].clone()),
+        (json!(true), json!(false))
+    );
+}

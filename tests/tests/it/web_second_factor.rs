@@ -418,3 +418,66 @@ async fn an_administrator_resets_a_users_second_factor_from_the_user_page() {
     let p = admin.get(&format!("/admin/users/{id_admin}")).await;
     assert!(!p.text.contains("id=\"second-factor-reset\""), "{}", p.text);
 }
+
+#[tokio::test]
+async fn the_operator_requires_a_second_factor_of_a_centres_staff_on_the_organisation_page() {
+    let app = spawn_app().await;
+    let org = app.org_of(who::STJ_STAFF).await;
+    let (name, county): (String, Option<String>) =
+        sqlx::query_as("SELECT name, county FROM organisations WHERE id = $1")
+            .bind(org)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let here = format!("/admin/organisations/{org}");
+    let mut op = signed_in(&app, who::OPERATOR_ADMIN).await;
+    let p = op.get(&here).await;
+    assert_eq!(p.status, 200, "{}", p.text);
+    assert!(
+        p.text.contains("id=\"require_second_factor\""),
+        "{}",
+        p.text
+    );
+    assert!(
+        !p.text.contains("value=\"yes\" checked"),
+        "not yet required"
+    );
+    let version = hidden(&p.text, "version").unwrap();
+    let county = county.unwrap_or_default();
+    let p = op
+        .post_form(
+            &here,
+            &[
+                ("version", &version),
+                ("action", "save"),
+                ("name", &name),
+                ("county", &county),
+                ("serves_reception_centre_id", ""),
+                ("require_second_factor", "yes"),
+            ],
+        )
+        .await;
+    assert_eq!(p.status, StatusCode::SEE_OTHER, "{}", p.text);
+    let p = op.get(&here).await;
+    assert!(p.text.contains("value=\"yes\" checked"), "{}", p.text);
+
+    // The centre's staff now get the setup at sign-in; the other centre's do not.
+    let mut w = WebSession::new(&app);
+    let p = w.sign_in(who::STJ_STAFF, DEMO_PASSWORD, "").await;
+    assert!(p.text.contains("id=\"totp-secret\""), "{}", p.text);
+    let mut k = WebSession::new(&app);
+    let p = k.sign_in(who::KRS_STAFF, DEMO_PASSWORD, "").await;
+    p.assert_redirect("/", "not required there");
+    // Their own organisation page says so.
+    let mut s = signed_in(&app, who::STJ_ADMIN).await;
+    let p = s.get("/admin/organisation").await;
+    assert!(p.text.contains("id=\"org-second-factor\""), "{}", p.text);
+    // Staff cannot reach the operator's organisation form.
+    let mut staff = signed_in(&app, who::KRS_STAFF).await;
+    let p = staff.get(&here).await;
+    assert!(
+        p.status == StatusCode::FORBIDDEN || p.status == StatusCode::NOT_FOUND,
+        "{}",
+        p.status
+    );
+}

@@ -69,6 +69,9 @@ pub struct UpdateOrganisation {
     )]
     #[schema(value_type = Option<OrgId>)]
     pub serves_reception_centre_id: Option<Option<OrgId>>,
+    /// Every user of the organisation must sign in with a second factor; turning it on ends
+    /// the sessions of users who have none (they set one up at their next login).
+    pub require_second_factor: Option<bool>,
 }
 
 /// List organisations: reception centres, career centres and Norway's municipalities.
@@ -157,6 +160,7 @@ pub async fn update(
         county: req.county,
         active: req.active,
         serves_reception_centre_id: req.serves_reception_centre_id,
+        require_second_factor: req.require_second_factor,
     };
     let updated = uc::update(&state, &auth, id, if_match.precondition(), patch).await?;
     Ok(with_etag(updated.version, Json(updated)))

@@ -505,6 +505,9 @@ pub struct OrgForm {
     county: String,
     #[serde(default)]
     serves_reception_centre_id: String,
+    /// The checkbox: `yes` when ticked, absent when not.
+    #[serde(default)]
+    require_second_factor: String,
     #[serde(default)]
     action: String,
 }
@@ -684,6 +687,11 @@ fn org_form(o: &Organisation) -> OrgForm {
             .serves_reception_centre_id
             .map(|c| c.0.to_string())
             .unwrap_or_default(),
+        require_second_factor: if o.require_second_factor {
+            "yes".into()
+        } else {
+            String::new()
+        },
         action: String::new(),
     }
 }
@@ -737,6 +745,7 @@ pub async fn org_save(
             serves_reception_centre_id: Some(
                 parse_org_id(&form.serves_reception_centre_id).map_err(|_| WebError::BadForm)?,
             ),
+            require_second_factor: Some(form.require_second_factor == "yes"),
         },
         _ => return Err(WebError::BadForm),
     };
