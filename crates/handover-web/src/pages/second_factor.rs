@@ -138,6 +138,73 @@ fn field_error(staff: &Staff, field: &str, e: AppError) -> Result<FormErrors, Ap
     Ok(errors)
 }
 
+/// A refused form: the page again, with the message beside `field`.
+async fn refused(state: &WebState, staff: &Staff, errors: FormErrors) -> PageResult {
+    render(
+        state,
+        staff,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        errors,
+        None,
+        None,
+    )
+    .await
+}
+
+/// What a form with a code does.
+enum CodeUse {
+    Confirm,
+    Renew,
+    Remove,
+}
+
+/// The three forms that take a code: an empty one is a message beside the field; otherwise the
+/// use case, then the recovery codes (shown on this answer only) or the page again.
+async fn with_code(
+    state: &WebState,
+    staff: Staff,
+    field: &str,
+    code: &str,
+    what: CodeUse,
+) -> PageResult {
+    if code.trim().is_empty() {
+        let mut errors = FormErrors::default();
+        errors.add(
+            field,
+            staff.lang.messages().t("sign_in_code.missing").to_owned(),
+        );
+        return refused(state, &staff, errors).await;
+    }
+    let (app, actor) = (&state.app, &staff.actor);
+    let done = match what {
+        CodeUse::Confirm => sf::confirm_totp(app, actor, code)
+            .await
+            .map(|c| (Some(c), Some("second_factor.enabled"))),
+        CodeUse::Renew => sf::renew_recovery_codes(app, actor, code)
+            .await
+            .map(|c| (Some(c), None)),
+        CodeUse::Remove => sf::remove(app, actor, code).await.map(|()| (None, None)),
+    };
+    match done {
+        Ok((Some(codes), notice)) => {
+            render(
+                state,
+                &staff,
+                StatusCode::OK,
+                FormErrors::default(),
+                Some(codes),
+                notice,
+            )
+            .await
+        }
+        Ok((None, _)) => see_other("/account/second-factor?done=removed"),
+        Err(e) => {
+            let errors = field_error(&staff, field, e)?;
+            refused(state, &staff, errors).await
+        }
+    }
+}
+
 pub async fn setup(
     State(state): State<WebState>,
     Posted { staff, form }: Posted<PasswordForm>,
@@ -152,29 +219,13 @@ pub async fn setup(
                 .t("sign_in.password_missing")
                 .to_owned(),
         );
-        return render(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            None,
-            None,
-        )
-        .await;
+        return refused(&state, &staff, errors).await;
     }
     match sf::begin_totp(&state.app, &staff.actor, form.current_password).await {
         Ok(_) => see_other(HERE),
         Err(e) => {
             let errors = field_error(&staff, "current_password", e)?;
-            render(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-                None,
-            )
-            .await
+            refused(&state, &staff, errors).await
         }
     }
 }
@@ -191,130 +242,30 @@ pub struct RemoveForm {
     remove_code: String,
 }
 
-fn missing(staff: &Staff, field: &str) -> FormErrors {
-    let mut errors = FormErrors::default();
-    errors.add(
-        field,
-        staff.lang.messages().t("sign_in_code.missing").to_owned(),
-    );
-    errors
-}
-
 pub async fn confirm(
     State(state): State<WebState>,
     Posted { staff, form }: Posted<CodeForm>,
 ) -> PageResult {
-    if form.code.trim().is_empty() {
-        let errors = missing(&staff, "code");
-        return render(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            None,
-            None,
-        )
-        .await;
-    }
-    match sf::confirm_totp(&state.app, &staff.actor, &form.code).await {
-        Ok(codes) => {
-            render(
-                &state,
-                &staff,
-                StatusCode::OK,
-                FormErrors::default(),
-                Some(codes),
-                Some("second_factor.enabled"),
-            )
-            .await
-        }
-        Err(e) => {
-            let errors = field_error(&staff, "code", e)?;
-            render(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-                None,
-            )
-            .await
-        }
-    }
+    with_code(&state, staff, "code", &form.code, CodeUse::Confirm).await
 }
 
 pub async fn renew(
     State(state): State<WebState>,
     Posted { staff, form }: Posted<CodeForm>,
 ) -> PageResult {
-    if form.code.trim().is_empty() {
-        let errors = missing(&staff, "code");
-        return render(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            None,
-            None,
-        )
-        .await;
-    }
-    match sf::renew_recovery_codes(&state.app, &staff.actor, &form.code).await {
-        Ok(codes) => {
-            render(
-                &state,
-                &staff,
-                StatusCode::OK,
-                FormErrors::default(),
-                Some(codes),
-                None,
-            )
-            .await
-        }
-        Err(e) => {
-            let errors = field_error(&staff, "code", e)?;
-            render(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-                None,
-            )
-            .await
-        }
-    }
+    with_code(&state, staff, "code", &form.code, CodeUse::Renew).await
 }
 
 pub async fn remove(
     State(state): State<WebState>,
     Posted { staff, form }: Posted<RemoveForm>,
 ) -> PageResult {
-    if form.remove_code.trim().is_empty() {
-        let errors = missing(&staff, "remove_code");
-        return render(
-            &state,
-            &staff,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            errors,
-            None,
-            None,
-        )
-        .await;
-    }
-    match sf::remove(&state.app, &staff.actor, &form.remove_code).await {
-        Ok(()) => see_other("/account/second-factor?done=removed"),
-        Err(e) => {
-            let errors = field_error(&staff, "remove_code", e)?;
-            render(
-                &state,
-                &staff,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                errors,
-                None,
-                None,
-            )
-            .await
-        }
-    }
+    with_code(
+        &state,
+        staff,
+        "remove_code",
+        &form.remove_code,
+        CodeUse::Remove,
+    )
+    .await
 }
