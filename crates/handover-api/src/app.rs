@@ -538,11 +538,14 @@ pub fn router(state: AppState, web: Router) -> Router {
                 .layer(SetSensitiveRequestHeadersLayer::new([header::AUTHORIZATION, header::COOKIE]))
                 .layer(middleware::from_fn(client_request_id))
                 .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(middleware::from_fn(access_log))
                 .layer(
+                    // The route template, never the path: a path holds ids (a participant's
+                    // record), and the query string can hold a name searched for.
                     TraceLayer::new_for_http().make_span_with(|req: &Request<Body>| {
                         let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
                         let client = req.headers().get(CLIENT_REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                        tracing::info_span!("request", request_id = %id, client_request_id = %client, method = %req.method(), path = %req.uri().path())
+                        tracing::info_span!("request", request_id = %id, client_request_id = %client, method = %req.method(), route = %route_of(req))
                     }),
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
@@ -553,6 +556,45 @@ pub fn router(state: AppState, web: Router) -> Router {
                 .layer(middleware::from_fn(move |req, next| security_headers(hsts, req, next)))
                 .layer(middleware::from_fn(move |req, next| read_body_first(max_body, req, next))),
         )
+}
+
+/// The route template a request matched (`/api/v1/participants/{id}`), or `(no route)`.
+fn route_of<B>(req: &Request<B>) -> &str {
+    req.extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(no route)", |m| m.as_str())
+}
+
+/// The access log: one line per request at `info` (target `handover::access`), after the
+/// answer, with its method, route template, final status, duration, request id and the caller's
+/// user and organisation ids. Never a path with ids, a query string, a name, a number or a body
+/// (docs/operations.md, "Logs"). A failed login is a line with status 401 and no caller.
+async fn access_log(mut req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let route = route_of(&req).to_owned();
+    let request_id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("-")
+        .to_owned();
+    let note = handover_app::actor::CallerNote::default();
+    req.extensions_mut().insert(note.clone());
+    let res = next.run(req).await;
+    let caller = note.get();
+    tracing::info!(
+        target: "handover::access",
+        method = %method,
+        route = %route,
+        status = res.status().as_u16(),
+        duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+        request_id = %request_id,
+        user_id = caller.map(|c| c.0.to_string()).unwrap_or_default(),
+        org_id = caller.map(|c| c.1.to_string()).unwrap_or_default(),
+        "request"
+    );
+    res
 }
 
 /// Reads the whole request body (up to the body limit) before any handler runs. A handler that

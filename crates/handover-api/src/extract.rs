@@ -35,6 +35,9 @@ impl FromRequestParts<AppState> for Auth {
         let caller = handover_app::session::caller(&state.app, UserId(claims.sub), claims.sid)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        if let Some(n) = parts.extensions.get::<handover_app::actor::CallerNote>() {
+            n.note(&caller);
+        }
         let Ok(meta) = RequestMeta::from_request_parts(parts, state).await;
         Ok(Auth(Actor {
             caller,

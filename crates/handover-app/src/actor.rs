@@ -13,6 +13,23 @@ pub struct Actor {
     pub meta: RequestMeta,
 }
 
+/// Who made a request, for the access log: the interface fills it in once it has verified the
+/// caller (the log line is written after the answer, outside the handler). Ids only, never a
+/// name or an address.
+#[derive(Debug, Clone, Default)]
+pub struct CallerNote(std::sync::Arc<std::sync::OnceLock<(uuid::Uuid, uuid::Uuid)>>);
+
+impl CallerNote {
+    pub fn note(&self, caller: &Caller) {
+        let _ = self.0.set((caller.user_id.0, caller.org_id.0));
+    }
+
+    /// (user id, organisation id) of the caller, if the request had one.
+    pub fn get(&self) -> Option<(uuid::Uuid, uuid::Uuid)> {
+        self.0.get().copied()
+    }
+}
+
 /// Request id and client address, for the audit log.
 #[derive(Debug, Clone, Default)]
 pub struct RequestMeta {

@@ -185,6 +185,9 @@ impl FromRequestParts<WebState> for Staff {
         let Some((caller, csrf)) = found else {
             return Err(NotSignedIn::SignIn(next));
         };
+        if let Some(n) = parts.extensions.get::<handover_app::actor::CallerNote>() {
+            n.note(&caller);
+        }
         Ok(Staff {
             actor: Actor {
                 caller,

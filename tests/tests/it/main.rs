@@ -4,6 +4,7 @@
 //! target; the module files beside it are not targets of their own. One feature's tests:
 //! `cargo test -p handover-tests --test it participants::`.
 
+mod access_log;
 mod access_matrix;
 mod admin;
 mod admin_rules;
