@@ -940,6 +940,23 @@ impl TestApp {
     }
 
     /// The decoded (subject, body) of every message to `email` so far.
+    /// The mail to `email` once one of them has `needle` in its subject or body (10 s at most):
+    /// waiting for a number of messages is not enough, other mail (an administrator's
+    /// second-factor notice) may come first.
+    pub async fn wait_mail_containing(&self, email: &str, needle: &str) -> Vec<(String, String)> {
+        for _ in 0..100 {
+            let mail = self.mail_to(email);
+            if mail
+                .iter()
+                .any(|(s, b)| s.contains(needle) || b.contains(needle))
+            {
+                return mail;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        self.mail_to(email)
+    }
+
     pub fn mail_to(&self, email: &str) -> Vec<(String, String)> {
         self.smtp
             .messages()

@@ -592,17 +592,9 @@ async fn an_administrator_resets_a_lost_second_factor_of_their_own_organisation_
     assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{}", r.text);
     let r = app.try_login(staff, DEMO_PASSWORD).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
-    let mut told = Vec::new();
-    for _ in 0..100 {
-        told = app.mail_to(staff);
-        if told
-            .iter()
-            .any(|(s, _)| s.contains("Totrinnsinnlogging er endret"))
-        {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    let told = app
+        .wait_mail_containing(staff, "Totrinnsinnlogging er endret")
+        .await;
     let (_, body) = told
         .iter()
         .find(|(s, _)| s.contains("Totrinnsinnlogging er endret"))
