@@ -3,7 +3,7 @@
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
     audit_log, auth, catalogue, consent, conversations, export, guidance, handovers, health, me,
-    orgs, participants, programme, users,
+    orgs, outbox, participants, programme, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -50,6 +50,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "organisations", description = "The organisation register"),
         (name = "users", description = "User administration"),
         (name = "audit", description = "The audit log"),
+        (name = "outbox", description = "Dead-lettered e-mails, for the operator"),
         (name = "participants", description = "Participants of the full-time programme"),
         (name = "catalogue", description = "The qualification-pathway catalogue"),
         (name = "guidance", description = "Career-guidance summaries (guidance in the reception centre, not § 11 guidance)"),
@@ -177,6 +178,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(users::send_password_setup))
         .routes(routes!(users::reset_second_factor))
         .routes(routes!(audit_log::list))
+        .routes(routes!(outbox::list))
+        .routes(routes!(outbox::requeue))
+        .routes(routes!(outbox::discard))
         .routes(routes!(participants::list, participants::create))
         .routes(routes!(participants::get, participants::update))
         .routes(routes!(participants::lookup))

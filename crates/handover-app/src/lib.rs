@@ -15,6 +15,7 @@ pub mod coalesce;
 pub mod config;
 pub mod consent;
 pub mod conversations;
+pub mod dead_letters;
 pub mod documents;
 pub mod error;
 pub mod export;

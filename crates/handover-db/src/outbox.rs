@@ -174,3 +174,67 @@ pub async fn stats(db: impl PgExecutor<'_>) -> DbResult<OutboxStats> {
         dead,
     })
 }
+
+/// A dead-lettered e-mail as the operator sees it: never its subject or body.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct DeadLetter {
+    pub id: i64,
+    /// What the e-mail was (the first part of its dedupe key: `handover_sent`, `setup`, ...).
+    pub kind: String,
+    /// Used only to take the address out of the error text; never shown.
+    pub to_address: String,
+    pub attempts: i32,
+    pub last_error: Option<String>,
+    pub created_at: OffsetDateTime,
+}
+
+/// The dead letters, newest first, at most `limit`, and how many there are.
+pub async fn dead_letters(db: &PgPool, limit: i64) -> DbResult<(Vec<DeadLetter>, i64)> {
+    let items = sqlx::query_as(
+        "SELECT id, split_part(dedupe_key, ':', 1) AS kind, to_address, attempts, last_error,
+                created_at
+         FROM outbox WHERE status = 'dead' ORDER BY id DESC LIMIT $1",
+    )
+    .bind(limit)
+    .fetch_all(db)
+    .await?;
+    let total = sqlx::query_scalar("SELECT count(*) FROM outbox WHERE status = 'dead'")
+        .fetch_one(db)
+        .await?;
+    Ok((items, total))
+}
+
+/// Queues dead letters again: pending at once, attempts counted from zero. Returns the ids
+/// that were dead (others are left alone).
+pub async fn requeue_dead(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    by: handover_domain::UserId,
+) -> DbResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE outbox SET status = 'pending', attempts = 0, next_attempt_at = now(),
+                locked_until = NULL, locked_by = NULL, handled_at = now(), handled_by = $2
+         WHERE id = ANY($1) AND status = 'dead' RETURNING id",
+    )
+    .bind(ids)
+    .bind(by.0)
+    .fetch_all(db)
+    .await?)
+}
+
+/// Discards dead letters: never sent, their bodies blanked. Returns the ids that were dead.
+pub async fn discard_dead(
+    db: impl PgExecutor<'_>,
+    ids: &[i64],
+    by: handover_domain::UserId,
+) -> DbResult<Vec<i64>> {
+    Ok(sqlx::query_scalar(
+        "UPDATE outbox SET status = 'discarded', body_text = '', ics = NULL, ics_method = NULL,
+                handled_at = now(), handled_by = $2
+         WHERE id = ANY($1) AND status = 'dead' RETURNING id",
+    )
+    .bind(ids)
+    .bind(by.0)
+    .fetch_all(db)
+    .await?)
+}

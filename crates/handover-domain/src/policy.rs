@@ -34,6 +34,8 @@ pub enum Action {
     UserPasswordSetupIssue,
     /// Read the audit log.
     AuditRead,
+    /// List dead-lettered e-mails and queue them again or discard them (the operator).
+    OutboxManage,
     /// Read a participant's live record (identity, mapping, Norwegian training, elements, placements).
     ParticipantRead,
     /// Create a participant or change any part of their record.
@@ -62,7 +64,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 23] = [
+    pub const ALL: [Action; 24] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OwnSecondFactor,
@@ -74,6 +76,7 @@ impl Action {
         Action::UserUpdate,
         Action::UserPasswordSetupIssue,
         Action::AuditRead,
+        Action::OutboxManage,
         Action::ParticipantRead,
         Action::ParticipantWrite,
         Action::CatalogueRead,
@@ -175,6 +178,7 @@ pub const POLICY: &[Rule] = &[
     r(Action::UserUpdate, ADMIN_OWN_OR_OPERATOR_ADMINS),
     r(Action::UserPasswordSetupIssue, ADMIN_OWN_OR_OPERATOR_ADMINS),
     r(Action::AuditRead, ADMIN_OWN_OR_OPERATOR),
+    r(Action::OutboxManage, OPERATOR_ADMIN),
     r(
         Action::ParticipantRead,
         &[

@@ -265,6 +265,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/admin/organisation", get(pages::admin::own_organisation))
         .route("/admin/audit", get(pages::admin::audit))
+        .route(
+            "/admin/dead-letters",
+            get(pages::admin::dead_letters).post(pages::admin::dead_letter_handle),
+        )
         .route("/admin/organisations", get(pages::admin::organisations))
         .route(
             "/admin/organisations/new",

@@ -168,6 +168,7 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
             ("/catalogue", "catalogue.nav"),
             ("/admin/users", "nav.users"),
             ("/admin/audit", "nav.audit"),
+            ("/admin/dead-letters", "nav.dead_letters"),
         ],
         (Role::Admin, _) => &[
             ("/", "nav.start"),

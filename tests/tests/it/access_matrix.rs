@@ -403,6 +403,34 @@ fn table() -> Vec<Op> {
             None,
             &[409],
         ),
+        // dead letters (the operator); the changes are refused by their empty list of ids
+        op(
+            "GET",
+            "/api/v1/outbox/dead-letters",
+            f(A::OutboxManage),
+            K::NoTarget,
+            false,
+            None,
+            &[200],
+        ),
+        op(
+            "POST",
+            "/api/v1/outbox/dead-letters/requeue",
+            f(A::OutboxManage),
+            K::NoTarget,
+            false,
+            Some(|_, _| json!({ "ids": [] })),
+            &[422],
+        ),
+        op(
+            "POST",
+            "/api/v1/outbox/dead-letters/discard",
+            f(A::OutboxManage),
+            K::NoTarget,
+            false,
+            Some(|_, _| json!({ "ids": [] })),
+            &[422],
+        ),
         // audit
         op(
             "GET",
@@ -1152,6 +1180,7 @@ const GRID: &[(&str, [&str; 4])] = &[
         ["own, operator (admins)", "-", "-", "-"],
     ),
     ("audit_read", ["own, operator", "-", "-", "-"]),
+    ("outbox_manage", ["operator", "-", "-", "-"]),
     ("participant_read", ["-", "own", "serving", "-"]),
     ("participant_write", ["-", "own", "-", "-"]),
     ("catalogue_read", ["any", "any", "any", "any"]),

@@ -12,6 +12,7 @@ mod auth;
 mod catalogue;
 mod coalescing;
 mod conversations;
+mod dead_letters;
 mod docs;
 mod guidance;
 mod handovers;

@@ -9,6 +9,7 @@ pub mod handovers;
 pub mod health;
 pub mod me;
 pub mod orgs;
+pub mod outbox;
 pub mod participants;
 pub mod programme;
 pub mod users;

@@ -884,3 +884,53 @@ pub async fn audit(
         },
     )
 }
+
+#[derive(Template)]
+#[template(path = "dead_letters.html")]
+struct DeadLettersPage {
+    shell: Shell,
+    items: Vec<handover_app::dead_letters::DeadLetter>,
+    total: i64,
+}
+
+/// Dead-lettered e-mails, for the operator: each can be queued again or discarded.
+pub async fn dead_letters(
+    State(state): State<WebState>,
+    staff: Staff,
+    Query(q): Query<NoticeQuery>,
+) -> PageResult {
+    let (items, total) = handover_app::dead_letters::list(&state.app, &staff).await?;
+    let title = staff.lang.messages().t("dead_letters.title").to_owned();
+    page(&DeadLettersPage {
+        shell: Shell::staff(&staff, "/admin/dead-letters", title).with_notice(q.key()),
+        items,
+        total,
+    })
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DeadLetterForm {
+    #[serde(default)]
+    id: String,
+    #[serde(default)]
+    action: String,
+}
+
+pub async fn dead_letter_handle(
+    State(state): State<WebState>,
+    Posted { staff, form }: Posted<DeadLetterForm>,
+) -> PageResult {
+    use handover_app::dead_letters::{Handling, handle};
+    let id: i64 = form.id.trim().parse().map_err(|_| WebError::BadForm)?;
+    let (how, done) = match form.action.as_str() {
+        "requeue" => (Handling::Requeue, "requeued"),
+        "discard" => (Handling::Discard, "discarded"),
+        _ => return Err(WebError::BadForm),
+    };
+    let handled = handle(&state.app, &staff, &[id], how).await?;
+    if handled.is_empty() {
+        // Handled by someone else meanwhile, or not a dead letter.
+        return Err(WebError::Conflict);
+    }
+    see_other(&format!("/admin/dead-letters?done={done}"))
+}

@@ -91,6 +91,8 @@ impl NoticeQuery {
             "moved" => "notice.moved",
             "minutes" => "notice.minutes",
             "second_factor_reset" => "notice.second_factor_reset",
+            "requeued" => "notice.requeued",
+            "discarded" => "notice.discarded",
             _ => return None,
         })
     }
