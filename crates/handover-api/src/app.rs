@@ -587,6 +587,15 @@ async fn access_log(mut req: Request, next: Next) -> Response {
     req.extensions_mut().insert(note.clone());
     let res = next.run(req).await;
     let caller = note.get();
+    let status = res.status().as_u16().to_string();
+    let labels = [
+        ("method", method.to_string()),
+        ("route", route.clone()),
+        ("status", status),
+    ];
+    metrics::counter!("handover_http_requests_total", &labels).increment(1);
+    metrics::histogram!("handover_http_request_duration_seconds", &labels)
+        .record(started.elapsed().as_secs_f64());
     tracing::info!(
         target: "handover::access",
         method = %method,

@@ -334,7 +334,13 @@ async fn second_step(
         let mut tx = app.pool.begin().await?;
         second_factor_db::fail_challenge(&mut tx, &token_hash, CHALLENGE_TRIES).await?;
         tx.commit().await?;
-        throttle::record_failure(&app.pool, &key, app.config.account_throttle.limit()).await?;
+        metrics::counter!("handover_login_failures_total", "step" => "second_factor").increment(1);
+        if throttle::record_failure(&app.pool, &key, app.config.account_throttle.limit())
+            .await?
+            .is_some()
+        {
+            metrics::counter!("handover_login_locks_total", "step" => "second_factor").increment(1);
+        }
         audit_anonymous(app, meta, "auth.second_factor", Some(user_id), outcome).await?;
         return Err(AppError::InvalidCode);
     }
@@ -443,9 +449,14 @@ async fn authenticate(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Lo
             (Some(&account_key), app.config.account_ceiling),
             (address_key.as_ref(), app.config.address_throttle),
         ];
+        metrics::counter!("handover_login_failures_total", "step" => "password").increment(1);
         for (key, limit) in limits {
-            if let Some(k) = key {
-                throttle::record_failure(&app.pool, k, limit.limit()).await?;
+            if let Some(k) = key
+                && throttle::record_failure(&app.pool, k, limit.limit())
+                    .await?
+                    .is_some()
+            {
+                metrics::counter!("handover_login_locks_total", "step" => "password").increment(1);
             }
         }
         audit_anonymous(app, meta, "auth.login", None, "bad_credentials").await?;

@@ -89,8 +89,14 @@ impl From<DbError> for AppError {
             DbError::NotFound => AppError::NotFound,
             DbError::Conflict(c) => AppError::Conflict(conflict_message(&c)),
             DbError::Rejected(c) => AppError::Conflict(conflict_message(&c)),
-            DbError::Unavailable(d) => AppError::Unavailable(d),
-            DbError::Other(e) => AppError::Internal(e.to_string()),
+            DbError::Unavailable(d) => {
+                metrics::counter!("handover_db_errors_total", "kind" => "unavailable").increment(1);
+                AppError::Unavailable(d)
+            }
+            DbError::Other(e) => {
+                metrics::counter!("handover_db_errors_total", "kind" => "statement").increment(1);
+                AppError::Internal(e.to_string())
+            }
         }
     }
 }

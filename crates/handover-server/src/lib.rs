@@ -5,6 +5,7 @@ pub mod catalogue_check;
 pub mod demo;
 pub mod demo_handovers;
 pub mod demo_participants;
+pub mod metrics;
 pub mod settings;
 pub mod workers;
 

@@ -167,6 +167,23 @@ async fn serve(settings: Settings, demo: bool) -> anyhow::Result<()> {
             handover_server::demo::DEMO_PASSWORD
         );
     }
+    if let Some(metrics_addr) = &settings.metrics_addr {
+        let metrics = tokio::net::TcpListener::bind(metrics_addr)
+            .await
+            .with_context(|| format!("cannot listen for metrics on {metrics_addr}"))?;
+        let at = metrics.local_addr()?;
+        println!("Metrics:          http://{at}/metrics");
+        tracing::info!(%at, "metrics");
+        let state = state.clone();
+        tokio::spawn(async move {
+            if let Err(e) =
+                handover_server::metrics::serve(metrics, state, handover_server::shutdown_signal())
+                    .await
+            {
+                tracing::error!(error = %e, "metrics listener stopped");
+            }
+        });
+    }
     handover_server::serve(
         listener,
         state,

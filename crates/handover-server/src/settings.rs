@@ -35,6 +35,9 @@ pub struct Settings {
     pub mode: Mode,
     pub database_url: String,
     pub listen_addr: String,
+    /// Where Prometheus metrics are served (`/metrics`), on their own address so that they are
+    /// never public by accident. Off when unset.
+    pub metrics_addr: Option<String>,
     /// Base URL users reach the service at (links in e-mails). Defaults to `http://LISTEN_ADDR`.
     pub public_url: Option<String>,
     /// Active signing key, `KID:BASE64SECRET` (at least 32 bytes). Required in production.
@@ -117,6 +120,7 @@ impl std::fmt::Debug for Settings {
         f.debug_struct("Settings")
             .field("mode", &self.mode)
             .field("listen_addr", &self.listen_addr)
+            .field("metrics_addr", &self.metrics_addr)
             .field("jwt_key", &self.jwt_key.as_ref().map(|_| "<set>"))
             .field("smtp_host", &self.smtp_host)
             .field(
@@ -134,6 +138,7 @@ impl Default for Settings {
             mode: Mode::Development,
             database_url: "postgres://postgres@127.0.0.1:5432/handover".into(),
             listen_addr: "127.0.0.1:8080".into(),
+            metrics_addr: None,
             public_url: None,
             jwt_key: None,
             jwt_retired_keys: None,

@@ -20,6 +20,7 @@ mod health;
 mod hostile;
 mod idempotency;
 mod mail;
+mod metrics;
 mod participants;
 mod pdf;
 mod regressions;
