@@ -1,7 +1,20 @@
 # Builds the handover service. No network access is needed at run time; the build fetches crates
 # from crates.io only (there are no compile-time database checks, so no sqlx offline data).
-FROM rust:1.95-bookworm AS build
+#
+# Dependencies are compiled in their own layer (cargo-chef): the recipe holds only the manifests
+# and the lock file, so a change in docs/ or in the service's own code rebuilds from the cached
+# dependencies instead of compiling everything again.
+FROM rust:1.95-bookworm AS chef
+RUN cargo install cargo-chef --version 0.1.78 --locked
 WORKDIR /src
+
+FROM chef AS planner
+COPY . .
+RUN cargo chef prepare --recipe-path recipe.json
+
+FROM chef AS build
+COPY --from=planner /src/recipe.json recipe.json
+RUN cargo chef cook --release --locked -p handover-server --recipe-path recipe.json
 COPY . .
 RUN cargo build --release --locked -p handover-server \
  && cp target/release/handover /usr/local/bin/handover
