@@ -220,3 +220,34 @@ async fn the_operator_handles_dead_letters_on_the_web_page_and_others_cannot_rea
         assert_eq!(p.status, StatusCode::FORBIDDEN, "{email}: {}", p.text);
     }
 }
+
+#[tokio::test]
+async fn the_undelivered_email_page_is_accessible_in_the_browser() {
+    use handover_tests::browser::{Browser, Js};
+    let app = spawn_app().await;
+    dead_letter(&app, "handover_sent:b:1", "kari@kommune.example", "Innhold").await;
+    dead_letter(
+        &app,
+        "conversation:c:reminder:1:ola@kommune.example",
+        "ola@kommune.example",
+        "Innhold",
+    )
+    .await;
+    let Some(b) = Browser::start(&app, Js::On).await else {
+        return;
+    };
+    b.sign_in(who::OPERATOR_ADMIN).await;
+    b.goto("/admin/dead-letters").await;
+    assert!(b.has("#dead-letter-count").await, "{}", b.body().await);
+    assert!(!b.body().await.contains("kari@"));
+    b.assert_accessible().await;
+    b.screenshot("dead-letters-nb").await;
+    b.click_text("Send igjen").await;
+    b.wait_for(
+        || async { b.path().await.contains("done=requeued") },
+        "requeued",
+    )
+    .await;
+    b.assert_accessible().await;
+    b.close().await;
+}
