@@ -3,7 +3,7 @@
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
     audit_log, auth, catalogue, consent, conversations, export, guidance, handovers, health, me,
-    orgs, outbox, participants, programme, users,
+    orgs, outbox, participants, programme, sign_in, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -173,6 +173,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(me::remove_second_factor))
         .routes(routes!(orgs::list, orgs::create))
         .routes(routes!(orgs::get, orgs::update))
+        .routes(routes!(sign_in::get, sign_in::put, sign_in::delete))
         .routes(routes!(users::list, users::create))
         .routes(routes!(users::get, users::update))
         .routes(routes!(users::send_password_setup))

@@ -40,6 +40,7 @@ pub mod types {
     pub const UNAUTHENTICATED: &str = "urn:handover:problem:unauthenticated";
     pub const INVALID_CREDENTIALS: &str = "urn:handover:problem:invalid-credentials";
     pub const INVALID_CODE: &str = "urn:handover:problem:invalid-code";
+    pub const PASSWORDS_DISABLED: &str = "urn:handover:problem:passwords-disabled";
     pub const INVALID_REFRESH_TOKEN: &str = "urn:handover:problem:invalid-refresh-token";
     pub const FORBIDDEN: &str = "urn:handover:problem:forbidden";
     pub const NOT_FOUND: &str = "urn:handover:problem:not-found";
@@ -74,6 +75,9 @@ pub enum ApiError {
     /// The second step of a login with a wrong or used code.
     #[error("invalid code")]
     InvalidCode,
+    /// A right password of an organisation that signs in through its identity provider only.
+    #[error("passwords disabled")]
+    PasswordsDisabled,
     /// `/auth/refresh` with a refresh token that is unknown, expired, spent or revoked.
     #[error("invalid refresh token")]
     InvalidRefreshToken,
@@ -166,6 +170,15 @@ impl ApiError {
                         .into(),
                 ),
             ),
+            PasswordsDisabled => (
+                StatusCode::FORBIDDEN,
+                types::PASSWORDS_DISABLED,
+                "Password sign-in is turned off for this organisation",
+                Some(
+                    "The organisation signs its users in through its own identity provider; sign in from the web application with the organisation's account."
+                        .into(),
+                ),
+            ),
             InvalidRefreshToken => (
                 StatusCode::UNAUTHORIZED,
                 types::INVALID_REFRESH_TOKEN,
@@ -251,6 +264,7 @@ impl From<AppError> for ApiError {
             AppError::Unauthenticated => ApiError::Unauthenticated,
             AppError::InvalidCredentials => ApiError::InvalidCredentials,
             AppError::InvalidCode => ApiError::InvalidCode,
+            AppError::PasswordsDisabled => ApiError::PasswordsDisabled,
             AppError::InvalidRefreshToken => ApiError::InvalidRefreshToken,
             AppError::Forbidden => ApiError::Forbidden,
             AppError::NotFound => ApiError::NotFound,

@@ -43,7 +43,7 @@ pub struct Grant {
 /// An audit row of an authentication event, before there is an [`Actor`]. With a user, the row
 /// carries the user's organisation and role, so that organisation's administrators see it in
 /// the audit log.
-async fn audit_anonymous(
+pub(crate) async fn audit_anonymous(
     app: &App,
     meta: &RequestMeta,
     action: &str,
@@ -175,7 +175,7 @@ async fn api_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResul
         time::Duration::try_from(app.config.refresh_token_ttl).unwrap_or(time::Duration::HOUR),
     )
     .await?;
-    audit_login(&mut tx, meta, user, session).await?;
+    audit_login(&mut tx, meta, user, session, "auth.login").await?;
     tx.commit().await?;
     Ok(Grant {
         user_id: user.id,
@@ -204,7 +204,7 @@ pub async fn web_login(
     if let Some(c) = challenge_if_needed(app, meta, &user).await? {
         return Ok(LoginStep::SecondFactor(c));
     }
-    Ok(LoginStep::Done(web_session(app, meta, &user).await?))
+    Ok(LoginStep::Done(web_session(app, meta, &user, None).await?))
 }
 
 /// The second step of [`web_login`].
@@ -216,18 +216,40 @@ pub async fn web_login_second_step(
 ) -> AppResult<SecondStepDone<WebGrant>> {
     let (user, recovery_codes) = second_step(app, meta, challenge, code).await?;
     Ok(SecondStepDone {
-        grant: web_session(app, meta, &user).await?,
+        grant: web_session(app, meta, &user, None).await?,
         recovery_codes,
     })
 }
 
-async fn web_session(app: &App, meta: &RequestMeta, user: &LoggedIn) -> AppResult<WebGrant> {
+/// A browser session for a user a password (and second step) or an identity provider proved;
+/// with the provider's organisation, subject and session id in the second case, so that the
+/// provider's logout finds it.
+pub(crate) async fn web_session(
+    app: &App,
+    meta: &RequestMeta,
+    user: &LoggedIn,
+    sso: Option<(OrgId, &str, Option<&str>)>,
+) -> AppResult<WebGrant> {
     let (cookie, cookie_hash) = new_opaque_token();
     let (csrf, _) = new_opaque_token();
     let mut tx = app.pool.begin().await?;
     let session =
         sessions::create_web(&mut *tx, user.id, session_ttl(app), &cookie_hash, &csrf).await?;
-    audit_login(&mut tx, meta, user, session).await?;
+    if let Some((org, subject, sid)) = sso {
+        handover_db::sso::mark_session(&mut *tx, session, org, subject, sid).await?;
+    }
+    audit_login(
+        &mut tx,
+        meta,
+        user,
+        session,
+        if sso.is_some() {
+            "auth.sso_login"
+        } else {
+            "auth.login"
+        },
+    )
+    .await?;
     tx.commit().await?;
     Ok(WebGrant {
         session_id: session,
@@ -370,10 +392,10 @@ fn session_ttl(app: &App) -> time::Duration {
 }
 
 /// Whom a successful login proved.
-struct LoggedIn {
-    id: UserId,
-    org: OrgId,
-    role: String,
+pub(crate) struct LoggedIn {
+    pub(crate) id: UserId,
+    pub(crate) org: OrgId,
+    pub(crate) role: String,
 }
 
 async fn audit_login(
@@ -381,6 +403,7 @@ async fn audit_login(
     meta: &RequestMeta,
     user: &LoggedIn,
     session: Uuid,
+    action: &str,
 ) -> AppResult<()> {
     let client = meta.client();
     record(
@@ -389,7 +412,7 @@ async fn audit_login(
             actor_user_id: Some(user.id),
             actor_org_id: Some(user.org),
             actor_role: Some(&user.role),
-            action: "auth.login",
+            action,
             target_type: Some("session"),
             target_id: Some(session),
             outcome: "success",
@@ -463,6 +486,12 @@ async fn authenticate(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Lo
         return Err(AppError::InvalidCredentials);
     };
 
+    if !user.passwords_allowed {
+        // The password was right, so saying why it is not enough tells nothing new.
+        audit_anonymous(app, meta, "auth.login", Some(UserId(user.id)), "passwords_disabled")
+            .await?;
+        return Err(AppError::PasswordsDisabled);
+    }
     // The account-wide counter is not reset: the user's success must not refill an attacker's
     // budget elsewhere. It decays with its window.
     throttle::reset(&app.pool, &pair_key).await?;

@@ -44,6 +44,14 @@ pub struct AppConfig {
     /// itself when that person is unknown.
     pub organizer_name: String,
     pub organizer_email: String,
+    /// Where the client secrets of organisations' identity providers are kept, one file per
+    /// secret, named in the provider's configuration (`HANDOVER_SSO_SECRETS_DIR`).
+    pub sso_secrets_dir: Option<std::path::PathBuf>,
+    /// Accept identity providers on plain http (tests and development only): an ID token
+    /// fetched over http could be read or changed on the way.
+    pub sso_allow_http: bool,
+    /// How long the service waits for an identity provider's answer.
+    pub sso_timeout: Duration,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -95,6 +103,9 @@ impl Default for AppConfig {
             request_timeout: Duration::from_secs(30),
             organizer_name: "Overføringstjenesten".into(),
             organizer_email: "ikke-svar@overforing.example".into(),
+            sso_secrets_dir: None,
+            sso_allow_http: false,
+            sso_timeout: Duration::from_secs(10),
         }
     }
 }

@@ -23,6 +23,10 @@ pub enum AppError {
     /// again with another code while its challenge lasts.
     #[error("invalid code")]
     InvalidCode,
+    /// A right password of a user whose organisation signs in through its identity provider
+    /// only.
+    #[error("password sign-in is turned off")]
+    PasswordsDisabled,
     /// A refresh token that is unknown, expired, spent or revoked.
     #[error("invalid refresh token")]
     InvalidRefreshToken,

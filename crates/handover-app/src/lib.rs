@@ -36,6 +36,7 @@ pub mod second_factor;
 pub mod secrets;
 pub mod session;
 pub mod setup_mail;
+pub mod sso;
 pub mod start;
 pub mod users;
 

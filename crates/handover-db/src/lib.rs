@@ -16,6 +16,7 @@ pub mod reference;
 pub mod retention;
 pub mod second_factor;
 pub mod sessions;
+pub mod sso;
 pub mod throttle;
 pub mod users;
 

@@ -167,12 +167,16 @@ pub struct LoginRecord {
     pub password_hash: Option<String>,
     pub active: bool,
     pub org_active: bool,
+    /// False when the organisation signs its users in through its identity provider only.
+    pub passwords_allowed: bool,
 }
 
 pub async fn find_for_login(db: impl PgExecutor<'_>, email: &str) -> DbResult<Option<LoginRecord>> {
     Ok(sqlx::query_as(
-        "SELECT u.id, u.organisation_id, u.role, u.password_hash, u.active, o.active AS org_active
+        "SELECT u.id, u.organisation_id, u.role, u.password_hash, u.active, o.active AS org_active,
+                COALESCE(p.passwords_allowed, true) AS passwords_allowed
          FROM users u JOIN organisations o ON o.id = u.organisation_id
+         LEFT JOIN identity_providers p ON p.org_id = u.organisation_id
          WHERE u.email = $1",
     )
     .bind(email)

@@ -34,6 +34,9 @@ pub enum Action {
     UserPasswordSetupIssue,
     /// Read the audit log.
     AuditRead,
+    /// Configure the organisation's sign-in: its identity provider (single sign-on) and whether
+    /// local passwords are allowed.
+    SignInManage,
     /// List dead-lettered e-mails and queue them again or discard them (the operator).
     OutboxManage,
     /// Read a participant's live record (identity, mapping, Norwegian training, elements, placements).
@@ -64,7 +67,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 24] = [
+    pub const ALL: [Action; 25] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OwnSecondFactor,
@@ -76,6 +79,7 @@ impl Action {
         Action::UserUpdate,
         Action::UserPasswordSetupIssue,
         Action::AuditRead,
+        Action::SignInManage,
         Action::OutboxManage,
         Action::ParticipantRead,
         Action::ParticipantWrite,
@@ -178,6 +182,7 @@ pub const POLICY: &[Rule] = &[
     r(Action::UserUpdate, ADMIN_OWN_OR_OPERATOR_ADMINS),
     r(Action::UserPasswordSetupIssue, ADMIN_OWN_OR_OPERATOR_ADMINS),
     r(Action::AuditRead, ADMIN_OWN_OR_OPERATOR),
+    r(Action::SignInManage, ADMIN_OWN_OR_OPERATOR),
     r(Action::OutboxManage, OPERATOR_ADMIN),
     r(
         Action::ParticipantRead,
@@ -550,6 +555,7 @@ mod tests {
                     Action::OrgCreate,
                     Action::OrgUpdate,
                     Action::AuditRead,
+                    Action::SignInManage,
                 ] {
                     assert_eq!(
                         decide(who, a, Relation::Own),

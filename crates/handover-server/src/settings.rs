@@ -112,6 +112,11 @@ pub struct Settings {
     pub reminder_before_secs: u64,
     /// How often instances look for due reminders.
     pub reminder_interval_secs: u64,
+    /// Directory of the identity providers' client secrets, one file per secret.
+    pub sso_secrets_dir: Option<PathBuf>,
+    /// Accept identity providers on plain http (tests and development; refused in production).
+    pub sso_allow_http: bool,
+    pub sso_timeout_secs: u64,
 }
 
 impl std::fmt::Debug for Settings {
@@ -188,6 +193,9 @@ impl Default for Settings {
             retention_interval_secs: 3600,
             reminder_before_secs: 24 * 3600,
             reminder_interval_secs: 60,
+            sso_secrets_dir: None,
+            sso_allow_http: false,
+            sso_timeout_secs: 10,
         }
     }
 }
@@ -251,6 +259,9 @@ impl Settings {
                  fragment, not {u:?}"
             ),
             _ => {}
+        }
+        if self.mode == Mode::Production && self.sso_allow_http {
+            bail!("HANDOVER_SSO_ALLOW_HTTP is for tests and development; production needs https identity providers");
         }
         if self.access_token_ttl_secs < 60 || self.access_token_ttl_secs > 3600 {
             bail!("HANDOVER_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");
@@ -413,6 +424,9 @@ impl Settings {
             request_timeout: Duration::from_secs(self.request_timeout_secs),
             organizer_name: self.mail_from_parts().0,
             organizer_email: self.mail_from_parts().1,
+            sso_secrets_dir: self.sso_secrets_dir.clone(),
+            sso_allow_http: self.sso_allow_http,
+            sso_timeout: Duration::from_secs(self.sso_timeout_secs.max(1)),
         })
     }
 

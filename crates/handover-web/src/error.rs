@@ -79,6 +79,7 @@ impl From<AppError> for WebError {
             AppError::Unauthenticated
             | AppError::InvalidCredentials
             | AppError::InvalidCode
+            | AppError::PasswordsDisabled
             | AppError::InvalidRefreshToken => WebError::Forbidden,
             AppError::BadRequest(_)
             | AppError::Validation(_)

@@ -12,4 +12,5 @@ pub mod orgs;
 pub mod outbox;
 pub mod participants;
 pub mod programme;
+pub mod sign_in;
 pub mod users;
