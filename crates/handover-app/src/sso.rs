@@ -345,13 +345,13 @@ pub async fn put(
     v.check(
         s.passwords_allowed || org.kind != OrgKind::Operator,
         "passwords_allowed",
-        "not_allowed",
+        "operator_keeps_passwords",
         "the operator's accounts keep their local sign-in, so no provider can lock the service out",
     );
     v.check(
         s.passwords_allowed || !s.email_domains.is_empty(),
         "passwords_allowed",
-        "not_allowed",
+        "needs_domain",
         "local passwords can be turned off only once an e-mail domain sends users to the provider",
     );
     v.finish()?;
@@ -608,6 +608,9 @@ pub struct Callback {
     pub state: Option<String>,
     /// `error` of the provider (the person cancelled, the provider refused).
     pub error: Option<String>,
+    /// `iss` of the authorization response (RFC 9207), where the provider sends it: it must
+    /// be the provider the sign-in set off to (a mix-up attack sends another's answer).
+    pub iss: Option<String>,
     /// The state kept in the browser's cookie when it left.
     pub cookie_state: Option<String>,
 }
@@ -655,6 +658,9 @@ pub async fn callback(app: &App, meta: &RequestMeta, cb: Callback) -> Result<Sso
     let Some(p) = db::get(&app.pool, org).await? else {
         return Err(reject("no_provider", None).await?);
     };
+    if cb.iss.as_deref().is_some_and(|iss| iss != p.issuer) {
+        return Err(reject("wrong_issuer_param", None).await?);
+    }
     let (client, http) = client_for(app, &p).await?;
     let exchange = client
         .exchange_code(AuthorizationCode::new(code))

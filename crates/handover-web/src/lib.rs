@@ -51,6 +51,11 @@ pub fn router(state: WebState) -> Router {
             get(pages::auth::sign_in_page).post(pages::auth::sign_in),
         )
         .route("/sign-in/code", post(pages::auth::sign_in_code))
+        .route(handover_app::sso::CALLBACK_PATH, get(pages::sso::callback))
+        .route(
+            "/sign-in/sso/{org}/backchannel-logout",
+            post(pages::sso::backchannel_logout),
+        )
         .route("/sign-out", post(pages::auth::sign_out))
         .route("/language", post(pages::auth::language))
         .route(
@@ -277,6 +282,10 @@ pub fn router(state: WebState) -> Router {
         .route(
             "/admin/organisations/{id}",
             get(pages::admin::org_edit_page).post(pages::admin::org_save),
+        )
+        .route(
+            "/admin/organisations/{id}/sign-in",
+            get(pages::sso::settings).post(pages::sso::settings_save),
         )
         .route("/assets/{file}", get(asset))
         .fallback(not_found)

@@ -30,6 +30,9 @@ pub struct CookieNames {
     pub secure: bool,
     pub session: &'static str,
     pub setup: &'static str,
+    /// The `state` of a sign-in that went to the organisation's identity provider, so the
+    /// callback can tell it is this browser's own.
+    pub sso: &'static str,
 }
 
 impl CookieNames {
@@ -39,12 +42,14 @@ impl CookieNames {
                 secure,
                 session: "__Host-handover-session",
                 setup: "__Host-handover-setup",
+                sso: "__Host-handover-sso",
             }
         } else {
             CookieNames {
                 secure,
                 session: "handover-session",
                 setup: "handover-setup",
+                sso: "handover-sso",
             }
         }
     }

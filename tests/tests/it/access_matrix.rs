@@ -345,6 +345,35 @@ fn table() -> Vec<Op> {
             Some(|_, _| json!({})),
             &[412],
         ),
+        // sign-in settings: the fixture gives every organisation an identity provider; a
+        // replacement's issuer fails validation
+        op(
+            "GET",
+            "/api/v1/organisations/{id}/identity-provider",
+            f(A::SignInManage),
+            K::Org,
+            false,
+            None,
+            &[200],
+        ),
+        op(
+            "PUT",
+            "/api/v1/organisations/{id}/identity-provider",
+            f(A::SignInManage),
+            K::Org,
+            false,
+            Some(|_, _| json!({ "issuer": "not a url", "client_id": "matrix" })),
+            &[422],
+        ),
+        op(
+            "DELETE",
+            "/api/v1/organisations/{id}/identity-provider",
+            f(A::SignInManage),
+            K::Org,
+            true,
+            None,
+            &[412],
+        ),
         // users
         op(
             "GET",
@@ -1181,6 +1210,7 @@ const GRID: &[(&str, [&str; 4])] = &[
     ),
     ("audit_read", ["own, operator", "-", "-", "-"]),
     ("outbox_manage", ["operator", "-", "-", "-"]),
+    ("sign_in_manage", ["own, operator", "-", "-", "-"]),
     ("participant_read", ["-", "own", "serving", "-"]),
     ("participant_write", ["-", "own", "-", "-"]),
     ("catalogue_read", ["any", "any", "any", "any"]),
@@ -1533,6 +1563,17 @@ fn parse<T: serde::de::DeserializeOwned>(s: &str) -> T {
 }
 
 async fn fixture(app: &TestApp) -> Fx {
+    // Every organisation has an identity provider (no e-mail domain, so nobody is sent to
+    // it), so its settings can be read and a stale removal refused.
+    sqlx::query(
+        "INSERT INTO identity_providers
+           (org_id, issuer, client_id, scopes, subject_claim, email_claim, acr_values, require_mfa, passwords_allowed)
+         SELECT id, 'https://idp.example/' || id, 'matrix', '{email}', 'sub', 'email', '{}', false, true
+           FROM organisations",
+    )
+    .execute(&app.pool)
+    .await
+    .unwrap();
     // One access token per user for the cells, a second session for the logout cell.
     let mut callers = Vec::new();
     let mut spare = HashMap::new();
@@ -1782,7 +1823,15 @@ async fn run_cells(h: &Http, fx: &Arc<Fx>, ops: &Arc<Vec<Op>>, cells: Vec<Cell>)
 const FORBIDDEN: &[&str] = &[
     "password", "hash", "secret", "token", "private", "signing", "jwt", "salt",
 ];
-const HARMLESS: &[&str] = &["has_password"];
+/// Keys whose names carry a forbidden word but whose values are no secret: whether a password
+/// is set or allowed, and the name of the file holding the identity provider's client secret
+/// (the secret never passes through the API) and whether the service can read it.
+const HARMLESS: &[&str] = &[
+    "has_password",
+    "passwords_allowed",
+    "client_secret_file",
+    "client_secret_readable",
+];
 
 /// Every object key in `v`, as `parent.key` (the nearest enclosing object key; array elements
 /// take their array's key; top-level keys have no parent).
@@ -1940,6 +1989,9 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<&'static str, String> {
         ("conversation_bookings", "t"),
         ("outbox", "(t.id)"),
         ("password_setup_tokens", "t"),
+        ("identity_providers", "t"),
+        ("identity_provider_domains", "t"),
+        ("user_identities", "t"),
     ];
     let mut out = BTreeMap::new();
     for (table, cols) in tables {

@@ -15,17 +15,56 @@ use axum_extra::extract::cookie::{Cookie, CookieJar, SameSite};
 use handover_app::AppError;
 use handover_app::auth::{self, Login, LoginStep, PasswordSetup, SecondStepDone, WebGrant};
 use handover_app::me::{self, PasswordChange};
+use handover_app::sso::{self, Route, SsoFailure};
 use serde::Deserialize;
 
 #[derive(Template)]
 #[template(path = "sign_in.html")]
-struct SignInPage {
+pub(super) struct SignInPage {
     shell: Shell,
     errors: FormErrors,
     problem: Option<String>,
     info: Option<String>,
     email: String,
     next: String,
+    /// The second step: the e-mail address was not one of an organisation that signs in
+    /// through its own identity provider (or the person asked for the password).
+    password_step: bool,
+}
+
+impl SignInPage {
+    pub(super) fn new(lang: Lang, next: &str) -> SignInPage {
+        SignInPage {
+            shell: Shell::anonymous(lang, lang.messages().t("sign_in.title").to_owned())
+                .at("/sign-in"),
+            errors: FormErrors::default(),
+            problem: None,
+            info: None,
+            email: String::new(),
+            next: next.to_owned(),
+            password_step: false,
+        }
+    }
+
+    /// The sign-in page again, on the password step or the first, keeping where to go after.
+    fn href(&self, password: bool) -> String {
+        let mut q: Vec<(&str, &str)> = Vec::new();
+        if password {
+            q.push(("password", "1"));
+        }
+        if !self.next.is_empty() {
+            q.push(("next", &self.next));
+        }
+        match serde_urlencoded::to_string(&q) {
+            Ok(s) if !s.is_empty() => format!("/sign-in?{s}"),
+            _ => "/sign-in".to_owned(),
+        }
+    }
+
+    pub(super) fn with_problem(mut self, key: &str) -> SignInPage {
+        self.problem = Some(self.shell.t(key).to_owned());
+        self
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -34,6 +73,10 @@ pub struct SignInQuery {
     next: Option<String>,
     #[serde(default)]
     done: Option<String>,
+    /// `?password=1`: straight to the password, past the organisation's provider (the
+    /// operator's accounts, or a provider that does not answer where passwords are allowed).
+    #[serde(default)]
+    password: Option<String>,
 }
 
 pub async fn sign_in_page(UserLang(lang): UserLang, Query(q): Query<SignInQuery>) -> PageResult {
@@ -44,31 +87,33 @@ pub async fn sign_in_page(UserLang(lang): UserLang, Query(q): Query<SignInQuery>
         Some("expired") => Some(m.t("sign_in.expired")),
         _ => q.next.as_ref().map(|_| m.t("sign_in.needed")),
     };
-    page(&SignInPage {
-        shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
-        errors: FormErrors::default(),
-        problem: None,
-        info: info.map(str::to_owned),
-        email: String::new(),
-        next: q
-            .next
-            .as_deref()
-            .and_then(safe_next)
-            .unwrap_or_default()
-            .to_owned(),
-    })
+    let next = q.next.as_deref().and_then(safe_next).unwrap_or_default();
+    let mut p = SignInPage::new(lang, next);
+    p.info = info.map(str::to_owned);
+    p.password_step = q.password.is_some();
+    page(&p)
 }
 
 #[derive(Debug, Deserialize)]
 pub struct SignInForm {
     #[serde(default)]
     email: String,
+    /// Absent on the first step (the e-mail address alone), present on the password step.
     #[serde(default)]
-    password: String,
+    password: Option<String>,
     #[serde(default)]
     next: String,
 }
 
+#[derive(Template)]
+#[template(path = "sign_in_provider.html")]
+struct ProviderPage {
+    shell: Shell,
+    url: String,
+}
+
+/// The sign-in: the e-mail address first, which sends the person of an organisation with its
+/// own identity provider there, and everyone else on to the password.
 pub async fn sign_in(
     State(state): State<WebState>,
     UserLang(lang): UserLang,
@@ -78,32 +123,60 @@ pub async fn sign_in(
 ) -> PageResult {
     let m = lang.messages();
     let next = safe_next(&form.next).unwrap_or_default().to_owned();
+    let password_step = form.password.is_some();
     let mut errors = FormErrors::default();
     if form.email.trim().is_empty() {
         errors.add("email", m.t("sign_in.email_missing").to_owned());
     }
-    if form.password.is_empty() {
+    if form.password.as_deref() == Some("") {
         errors.add("password", m.t("sign_in.password_missing").to_owned());
     }
-    let again = |errors: FormErrors, problem: Option<String>, status| {
-        page_with(
-            status,
-            &SignInPage {
-                shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
-                errors: errors.labelled(m, "sign_in."),
-                problem,
-                info: None,
-                email: form.email.clone(),
-                next: next.clone(),
-            },
-        )
+    let again = |errors: FormErrors, problem: Option<String>, status, password_step| {
+        let mut p = SignInPage::new(lang, &next);
+        p.errors = errors.labelled(m, "sign_in.");
+        p.problem = problem;
+        p.email = form.email.clone();
+        p.password_step = password_step;
+        page_with(status, &p)
     };
     if !errors.is_empty() {
-        return again(errors, None, StatusCode::UNPROCESSABLE_ENTITY);
+        return again(errors, None, StatusCode::UNPROCESSABLE_ENTITY, password_step);
     }
+    let Some(password) = form.password.clone() else {
+        return match sso::route(&state.app, &form.email, &next).await {
+            Ok(Route::Password) => again(FormErrors::default(), None, StatusCode::OK, true),
+            Ok(Route::Provider { url, state: sso_state }) => {
+                let mut c = state.cookies.private(state.cookies.sso, sso_state);
+                c.set_max_age(time::Duration::minutes(10));
+                // A page that goes on by itself rather than a redirect: the sign-in form's
+                // content-security-policy (`form-action 'self'`) holds for the redirects of
+                // its submission too, and the provider is another origin.
+                let body = page(&ProviderPage {
+                    shell: Shell::anonymous(lang, m.t("sign_in.to_provider").to_owned())
+                        .at("/sign-in"),
+                    url,
+                })?;
+                Ok((jar.add(c), body).into_response())
+            }
+            Err(SsoFailure::Unreachable) => again(
+                FormErrors::default(),
+                Some(m.t("sign_in.provider_unreachable").to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                false,
+            ),
+            Err(SsoFailure::Misconfigured) => again(
+                FormErrors::default(),
+                Some(m.t("sign_in.provider_misconfigured").to_owned()),
+                StatusCode::SERVICE_UNAVAILABLE,
+                false,
+            ),
+            Err(SsoFailure::App(e)) => Err(e.into()),
+            Err(SsoFailure::Rejected | SsoFailure::NoAccount) => Err(WebError::BadForm),
+        };
+    };
     let login = Login {
         email: form.email.clone(),
-        password: form.password.clone(),
+        password,
     };
     match auth::web_login(&state.app, &meta, login).await {
         Ok(LoginStep::Done(grant)) => Ok(signed_in(&state, jar, grant, &next)),
@@ -126,6 +199,13 @@ pub async fn sign_in(
             FormErrors::default(),
             Some(m.t("sign_in.failed").to_owned()),
             StatusCode::UNAUTHORIZED,
+            true,
+        ),
+        Err(AppError::PasswordsDisabled) => again(
+            FormErrors::default(),
+            Some(m.t("sign_in.passwords_disabled").to_owned()),
+            StatusCode::FORBIDDEN,
+            false,
         ),
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();
@@ -133,6 +213,7 @@ pub async fn sign_in(
                 FormErrors::default(),
                 Some(m.f("sign_in.throttled", &[("minutes", &minutes)])),
                 StatusCode::TOO_MANY_REQUESTS,
+                true,
             )?;
             res.headers_mut().insert(
                 axum::http::header::RETRY_AFTER,
@@ -144,7 +225,7 @@ pub async fn sign_in(
     }
 }
 
-fn signed_in(
+pub(super) fn signed_in(
     state: &WebState,
     jar: CookieJar,
     grant: WebGrant,
@@ -281,14 +362,7 @@ pub async fn sign_in_code(
         Err(AppError::InvalidCode) => ask_again("sign_in_code.wrong", StatusCode::UNAUTHORIZED),
         Err(AppError::InvalidCredentials) => page_with(
             StatusCode::UNAUTHORIZED,
-            &SignInPage {
-                shell: Shell::anonymous(lang, m.t("sign_in.title").to_owned()).at("/sign-in"),
-                errors: FormErrors::default(),
-                problem: Some(m.t("sign_in_code.start_again").to_owned()),
-                info: None,
-                email: String::new(),
-                next: next.clone(),
-            },
+            &SignInPage::new(lang, &next).with_problem("sign_in_code.start_again"),
         ),
         Err(AppError::TooManyRequests { retry_after_secs }) => {
             let minutes = retry_after_secs.div_ceil(60).to_string();

@@ -12,6 +12,7 @@ pub mod participants;
 pub mod prep;
 pub mod programme;
 pub mod second_factor;
+pub mod sso;
 pub mod start;
 
 use crate::error::WebError;
