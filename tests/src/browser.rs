@@ -305,9 +305,18 @@ impl Browser {
         if !self.path().await.starts_with("/sign-in") {
             self.goto("/sign-in").await;
         }
+        // The e-mail address first; the password on the next page (no demo domain signs in
+        // through an identity provider).
         self.fill("email", email).await;
-        self.fill("password", password).await;
         self.submit("email").await;
+        for _ in 0..100 {
+            if self.has("#password").await {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.fill("password", password).await;
+        self.submit("password").await;
         // An account with a second factor (every administrator) gets the code page: answered
         // once, as its authenticator app would, and then the recovery codes' page if the
         // authenticator was set up in this sign-in.

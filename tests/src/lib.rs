@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod client;
+pub mod oidc;
 pub mod smtp;
 pub mod web;
 
@@ -127,6 +128,11 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
     let db_name = format!("handover_test_{}", Uuid::new_v4().simple());
     let smtp = smtp::SmtpServer::start().await;
     let mut settings = base_settings(with_db(&server_url(), &db_name), smtp.addr.port());
+    // Bound first, so that the service's public address (the links of its e-mails, the
+    // redirect URI it gives an identity provider) is the one it answers on.
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    settings.public_url = Some(format!("http://{addr}"));
     let untweaked = settings.clone();
     tweak(&mut settings);
     let copied = only_serving_differs(&untweaked, &settings) && copy_template(&db_name).await;
@@ -141,8 +147,6 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Settings)) -> TestApp {
             .await
             .expect("demo data");
     }
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let kept = state.clone();
     let serve_settings = Settings {
@@ -224,6 +228,9 @@ const SERVING_ONLY: &[&str] = &[
     "retention_interval_secs",
     "reminder_before_secs",
     "reminder_interval_secs",
+    "sso_secrets_dir",
+    "sso_allow_http",
+    "sso_timeout_secs",
 ];
 
 /// Whether `tweaked` differs from `base` only in [`SERVING_ONLY`] settings, so that a copy of

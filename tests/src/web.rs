@@ -9,6 +9,7 @@ use std::time::Duration;
 
 pub const SESSION: &str = "handover-session";
 pub const SETUP: &str = "handover-setup";
+pub const SSO: &str = "handover-sso";
 pub const EVIL: &str = "http://evil.example";
 
 /// One answer of the web application.
@@ -109,6 +110,29 @@ pub struct WebSession<'a> {
     pub csrf: Option<String>,
 }
 
+/// Takes the cookies an answer sets into `jar`, and drops the ones it removes.
+pub fn keep_cookies(jar: &mut Vec<(String, String)>, headers: &HeaderMap) {
+    for line in headers
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+    {
+        let first = line.split(';').next().unwrap_or_default();
+        let Some((name, value)) = first.split_once('=') else {
+            continue;
+        };
+        let (name, value) = (name.trim(), value.trim());
+        let removed = value.is_empty()
+            || line
+                .split(';')
+                .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
+        jar.retain(|(n, _)| n != name);
+        if !removed {
+            jar.push((name.to_owned(), value.to_owned()));
+        }
+    }
+}
+
 /// How a post is sent: its `Origin` and `_csrf`, each right, wrong or missing.
 #[derive(Clone, Copy)]
 pub enum Field<'a> {
@@ -145,25 +169,7 @@ impl<'a> WebSession<'a> {
 
     /// Takes the cookies an answer sets, and drops the ones it removes.
     pub fn keep_cookies(&mut self, headers: &HeaderMap) {
-        for line in headers
-            .get_all("set-cookie")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-        {
-            let first = line.split(';').next().unwrap_or_default();
-            let Some((name, value)) = first.split_once('=') else {
-                continue;
-            };
-            let (name, value) = (name.trim(), value.trim());
-            let removed = value.is_empty()
-                || line
-                    .split(';')
-                    .any(|a| a.trim().eq_ignore_ascii_case("max-age=0"));
-            self.cookies.retain(|(n, _)| n != name);
-            if !removed {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
+        keep_cookies(&mut self.cookies, headers);
     }
 
     pub async fn send(

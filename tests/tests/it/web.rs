@@ -124,8 +124,13 @@ async fn pages_before_sign_in_are_accessible_in_both_languages() {
         // A sign-in that fails: the message is announced, the page still accessible.
         b.goto("/sign-in").await;
         b.fill("email", who::KRS_STAFF).await;
-        b.fill("password", "wrong-password-here").await;
         b.submit("email").await;
+        // The demo domain has no identity provider: the password comes next, on its own page.
+        b.wait_for(|| async { b.has("#password").await }, "the password step")
+            .await;
+        b.assert_accessible().await;
+        b.fill("password", "wrong-password-here").await;
+        b.submit("password").await;
         b.wait_for(
             || async { b.has("#sign-in-problem").await },
             "the sign-in problem",
@@ -134,6 +139,14 @@ async fn pages_before_sign_in_are_accessible_in_both_languages() {
         b.assert_accessible().await;
         // Empty fields: an error summary linking to each field, a message beside each.
         b.goto("/sign-in").await;
+        b.submit("email").await;
+        b.wait_for(
+            || async { b.has(".ds-error-summary a[href='#email']").await },
+            "the first step's error summary",
+        )
+        .await;
+        assert!(!b.has("#password").await);
+        b.goto("/sign-in?password=1").await;
         b.submit("email").await;
         b.wait_for(
             || async { b.has(".ds-error-summary").await },
