@@ -10,6 +10,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use crate::TestApp;
+pub use crate::web::enc;
 use crate::web::{Page, WebSession, keep_cookies};
 use axum::extract::State;
 use axum::routing::{get, post};
@@ -163,6 +164,7 @@ pub fn unescape(s: &str) -> String {
         .replace("&#x2F;", "/")
         .replace("&lt;", "<")
         .replace("&gt;", ">")
+        .replace("&#38;", "&")
         .replace("&amp;", "&")
 }
 
@@ -266,7 +268,11 @@ impl OpBrowser {
             let p = self.send(method, &url, form.take()).await;
             if p.status.is_redirection() {
                 let loc = p.location().to_owned();
-                let next = url::Url::parse(&url).unwrap().join(&loc).unwrap().to_string();
+                let next = url::Url::parse(&url)
+                    .unwrap()
+                    .join(&loc)
+                    .unwrap()
+                    .to_string();
                 if next.starts_with(&self.stop_at) {
                     return next;
                 }
@@ -285,8 +291,15 @@ impl OpBrowser {
                 .filter(|a| a.starts_with("/interaction/"))
                 .map(unescape)
                 .unwrap_or_else(|| panic!("no login form at {url}: {}", p.text));
-            url = url::Url::parse(&url).unwrap().join(&action).unwrap().to_string();
-            form = Some(crate::web::form_body(&[("login", login), ("password", "x")]));
+            url = url::Url::parse(&url)
+                .unwrap()
+                .join(&action)
+                .unwrap()
+                .to_string();
+            form = Some(crate::web::form_body(&[
+                ("login", login),
+                ("password", "x"),
+            ]));
         }
         panic!("the provider never sent the browser back");
     }
@@ -310,7 +323,11 @@ impl OpBrowser {
             .map(unescape)
             .expect("the sign-out form");
         let xsrf = crate::web::hidden(&p.text, "xsrf").expect("the sign-out form's xsrf");
-        let url = url::Url::parse(issuer).unwrap().join(&action).unwrap().to_string();
+        let url = url::Url::parse(issuer)
+            .unwrap()
+            .join(&action)
+            .unwrap()
+            .to_string();
         self.send(
             reqwest::Method::POST,
             &url,
@@ -378,7 +395,8 @@ async fn jwks(State((_, state)): State<Shared>) -> Json<Value> {
         .iter()
         .map(|&i| {
             let key = EncodingKey::from_rsa_pem(KEYS[i].as_bytes()).unwrap();
-            let mut jwk = jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
+            let mut jwk =
+                jsonwebtoken::jwk::Jwk::from_encoding_key(&key, Algorithm::RS256).unwrap();
             jwk.common.key_id = Some(kid(i));
             jwk.common.public_key_use = Some(jsonwebtoken::jwk::PublicKeyUse::Signature);
             serde_json::to_value(jwk).unwrap()

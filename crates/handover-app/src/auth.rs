@@ -488,8 +488,14 @@ async fn authenticate(app: &App, meta: &RequestMeta, req: Login) -> AppResult<Lo
 
     if !user.passwords_allowed {
         // The password was right, so saying why it is not enough tells nothing new.
-        audit_anonymous(app, meta, "auth.login", Some(UserId(user.id)), "passwords_disabled")
-            .await?;
+        audit_anonymous(
+            app,
+            meta,
+            "auth.login",
+            Some(UserId(user.id)),
+            "passwords_disabled",
+        )
+        .await?;
         return Err(AppError::PasswordsDisabled);
     }
     // The account-wide counter is not reset: the user's success must not refill an attacker's

@@ -175,7 +175,9 @@ pub async fn get(app: &App, actor: &Actor, org_id: Uuid) -> AppResult<ProviderVi
     actor.require(Action::SignInManage)?;
     let org = load_org(app, org_id).await?;
     actor.check(Action::SignInManage, actor.relation_to_org(org.id))?;
-    let p = db::get(&app.pool, org.id).await?.ok_or(AppError::NotFound)?;
+    let p = db::get(&app.pool, org.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(view(app, &p))
 }
 
@@ -297,7 +299,9 @@ pub async fn put(
         },
     );
     v.check(
-        !s.client_id.is_empty() && s.client_id.len() <= 200 && s.client_id.chars().all(is_token_char),
+        !s.client_id.is_empty()
+            && s.client_id.len() <= 200
+            && s.client_id.chars().all(is_token_char),
         "client_id",
         "invalid",
         "1 to 200 printable characters without spaces",
@@ -312,7 +316,9 @@ pub async fn put(
     }
     v.check(
         s.scopes.len() <= MAX_LIST
-            && s.scopes.iter().all(|x| x.len() <= 100 && x.chars().all(is_token_char)),
+            && s.scopes
+                .iter()
+                .all(|x| x.len() <= 100 && x.chars().all(is_token_char)),
         "scopes",
         "invalid",
         "at most 20 scopes, each without spaces or quotes",
@@ -337,7 +343,9 @@ pub async fn put(
     );
     v.check(
         s.acr_values.len() <= 5
-            && s.acr_values.iter().all(|x| x.len() <= 200 && x.chars().all(is_token_char)),
+            && s.acr_values
+                .iter()
+                .all(|x| x.len() <= 200 && x.chars().all(is_token_char)),
         "acr_values",
         "invalid",
         "at most 5 values, each without spaces or quotes",
@@ -437,7 +445,9 @@ pub async fn delete(
     actor.require(Action::SignInManage)?;
     let org = load_org(app, org_id).await?;
     actor.check(Action::SignInManage, actor.relation_to_org(org.id))?;
-    let current = db::get(&app.pool, org.id).await?.ok_or(AppError::NotFound)?;
+    let current = db::get(&app.pool, org.id)
+        .await?
+        .ok_or(AppError::NotFound)?;
     let version = expected.check(current.version)?;
     let mut tx = app.pool.begin().await?;
     db::revoke_sessions(&mut *tx, org.id, "identity_provider_removed").await?;
@@ -534,8 +544,9 @@ async fn client_for(app: &App, p: &Provider) -> Result<(OidcClient, reqwest::Cli
     };
     let redirect =
         RedirectUrl::new(redirect_uri(app)).map_err(|e| SsoFailure::App(AppError::internal(e)))?;
-    let client = OidcClient::from_provider_metadata(metadata, ClientId::new(p.client_id.clone()), secret)
-        .set_redirect_uri(redirect);
+    let client =
+        OidcClient::from_provider_metadata(metadata, ClientId::new(p.client_id.clone()), secret)
+            .set_redirect_uri(redirect);
     Ok((client, http))
 }
 
@@ -691,7 +702,9 @@ pub async fn callback(app: &App, meta: &RequestMeta, cb: Callback) -> Result<Sso
     if let Some(expected) = claims.access_token_hash() {
         let ok = match (id_token.signing_alg(), id_token.signing_key(&verifier)) {
             (Ok(alg), Ok(key)) => {
-                AccessTokenHash::from_token(tokens.access_token(), alg, key).ok().as_ref()
+                AccessTokenHash::from_token(tokens.access_token(), alg, key)
+                    .ok()
+                    .as_ref()
                     == Some(expected)
             }
             _ => false,
@@ -740,9 +753,9 @@ fn claims_outcome(e: &ClaimsVerificationError) -> &'static str {
         ClaimsVerificationError::InvalidAudience(_) => "wrong_audience",
         ClaimsVerificationError::InvalidIssuer(_) => "wrong_issuer",
         ClaimsVerificationError::InvalidNonce(_) => "wrong_nonce",
-        ClaimsVerificationError::SignatureVerification(SignatureVerificationError::NoMatchingKey) => {
-            "unknown_key"
-        }
+        ClaimsVerificationError::SignatureVerification(
+            SignatureVerificationError::NoMatchingKey,
+        ) => "unknown_key",
         ClaimsVerificationError::SignatureVerification(_) => "bad_signature",
         _ => "id_token_invalid",
     }
@@ -774,7 +787,8 @@ async fn find_user(
         return Ok(Err(("no_email_claim", None)));
     };
     // A provider that says the address is unverified cannot vouch for it.
-    if p.email_claim == "email" && all.get("email_verified") == Some(&serde_json::Value::Bool(false))
+    if p.email_claim == "email"
+        && all.get("email_verified") == Some(&serde_json::Value::Bool(false))
     {
         return Ok(Err(("email_not_verified", None)));
     }
@@ -836,7 +850,15 @@ pub async fn backchannel_logout(
     use jsonwebtoken::Algorithm as A;
     if !matches!(
         header.alg,
-        A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 | A::ES256 | A::ES384 | A::EdDSA
+        A::RS256
+            | A::RS384
+            | A::RS512
+            | A::PS256
+            | A::PS384
+            | A::PS512
+            | A::ES256
+            | A::ES384
+            | A::EdDSA
     ) {
         return Err(bad("algorithm not allowed"));
     }
@@ -884,7 +906,14 @@ pub async fn backchannel_logout(
     let ended = db::revoke_by_logout(&mut *tx, OrgId(org_id), sub, sid).await?;
     tx.commit().await?;
     for u in &ended {
-        audit_anonymous(app, meta, "auth.provider_logout", Some(UserId(*u)), "success").await?;
+        audit_anonymous(
+            app,
+            meta,
+            "auth.provider_logout",
+            Some(UserId(*u)),
+            "success",
+        )
+        .await?;
     }
     Ok(ended.len() as u64)
 }

@@ -221,14 +221,16 @@ pub async fn linked_user(
     org: OrgId,
     subject: &str,
 ) -> DbResult<Option<UserId>> {
-    Ok(sqlx::query_scalar(
-        "SELECT user_id FROM user_identities WHERE org_id = $1 AND subject = $2",
+    Ok(
+        sqlx::query_scalar(
+            "SELECT user_id FROM user_identities WHERE org_id = $1 AND subject = $2",
+        )
+        .bind(org.0)
+        .bind(subject)
+        .fetch_optional(db)
+        .await?
+        .map(UserId),
     )
-    .bind(org.0)
-    .bind(subject)
-    .fetch_optional(db)
-    .await?
-    .map(UserId))
 }
 
 /// Links a user to the provider's subject; false if the user is linked to another subject
@@ -306,12 +308,14 @@ pub async fn mark_session(
     subject: &str,
     sid: Option<&str>,
 ) -> DbResult<()> {
-    sqlx::query("UPDATE sessions SET sso_org_id = $2, sso_subject = $3, sso_sid = $4 WHERE id = $1")
-        .bind(session)
-        .bind(org.0)
-        .bind(subject)
-        .bind(sid)
-        .execute(db)
-        .await?;
+    sqlx::query(
+        "UPDATE sessions SET sso_org_id = $2, sso_subject = $3, sso_sid = $4 WHERE id = $1",
+    )
+    .bind(session)
+    .bind(org.0)
+    .bind(subject)
+    .bind(sid)
+    .execute(db)
+    .await?;
     Ok(())
 }

@@ -261,7 +261,9 @@ impl Settings {
             _ => {}
         }
         if self.mode == Mode::Production && self.sso_allow_http {
-            bail!("HANDOVER_SSO_ALLOW_HTTP is for tests and development; production needs https identity providers");
+            bail!(
+                "HANDOVER_SSO_ALLOW_HTTP is for tests and development; production needs https identity providers"
+            );
         }
         if self.access_token_ttl_secs < 60 || self.access_token_ttl_secs > 3600 {
             bail!("HANDOVER_ACCESS_TOKEN_TTL_SECS must be between 60 and 3600");

@@ -26,6 +26,7 @@ mod pdf;
 mod regressions;
 mod second_factor;
 mod security_findings;
+mod sso;
 mod throttle;
 mod tokens;
 mod web;

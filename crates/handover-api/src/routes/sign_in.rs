@@ -24,7 +24,10 @@ pub struct IdentityProviderInput {
     /// The provider's issuer, e.g. `https://login.microsoftonline.com/<tenant>/v2.0` (Entra ID)
     /// or `https://ansattporten.no` (Ansattporten); its discovery document is read from
     /// `<issuer>/.well-known/openid-configuration`.
-    #[schema(max_length = 500, example = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0")]
+    #[schema(
+        max_length = 500,
+        example = "https://login.microsoftonline.com/00000000-0000-0000-0000-000000000000/v2.0"
+    )]
     pub issuer: String,
     /// The client id the provider issued for this service.
     #[schema(max_length = 200)]

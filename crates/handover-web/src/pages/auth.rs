@@ -140,12 +140,20 @@ pub async fn sign_in(
         page_with(status, &p)
     };
     if !errors.is_empty() {
-        return again(errors, None, StatusCode::UNPROCESSABLE_ENTITY, password_step);
+        return again(
+            errors,
+            None,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_step,
+        );
     }
     let Some(password) = form.password.clone() else {
         return match sso::route(&state.app, &form.email, &next).await {
             Ok(Route::Password) => again(FormErrors::default(), None, StatusCode::OK, true),
-            Ok(Route::Provider { url, state: sso_state }) => {
+            Ok(Route::Provider {
+                url,
+                state: sso_state,
+            }) => {
                 let mut c = state.cookies.private(state.cookies.sso, sso_state);
                 c.set_max_age(time::Duration::minutes(10));
                 // A page that goes on by itself rather than a redirect: the sign-in form's

@@ -235,7 +235,11 @@ struct SettingsPage {
     from_operator: bool,
 }
 
-async fn stored(state: &WebState, staff: &Staff, org: uuid::Uuid) -> Result<Option<ProviderView>, WebError> {
+async fn stored(
+    state: &WebState,
+    staff: &Staff,
+    org: uuid::Uuid,
+) -> Result<Option<ProviderView>, WebError> {
     match sso::get(&state.app, staff, org).await {
         Ok(p) => Ok(Some(p)),
         Err(AppError::NotFound) => Ok(None),
@@ -256,7 +260,11 @@ async fn settings_page(
     let m = staff.lang.messages();
     let title = m.f("sign_in_settings.title", &[("org", &org.name)]);
     let here = format!("/admin/organisations/{id}/sign-in");
-    let form = form.unwrap_or_else(|| current.as_ref().map_or_else(SettingsForm::fresh, SettingsForm::of));
+    let form = form.unwrap_or_else(|| {
+        current
+            .as_ref()
+            .map_or_else(SettingsForm::fresh, SettingsForm::of)
+    });
     Ok(SettingsPage {
         shell: Shell::staff(staff, &here, title),
         errors: errors.labelled(m, "sign_in_settings."),
