@@ -172,13 +172,16 @@ async fn load_org(app: &App, id: Uuid) -> AppResult<handover_domain::org::Organi
 
 /// The organisation's identity provider; 404 when it has none.
 pub async fn get(app: &App, actor: &Actor, org_id: Uuid) -> AppResult<ProviderView> {
+    find(app, actor, org_id).await?.ok_or(AppError::NotFound)
+}
+
+/// The organisation's provider, or `None` when it has none. Not found (or forbidden) when the
+/// caller may not manage the organisation's sign-in: that is never the same as "none configured".
+pub async fn find(app: &App, actor: &Actor, org_id: Uuid) -> AppResult<Option<ProviderView>> {
     actor.require(Action::SignInManage)?;
     let org = load_org(app, org_id).await?;
     actor.check(Action::SignInManage, actor.relation_to_org(org.id))?;
-    let p = db::get(&app.pool, org.id)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    Ok(view(app, &p))
+    Ok(db::get(&app.pool, org.id).await?.map(|p| view(app, &p)))
 }
 
 const MAX_LIST: usize = 20;
@@ -407,11 +410,11 @@ pub async fn put(
         }
         Err(e) => return Err(e.into()),
     }
-    if let Some(c) = &current {
-        if c.issuer != s.issuer || c.subject_claim != s.subject_claim {
-            db::unlink_all(&mut *tx, org.id).await?;
-            db::revoke_sessions(&mut *tx, org.id, "identity_provider_changed").await?;
-        }
+    if let Some(c) = &current
+        && (c.issuer != s.issuer || c.subject_claim != s.subject_claim)
+    {
+        db::unlink_all(&mut *tx, org.id).await?;
+        db::revoke_sessions(&mut *tx, org.id, "identity_provider_changed").await?;
     }
     let was_allowed = current.as_ref().is_none_or(|c| c.passwords_allowed);
     if was_allowed && !s.passwords_allowed {

@@ -606,6 +606,9 @@ async fn the_providers_back_channel_logout_ends_the_sessions_it_started_and_forg
     );
 }
 
+/// How a test makes the rogue provider's ID token from the valid claims.
+type Forge = Box<dyn FnOnce(&mut Value) -> String>;
+
 /// The rogue provider's sign-in: the service is configured for it, a sign-in started, and the
 /// token endpoint made to answer what `forge` makes of the valid claims.
 async fn rogue_sign_in(
@@ -649,7 +652,7 @@ async fn id_tokens_that_fail_a_check_are_refused_and_rotated_keys_are_followed()
     let k0 = oidc::kid(0);
     let k1 = oidc::kid(1);
 
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value) -> String>)> = vec![
+    let cases: Vec<(&str, Forge)> = vec![
         (
             "wrong_issuer",
             Box::new(|c: &mut Value| {
@@ -722,4 +725,158 @@ async fn id_tokens_that_fail_a_check_are_refused_and_rotated_keys_are_followed()
     let p = rogue_sign_in(&app, &rogue, |c| Rogue::sign(0, &k0, c)).await;
     assert_eq!(p.status, 400, "{}", p.text);
     assert_eq!(app.audit_count("auth.sso_login", "success").await, 2);
+}
+
+#[tokio::test]
+async fn in_the_browser_staff_sign_in_through_the_provider_and_the_admin_sees_the_settings() {
+    use handover_tests::browser::{Browser, Js};
+    let s = setup(true).await;
+    let app = &s.app;
+    let Some(b) = Browser::start(app, Js::On).await else {
+        return;
+    };
+    b.goto("/sign-in").await;
+    b.assert_accessible().await;
+    b.screenshot("sign-in-nb").await;
+    b.fill("email", ANNA).await;
+    b.submit("email").await;
+    // The page goes on to the provider by itself; its login page, then back here.
+    b.wait_for(
+        || async { b.has("#login").await },
+        "the provider's login page",
+    )
+    .await;
+    b.fill("login", "anna").await;
+    b.click_css("#sign-in").await;
+    b.wait_for(
+        || async { b.path().await == "/" },
+        "the start page after the provider",
+    )
+    .await;
+    assert!(b.body().await.contains("Anna Berg"));
+    assert_eq!(app.audit_count("auth.sso_login", "success").await, 1);
+    b.sign_out().await;
+
+    // The organisation's administrator (a password and a second factor) sees the settings.
+    b.sign_in(who::KOMMUNE_KRS_ADMIN).await;
+    b.goto("/admin/organisation").await;
+    b.click_css("#sign-in-settings").await;
+    b.wait_for(
+        || async { b.has("#sso-redirect-uri").await },
+        "the sign-in settings",
+    )
+    .await;
+    assert_eq!(
+        b.text("#sso-redirect-uri").await,
+        format!("{}/sign-in/sso/callback", app.base)
+    );
+    b.assert_accessible().await;
+    b.screenshot("sign-in-settings-nb").await;
+    // A bad issuer: the message beside the field.
+    b.fill("issuer", "ftp://idp.example").await;
+    b.submit("issuer").await;
+    b.wait_for(
+        || async { b.has("#issuer-error").await },
+        "the issuer's message",
+    )
+    .await;
+    b.assert_accessible().await;
+    b.close().await;
+}
+
+#[tokio::test]
+async fn the_sign_in_settings_page_is_for_the_organisations_administrators_and_the_operator() {
+    let s = setup(true).await;
+    let app = &s.app;
+    let page = format!("/admin/organisations/{}/sign-in", s.org);
+    for (email, status) in [
+        (who::KOMMUNE_KRS_ADMIN, 200),
+        (who::OPERATOR_ADMIN, 200),
+        (who::KOMMUNE_TRD_ADMIN, 404),
+        (who::KOMMUNE_KRS_STAFF, 403),
+        (who::KRS_ADMIN, 404),
+    ] {
+        let mut web = handover_tests::web::signed_in(app, email).await;
+        let p = web.get(&page).await;
+        assert_eq!(p.status, status, "{email}: {}", p.text);
+        if status == 200 {
+            assert!(
+                p.text.contains(&s.op.issuer) && !p.text.contains(SECRET),
+                "{email}"
+            );
+        }
+        if status != 200 {
+            // A caller who may not see the page may not change it either; what happens to a valid
+            // save by an allowed caller is tested below and in the API tests.
+            let saved = web
+                .post_form(
+                    &page,
+                    &[
+                        ("action", "save"),
+                        ("version", "1"),
+                        ("issuer", "https://x.example"),
+                        ("client_id", "x"),
+                    ],
+                )
+                .await;
+            assert_eq!(saved.status, status, "{email}: {}", saved.text);
+        }
+    }
+    // Bad input: a message beside each field, nothing stored.
+    let mut web = handover_tests::web::signed_in(app, who::KOMMUNE_KRS_ADMIN).await;
+    let before: (String,) =
+        sqlx::query_as("SELECT issuer FROM identity_providers WHERE org_id = $1")
+            .bind(s.org)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    let v: i32 = sqlx::query_scalar("SELECT version FROM identity_providers WHERE org_id = $1")
+        .bind(s.org)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let p = web
+        .post_form(
+            &page,
+            &[
+                ("action", "save"),
+                ("version", &v.to_string()),
+                ("issuer", "not a url"),
+                ("client_id", ""),
+                ("client_secret_file", "../x"),
+                ("email_domains", "bad_domain"),
+            ],
+        )
+        .await;
+    p.assert_invalid(
+        &["issuer", "client_id", "client_secret_file", "email_domains"],
+        "bad settings",
+    );
+    let after: (String,) =
+        sqlx::query_as("SELECT issuer FROM identity_providers WHERE org_id = $1")
+            .bind(s.org)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+    assert_eq!(before, after);
+    // A stale version is said as such; removal with the right one works.
+    let p = web
+        .post_form(&page, &[("action", "delete"), ("version", "999")])
+        .await;
+    assert_eq!(p.status, 422, "{}", p.text);
+    let p = web
+        .post_form(&page, &[("action", "delete"), ("version", &v.to_string())])
+        .await;
+    p.assert_redirect(&format!("{page}?done=deleted"), "removal");
+    assert_eq!(
+        app.audit_count("identity_provider.delete", "success").await,
+        1
+    );
+    // Now the address goes to the password.
+    let p = WebSession::new(app)
+        .post_anon("/sign-in", &[("email", ANNA)])
+        .await;
+    assert!(p.text.contains("id=\"password\""), "{}", p.text);
+    let p = web.post_form(&page, &[("action", "nonsense")]).await;
+    assert_eq!(p.status, 400);
 }

@@ -235,18 +235,6 @@ struct SettingsPage {
     from_operator: bool,
 }
 
-async fn stored(
-    state: &WebState,
-    staff: &Staff,
-    org: uuid::Uuid,
-) -> Result<Option<ProviderView>, WebError> {
-    match sso::get(&state.app, staff, org).await {
-        Ok(p) => Ok(Some(p)),
-        Err(AppError::NotFound) => Ok(None),
-        Err(e) => Err(e.into()),
-    }
-}
-
 async fn settings_page(
     state: &WebState,
     staff: &Staff,
@@ -255,7 +243,7 @@ async fn settings_page(
     errors: FormErrors,
 ) -> Result<SettingsPage, WebError> {
     // The access check comes first: the organisation's name is no one else's business.
-    let current = stored(state, staff, id).await?;
+    let current = sso::find(&state.app, staff, id).await?;
     let org = orgs::get(&state.app, staff, id).await?;
     let m = staff.lang.messages();
     let title = m.f("sign_in_settings.title", &[("org", &org.name)]);
