@@ -228,13 +228,7 @@ impl OpBrowser {
 
     pub async fn send(&mut self, method: reqwest::Method, url: &str, form: Option<String>) -> Page {
         let mut req = self.http.request(method, url);
-        if !self.cookies.is_empty() {
-            let c = self
-                .cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
+        if let Some(c) = crate::web::cookie_header(&self.cookies) {
             req = req.header("cookie", c);
         }
         if let Some(f) = form {

@@ -111,6 +111,16 @@ pub struct WebSession<'a> {
 }
 
 /// Takes the cookies an answer sets into `jar`, and drops the ones it removes.
+/// The `Cookie` header a browser would send with the cookies it keeps; None when it has none.
+pub fn cookie_header(jar: &[(String, String)]) -> Option<String> {
+    (!jar.is_empty()).then(|| {
+        jar.iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    })
+}
+
 pub fn keep_cookies(jar: &mut Vec<(String, String)>, headers: &HeaderMap) {
     for line in headers
         .get_all("set-cookie")
@@ -182,13 +192,7 @@ impl<'a> WebSession<'a> {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.app.base));
-        if !self.cookies.is_empty() {
-            let c = self
-                .cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect::<Vec<_>>()
-                .join("; ");
+        if let Some(c) = cookie_header(&self.cookies) {
             req = req.header("cookie", c);
         }
         for (k, v) in headers {
