@@ -2,8 +2,8 @@
 
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
-    audit_log, auth, catalogue, consent, conversations, export, guidance, handovers, health, me,
-    orgs, outbox, participants, programme, sign_in, users,
+    audit_log, auth, catalogue, consent, conversations, erasure, export, guidance, handovers,
+    health, me, orgs, outbox, participants, programme, sign_in, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -221,6 +221,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(consent::withdraw_consent))
         .routes(routes!(consent::get_adaptation, consent::put_adaptation))
         .routes(routes!(export::export))
+        .routes(routes!(erasure::erase))
         .routes(routes!(conversations::propose, conversations::for_handover))
         .routes(routes!(conversations::get))
         .routes(routes!(conversations::accept))

@@ -21,7 +21,7 @@ use handover_domain::handover::{
 };
 use handover_domain::participant::Skill;
 use handover_domain::policy::ListScope;
-use handover_domain::{Action, OrgKind, Page, Paging, Relation};
+use handover_domain::{Action, OrgId, OrgKind, Page, Paging, Relation};
 use handover_mail::templates::{HandoverNotice, handover_notice};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -995,9 +995,19 @@ async fn notify(
 
 /// The people of the municipality: its introduction-programme staff and the settlement contacts.
 async fn municipality_addresses(tx: &mut PgConnection, h: &HandoverHead) -> AppResult<Vec<String>> {
-    let mut to = handovers::staff_emails(&mut *tx, h.municipality_id, "municipality_staff").await?;
+    recipient_addresses(tx, h.municipality_id, h.participant_id).await
+}
+
+/// The addresses a handover's notices go to: the municipality's introduction-programme staff
+/// and the settlement contacts the centre recorded for the participant.
+pub(crate) async fn recipient_addresses(
+    tx: &mut PgConnection,
+    municipality: OrgId,
+    participant: Uuid,
+) -> AppResult<Vec<String>> {
+    let mut to = handovers::staff_emails(&mut *tx, municipality, "municipality_staff").await?;
     // The addresses of the municipality's contacts, for the notice (which carries no data).
-    let contacts = handovers::get_settlement(&mut *tx, h.participant_id)
+    let contacts = handovers::get_settlement(&mut *tx, participant)
         .await?
         .fact(|s| {
             s.iter()

@@ -17,6 +17,7 @@ pub mod consent;
 pub mod conversations;
 pub mod dead_letters;
 pub mod documents;
+pub mod erasure;
 pub mod error;
 pub mod export;
 pub mod guidance;

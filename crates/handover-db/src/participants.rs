@@ -1028,3 +1028,71 @@ pub async fn settling_soon(
     .await?;
     Ok(Sealed::new(rows))
 }
+
+/// A handover file that reached a municipality, as an erasure withdraws it.
+#[derive(Debug, Clone, FromRow)]
+pub struct SentHandover {
+    pub id: Uuid,
+    pub reference: String,
+    pub municipality_id: Uuid,
+}
+
+/// Locks the participant for an erasure at the version the caller saw: None if it is gone, the
+/// current version otherwise (the caller compares).
+pub async fn lock_for_erasure(db: &mut PgConnection, id: Uuid) -> DbResult<Option<i32>> {
+    Ok(
+        sqlx::query_scalar("SELECT version FROM participants WHERE id = $1 FOR UPDATE")
+            .bind(id)
+            .fetch_optional(&mut *db)
+            .await?,
+    )
+}
+
+/// The participant's handovers whose file was sent: their municipalities hold (or held) it.
+pub async fn sent_handovers(db: &mut PgConnection, id: Uuid) -> DbResult<Vec<SentHandover>> {
+    Ok(sqlx::query_as(
+        "SELECT id, reference, municipality_id FROM handovers
+         WHERE participant_id = $1 AND sent_at IS NOT NULL ORDER BY sent_at",
+    )
+    .bind(id)
+    .fetch_all(&mut *db)
+    .await?)
+}
+
+/// What the centre documents about an erasure.
+#[derive(Debug, Clone)]
+pub struct ErasureRecord {
+    pub id: Uuid,
+    pub participant_id: Uuid,
+    pub reception_centre_id: Uuid,
+    pub ground: ErasureGround,
+    pub request_received_on: Date,
+    pub erased_by: UserId,
+    pub handovers_withdrawn: i32,
+    pub recipients_notified: i32,
+}
+
+/// Deletes the participant with everything that hangs off them (the same cascade as
+/// retention), and keeps the erasure's documentation. The caller holds the row lock of
+/// [`lock_for_erasure`].
+pub async fn erase(db: &mut PgConnection, e: &ErasureRecord) -> DbResult<OffsetDateTime> {
+    sqlx::query("DELETE FROM participants WHERE id = $1")
+        .bind(e.participant_id)
+        .execute(&mut *db)
+        .await?;
+    Ok(sqlx::query_scalar(
+        "INSERT INTO participant_erasures (id, participant_id, reception_centre_id, ground,
+            request_received_on, erased_by, handovers_withdrawn, recipients_notified)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING erased_at",
+    )
+    .bind(e.id)
+    .bind(e.participant_id)
+    .bind(e.reception_centre_id)
+    .bind(e.ground.as_str())
+    .bind(e.request_received_on)
+    .bind(e.erased_by.0)
+    .bind(e.handovers_withdrawn)
+    .bind(e.recipients_notified)
+    .fetch_one(&mut *db)
+    .await?)
+}

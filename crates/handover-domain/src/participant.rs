@@ -1203,3 +1203,49 @@ mod tests {
         assert!(!is_language_code("T"));
     }
 }
+
+str_enum!(
+    /// Why a participant is erased before the retention date: the grounds of GDPR art. 17(1)
+    /// that can apply to the centre's record.
+    ErasureGround {
+        /// (a) The data are no longer needed for the purpose they were collected for.
+        NoLongerNecessary = "no_longer_necessary",
+        /// (b) The participant withdrew the consent the processing rested on.
+        ConsentWithdrawn = "consent_withdrawn",
+        /// (c) The participant objected (art. 21) and no overriding legitimate ground remains.
+        Objection = "objection",
+        /// (d) The data were processed unlawfully.
+        UnlawfullyProcessed = "unlawfully_processed",
+        /// (e) A legal obligation requires the erasure.
+        LegalObligation = "legal_obligation",
+    }
+);
+
+/// A participant's documented request to be erased, as the centre records it when it carries
+/// the request out. Holds no personal data: the record of the erasure outlives the person's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ErasureRequest {
+    pub ground: ErasureGround,
+    /// When the participant's request reached the centre.
+    pub request_received_on: Date,
+}
+
+impl ErasureRequest {
+    pub fn validate(&self, today: Date) -> Result<(), Vec<crate::FieldError>> {
+        let mut v = Validator::new();
+        check_not_future(
+            &mut v,
+            "request_received_on",
+            self.request_received_on,
+            today,
+        );
+        v.check(
+            self.request_received_on.year() >= 2020,
+            "request_received_on",
+            "implausible",
+            "must be a date since the service's first records",
+        );
+        v.finish()
+    }
+}

@@ -60,6 +60,9 @@ pub enum Action {
     HandoverRespond,
     /// Export everything held about a participant (their right of access).
     ParticipantExport,
+    /// Erase a participant before the retention date at their documented request (their right
+    /// to erasure): the centre that holds the record.
+    ParticipantErase,
     /// Read transfer conversations (and download their calendar files).
     ConversationRead,
     /// Propose, accept, reschedule, cancel transfer conversations and record minutes.
@@ -67,7 +70,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 25] = [
+    pub const ALL: [Action; 26] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OwnSecondFactor,
@@ -91,6 +94,7 @@ impl Action {
         Action::HandoverRead,
         Action::HandoverRespond,
         Action::ParticipantExport,
+        Action::ParticipantErase,
         Action::ConversationRead,
         Action::ConversationManage,
     ];
@@ -218,6 +222,7 @@ pub const POLICY: &[Rule] = &[
         &[g(MunicipalityStaff, Scope::Recipient)],
     ),
     r(Action::ParticipantExport, &[g(CentreStaff, Scope::Own)]),
+    r(Action::ParticipantErase, &[g(CentreStaff, Scope::Own)]),
     r(
         Action::ConversationRead,
         &[

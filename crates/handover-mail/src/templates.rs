@@ -55,6 +55,25 @@ pub fn handover_notice(
     }
 }
 
+/// A handover file withdrawn because the participant was erased at their request (GDPR art.
+/// 17): the municipality is told to delete its own copies. No link: the file is gone.
+pub fn withdrawal_notice(reference: &str, organisation: &str) -> Notice {
+    Notice {
+        subject: format!("Overføring trukket tilbake {reference} / Handover {reference} withdrawn"),
+        body: format!(
+            "{organisation} har slettet opplysningene om deltakeren i overføring {reference} etter en \
+             anmodning om sletting (personvernforordningen artikkel 17). Overføringsmappen finnes ikke \
+             lenger i tjenesten.\n\nSlett også kopier dere har tatt av mappen (utskrifter, lagrede \
+             PDF-filer), med mindre annen lov pålegger dere å beholde dem. Spørsmål om slettingen \
+             går til {organisation}.\n\nDenne e-posten inneholder ingen personopplysninger.\n\n-- \n\
+             In English: {organisation} has erased the participant's data in handover {reference} at \
+             their request (GDPR Article 17). The handover file is no longer in the service. Please \
+             also delete any copies you made (printouts, saved PDF files) unless another law requires \
+             you to keep them.\n"
+        ),
+    }
+}
+
 /// The password-setup e-mail for a new account.
 pub fn password_setup(link: &str, valid_hours: u64) -> Notice {
     Notice {

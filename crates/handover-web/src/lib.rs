@@ -154,6 +154,10 @@ pub fn router(state: WebState) -> Router {
             "/participants/{id}/export",
             get(pages::participants::export),
         )
+        .route(
+            "/participants/{id}/erase",
+            get(pages::erasure::erasure_page).post(pages::erasure::erase),
+        )
         .route("/handovers", get(pages::handovers::list))
         .route("/handovers/{id}", get(pages::handovers::handover))
         .route("/handovers/{id}/file", get(pages::handovers::file))

@@ -720,3 +720,218 @@ async fn regression_a_slow_smtp_server_does_not_make_workers_send_twice() {
     let _ = tokio::time::timeout(StdDuration::from_secs(10), other).await;
     assert_eq!(counts, [1, 1, 1, 1], "messages delivered more than once");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Erasure at the participant's request (GDPR art. 17)
+// ---------------------------------------------------------------------------------------------
+
+/// Every ordinary table of the schema, with how many of its rows hold `needle` anywhere (the
+/// row as text): the erasure must leave none, whatever table a later change adds.
+async fn tables_holding(app: &TestApp, needle: &str) -> Vec<(String, i64)> {
+    let tables: Vec<String> = sqlx::query_scalar(
+        "SELECT table_name::text FROM information_schema.tables
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+    )
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(tables.len() > 20, "{tables:?}");
+    let mut out = Vec::new();
+    for t in tables {
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT count(*) FROM \"{t}\" x WHERE strpos(lower(x::text), lower($1)) > 0"
+        )))
+        .bind(needle)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        if n > 0 {
+            out.push((t, n));
+        }
+    }
+    out
+}
+
+async fn erase(app: &TestApp, token: &str, pid: &str, tag: Option<&str>, body: &Value) -> Res {
+    call(
+        app,
+        Method::POST,
+        &format!("/api/v1/participants/{pid}/erasure"),
+        Some(token),
+        Some(body),
+        tag,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_erasure_leaves_no_trace_of_the_person_and_tells_the_municipality_the_file_is_withdrawn()
+{
+    let app = spawn_app().await;
+    let staff = app.token(who::KRS_STAFF).await;
+    let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
+    let kommune = org_by_number(&app, KRS_NO).await;
+    let (pid, duf) = settled_participant(&app, &staff).await;
+    let note = format!("Kanarinotat-{}", Uuid::new_v4().simple());
+    let need = format!("Kanaribehov-{}", Uuid::new_v4().simple());
+    let p = app
+        .get(&format!("/api/v1/participants/{pid}"), &staff)
+        .await;
+    let r = app
+        .patch(
+            &format!("/api/v1/participants/{pid}"),
+            &staff,
+            &json!({ "notes": note }),
+            Some(&etag(&p)),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = call(
+        &app,
+        Method::PUT,
+        &format!("/api/v1/participants/{pid}/adaptation-needs"),
+        Some(&staff),
+        Some(&json!({"needs": [{"category": "hearing", "description": need}]})),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let mut to = emails(&app, kommune, "municipality_staff").await;
+    to.push(CONTACT.to_lowercase());
+    to.sort();
+    let (hid, reference) = start_and_send(&app, &staff, &pid).await;
+    wait_subject(&app, &format!("Ny overføring {reference}"), to.len()).await;
+    let r = app.handovers(&muni).file(&hid).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    for canary in [&duf, &note, &need, &pid] {
+        assert!(
+            !tables_holding(&app, canary).await.is_empty(),
+            "{canary} is nowhere: the scan proves nothing"
+        );
+    }
+
+    let body = json!({"ground": "consent_withdrawn", "request_received_on": ago(2)});
+    let tag = etag(
+        &app.get(&format!("/api/v1/participants/{pid}"), &staff)
+            .await,
+    );
+    // Only the participant's own centre may erase; nobody else learns it exists.
+    for (email, status) in [
+        (who::STJ_STAFF, 404),
+        (who::KOMMUNE_KRS_STAFF, 403),
+        (who::AGDER_COUNSELLOR, 403),
+        (who::KRS_ADMIN, 403),
+        (who::OPERATOR_ADMIN, 403),
+    ] {
+        let t = app.token(email).await;
+        erase(&app, &t, &pid, Some(&tag), &body)
+            .await
+            .assert_problem(status);
+    }
+    // Bad input: each answered, nothing erased.
+    erase(&app, &staff, &pid, None, &body)
+        .await
+        .assert_problem(428);
+    erase(&app, &staff, &pid, Some("\"999\""), &body)
+        .await
+        .assert_problem(412);
+    for bad in [
+        json!({"ground": "tired_of_it", "request_received_on": ago(2)}),
+        json!({"ground": "objection", "request_received_on": ahead(3)}),
+        json!({"ground": "objection", "request_received_on": "2019-12-31"}),
+        json!({"ground": "objection", "request_received_on": "yesterday"}),
+        json!({"ground": "objection"}),
+        json!({"ground": "objection", "request_received_on": ago(2), "name": "x"}),
+    ] {
+        let r = erase(&app, &staff, &pid, Some(&tag), &bad).await;
+        assert!(
+            r.status == 422 || r.status == 400,
+            "{bad}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    assert_eq!(
+        app.get(&format!("/api/v1/participants/{pid}"), &staff)
+            .await
+            .status,
+        200
+    );
+
+    let r = erase(&app, &staff, &pid, Some(&tag), &body).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["handovers_withdrawn"], 1, "{}", r.text);
+    assert_eq!(r.body["recipients_notified"], to.len(), "{}", r.text);
+
+    // No table holds the person: not the DUF number, the notes, the needs, nor their id
+    // beyond the audit log and the erasure's own documentation.
+    for canary in [&duf, &note, &need, &reference] {
+        let left: Vec<_> = tables_holding(&app, canary)
+            .await
+            .into_iter()
+            .filter(|(t, _)| !(canary == &reference && t == "outbox"))
+            .collect();
+        assert!(left.is_empty(), "{canary} left in {left:?}");
+    }
+    let left: Vec<_> = tables_holding(&app, &pid)
+        .await
+        .into_iter()
+        .filter(|(t, _)| t != "audit_log" && t != "participant_erasures")
+        .collect();
+    assert!(left.is_empty(), "the participant's id left in {left:?}");
+    // The audit log keeps that it happened and who did it, never what was erased.
+    let (actor, outcome): (Uuid, String) = sqlx::query_as(
+        "SELECT actor_user_id, outcome FROM audit_log
+         WHERE action = 'participant.erase' AND target_id = $1::uuid",
+    )
+    .bind(&pid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(actor, app.user_id(who::KRS_STAFF).await);
+    assert_eq!(outcome, "success");
+    let (ground, received): (String, time::Date) = sqlx::query_as(
+        "SELECT ground, request_received_on FROM participant_erasures WHERE participant_id = $1::uuid",
+    )
+    .bind(&pid)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(ground, "consent_withdrawn");
+    assert_eq!(received.to_string(), ago(2));
+
+    // Every recipient of the file is told, once, with the reference and nothing else.
+    let told = wait_subject(&app, &format!("trukket tilbake {reference}"), to.len()).await;
+    assert_eq!(per_recipient(&told), once_each(&to));
+    for m in &told {
+        let (s, text) = decoded(m);
+        assert!(
+            text.contains(&reference) && text.contains("artikkel 17"),
+            "{text}"
+        );
+        for secret in [
+            GIVEN,
+            FAMILY,
+            duf.as_str(),
+            note.as_str(),
+            need.as_str(),
+            &pid,
+            &hid,
+        ] {
+            assert!(
+                !s.contains(secret) && !text.contains(secret),
+                "{secret} in {text}"
+            );
+        }
+    }
+    // Gone for everyone, and a second erasure finds nothing.
+    app.get(&format!("/api/v1/participants/{pid}"), &staff)
+        .await
+        .assert_problem(404);
+    app.get(&format!("/api/v1/handovers/{hid}"), &muni)
+        .await
+        .assert_problem(404);
+    erase(&app, &staff, &pid, Some(&tag), &body)
+        .await
+        .assert_problem(404);
+}

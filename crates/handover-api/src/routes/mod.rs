@@ -3,6 +3,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod consent;
 pub mod conversations;
+pub mod erasure;
 pub mod export;
 pub mod guidance;
 pub mod handovers;

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod conversations;
 pub mod documents;
+pub mod erasure;
 pub mod guidance;
 pub mod handovers;
 pub mod participants;
@@ -94,6 +95,7 @@ impl NoticeQuery {
             "second_factor_reset" => "notice.second_factor_reset",
             "requeued" => "notice.requeued",
             "discarded" => "notice.discarded",
+            "erased" => "notice.erased",
             _ => return None,
         })
     }

@@ -49,6 +49,9 @@ pub struct ListQuery {
     pub arrived_to: String,
     #[serde(default)]
     pub offset: Option<i64>,
+    /// After an erasure, the list says it was done (the participant's own page is gone).
+    #[serde(default)]
+    pub done: Option<String>,
 }
 
 impl ListQuery {
@@ -136,7 +139,13 @@ async fn render_list(
     page_with(
         status,
         &ListPage {
-            shell: Shell::staff(staff, "/participants", m.t("participants.title").to_owned()),
+            shell: Shell::staff(staff, "/participants", m.t("participants.title").to_owned())
+                .with_notice(
+                    NoticeQuery {
+                        done: q.done.clone(),
+                    }
+                    .key(),
+                ),
             errors,
             q,
             statuses,
