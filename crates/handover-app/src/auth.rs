@@ -648,6 +648,18 @@ pub async fn forgotten_password(app: &App, meta: &RequestMeta, email: &str) -> A
         )
         .await;
     }
+    if !found.passwords_allowed {
+        // The organisation signs its staff in through its identity provider only: a password
+        // link would be a way around it. The page answers alike.
+        return audit_anonymous(
+            app,
+            meta,
+            "auth.password_forgotten",
+            Some(user_id),
+            "passwords_disabled",
+        )
+        .await;
+    }
     let key = format!("forgotten:{email}");
     let limit = throttle::Limit {
         max_failures: FORGOTTEN_PER_WINDOW,

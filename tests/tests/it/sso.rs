@@ -430,6 +430,17 @@ async fn with_passwords_off_only_the_provider_signs_the_organisations_staff_in()
         .await;
     assert_eq!(p.status, 403, "{}", p.text);
     assert!(p.text.contains("id=\"sign-in-problem\""));
+    // "Forgot your password?" answers as ever, and sends no link around the provider.
+    let p = WebSession::new(app)
+        .post_anon("/password/forgotten", &[("email", who::KOMMUNE_KRS_STAFF)])
+        .await;
+    p.assert_redirect("/password/forgotten?sent=1", "forgotten");
+    assert_eq!(
+        app.audit_count("auth.password_forgotten", "passwords_disabled")
+            .await,
+        1
+    );
+    assert_eq!(app.audit_count("auth.password_forgotten", "sent").await, 0);
     // The provider still signs Anna in.
     WebSession::new(app)
         .sign_in_sso(&mut OpBrowser::new(app), ANNA, "anna")
