@@ -917,7 +917,12 @@ async fn keyboard_alone_signs_in_and_fills_a_record_form() {
     }
     assert_eq!(b.focused().await, "email");
     b.keys(who::KRS_STAFF).await;
+    // Two steps: the address, Enter; then the password field has the focus.
     b.keys(&tab).await;
+    assert_eq!(b.focused().await, "sign-in-continue");
+    b.keys(&enter).await;
+    b.wait_for(|| async { b.has("#password").await }, "the password step")
+        .await;
     assert_eq!(b.focused().await, "password");
     b.keys(handover_tests::DEMO_PASSWORD).await;
     b.keys(&enter).await;
