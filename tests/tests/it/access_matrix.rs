@@ -543,6 +543,15 @@ fn table() -> Vec<Op> {
             None,
             &[200],
         ),
+        op(
+            "POST",
+            "/api/v1/participants/{id}/erasure",
+            f(A::ParticipantErase),
+            K::Participant,
+            true,
+            Some(|_, _| json!({"ground": "objection", "request_received_on": ago(1)})),
+            &[412],
+        ),
         // programme record
         op(
             "GET",
@@ -1221,6 +1230,7 @@ const GRID: &[(&str, [&str; 4])] = &[
     ("handover_read", ["-", "own", "-", "recipient"]),
     ("handover_respond", ["-", "-", "-", "recipient"]),
     ("participant_export", ["-", "own", "-", "-"]),
+    ("participant_erase", ["-", "own", "-", "-"]),
     ("conversation_read", ["-", "own", "serving", "recipient"]),
     ("conversation_manage", ["-", "own", "-", "recipient"]),
 ];
@@ -1992,6 +2002,7 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<&'static str, String> {
         ("identity_providers", "t"),
         ("identity_provider_domains", "t"),
         ("user_identities", "t"),
+        ("participant_erasures", "t"),
     ];
     let mut out = BTreeMap::new();
     for (table, cols) in tables {
