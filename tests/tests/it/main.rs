@@ -31,6 +31,7 @@ mod throttle;
 mod tokens;
 mod web;
 mod web_conversations;
+mod web_erasure;
 mod web_guidance;
 mod web_http;
 mod web_journey;
