@@ -118,7 +118,10 @@ async fn only_the_participants_centre_erases_and_bad_input_is_said_beside_each_f
         .await;
     assert_eq!(p.status, 409, "{}", p.text);
     assert!(p.text.contains("id=\"conflict\""), "{}", p.text);
-    assert!(!p.text.contains("checked"), "the confirmation must be given again");
+    assert!(
+        !p.text.contains("checked"),
+        "the confirmation must be given again"
+    );
     assert!(exists(&app, pid).await);
     assert_eq!(app.audit_count("participant.erase", "success").await, 0);
 
@@ -140,10 +143,7 @@ async fn only_the_participants_centre_erases_and_bad_input_is_said_beside_each_f
     assert!(p.text.contains("Deltakeren er slettet"), "{}", p.text);
     assert!(!p.text.contains(&name));
     assert_eq!(staff.get(&page).await.status, 404);
-    assert_eq!(
-        staff.get(&format!("/participants/{pid}")).await.status,
-        404
-    );
+    assert_eq!(staff.get(&format!("/participants/{pid}")).await.status, 404);
 }
 
 #[tokio::test]
