@@ -2,8 +2,8 @@
 
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
-    audit_log, auth, catalogue, consent, conversations, erasure, export, guidance, handovers,
-    health, me, orgs, outbox, participants, programme, sign_in, users,
+    actions, audit_log, auth, catalogue, consent, conversations, erasure, export, guidance,
+    handovers, health, me, orgs, outbox, participants, programme, sign_in, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -229,6 +229,9 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(conversations::reschedule))
         .routes(routes!(conversations::cancel))
         .routes(routes!(conversations::minutes))
+        .routes(routes!(actions::list))
+        .routes(routes!(actions::update))
+        .routes(routes!(actions::for_conversation))
         .routes(routes!(conversations::calendar))
         .routes(routes!(conversations::mine))
         .routes(routes!(conversations::for_org))

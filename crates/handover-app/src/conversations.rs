@@ -252,6 +252,10 @@ pub struct ConversationView {
     /// The organisations an agreed action can be given to: the centre, its career centre (when
     /// it has one) and the municipality.
     pub parties: Vec<(handover_domain::OrgId, String)>,
+    /// The actions agreed in the minutes, with where each stands.
+    pub actions: Vec<handover_domain::conversation::TrackedAction>,
+    /// The caller follows up the actions its organisation is responsible for.
+    pub follows_up: bool,
 }
 
 /// The organisations of a handover that take part in its conversation.
@@ -284,7 +288,9 @@ pub async fn view(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Con
     } else {
         Vec::new()
     };
+    let actions = handover_db::actions::of_conversation(&app.pool, id, app.today()).await?;
     let proof = audit_participant(&app.pool, actor, "conversation.read", h.participant_id).await?;
+    let actions = actions.open(&proof);
     let c = disclosed(proof, c);
     Ok(c.map(|c| ConversationView {
         proposed_by_us: c.proposed_by_organisation_id == actor.caller.org_id,
@@ -292,6 +298,8 @@ pub async fn view(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<Con
         handover_state: h.state,
         may_manage: may,
         parties,
+        actions,
+        follows_up: actor.require(Action::AgreedActionFollowUp).is_ok(),
     }))
 }
 
@@ -557,6 +565,7 @@ pub async fn minutes(
     if !conversations::record_minutes(&mut tx, id, version, &m, &actor.caller.name).await? {
         return Err(AppError::PreconditionFailed);
     }
+    handover_db::actions::insert(&mut tx, id, &m.actions).await?;
     let event = match m.outcome {
         handover_domain::conversation::Outcome::Held => HandoverEvent::Complete,
         handover_domain::conversation::Outcome::NoShow => HandoverEvent::UnscheduleConversation,

@@ -5,6 +5,7 @@
 //! extracts, calls one use case and renders the answer (docs/architecture.md).
 
 pub mod access;
+pub mod actions;
 pub mod actor;
 pub mod audit;
 pub mod audit_log;

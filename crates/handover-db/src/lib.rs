@@ -1,5 +1,6 @@
 //! PostgreSQL persistence. Knows the domain, not HTTP. One module per aggregate.
 
+pub mod actions;
 pub mod audit;
 pub mod conversations;
 pub mod disclosure;

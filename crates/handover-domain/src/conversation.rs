@@ -277,6 +277,69 @@ impl MinutesInput {
     }
 }
 
+str_enum!(
+    /// Where an agreed action stands. Set by the organisation responsible for it.
+    ActionStatus {
+        Open = "open",
+        Done = "done",
+        /// Not done and not to be: with the reason.
+        Dropped = "dropped",
+    }
+);
+
+/// An action agreed in a conversation's minutes, as it is followed up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TrackedAction {
+    pub id: Uuid,
+    pub conversation_id: Uuid,
+    pub handover_id: Uuid,
+    pub handover_reference: String,
+    pub description: String,
+    pub responsible_organisation_id: OrgId,
+    pub responsible_organisation_name: String,
+    pub due_date: Option<Date>,
+    pub status: ActionStatus,
+    pub drop_reason: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub status_changed_at: Option<OffsetDateTime>,
+    pub status_changed_by_name: Option<String>,
+    /// Open, and its due date has passed.
+    pub overdue: bool,
+    pub version: i32,
+}
+
+/// A change of an agreed action's status by the organisation responsible for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionStatusChange {
+    pub status: ActionStatus,
+    /// Why the action is dropped: required for `dropped`, refused otherwise.
+    #[serde(default)]
+    #[schema(max_length = 1000)]
+    pub reason: Option<String>,
+}
+
+impl ActionStatusChange {
+    pub fn validate(&self) -> Result<(), Vec<FieldError>> {
+        let mut v = Validator::new();
+        match (&self.status, self.reason.as_deref().map(str::trim)) {
+            (ActionStatus::Dropped, None | Some("")) => {
+                v.add("reason", "required", "say why the action is dropped");
+            }
+            (ActionStatus::Dropped, Some(r)) => v.text("reason", r, 1000),
+            (_, Some(r)) if !r.is_empty() => {
+                v.add(
+                    "reason",
+                    "only_when_dropped",
+                    "a reason is given only when dropping",
+                );
+            }
+            _ => {}
+        }
+        v.finish()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Minutes {
     #[serde(flatten)]

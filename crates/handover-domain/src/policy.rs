@@ -67,10 +67,13 @@ pub enum Action {
     ConversationRead,
     /// Propose, accept, reschedule, cancel transfer conversations and record minutes.
     ConversationManage,
+    /// Follow up the actions agreed in a conversation that the caller's organisation is
+    /// responsible for: list them, mark them done or dropped, or open them again.
+    AgreedActionFollowUp,
 }
 
 impl Action {
-    pub const ALL: [Action; 26] = [
+    pub const ALL: [Action; 27] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OwnSecondFactor,
@@ -97,6 +100,7 @@ impl Action {
         Action::ParticipantErase,
         Action::ConversationRead,
         Action::ConversationManage,
+        Action::AgreedActionFollowUp,
     ];
 }
 
@@ -236,6 +240,15 @@ pub const POLICY: &[Rule] = &[
         &[
             g(CentreStaff, Scope::Own),
             g(MunicipalityStaff, Scope::Recipient),
+        ],
+    ),
+    // The target of a follow-up is the responsible organisation: its own staff.
+    r(
+        Action::AgreedActionFollowUp,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(CareerCounsellor, Scope::Own),
+            g(MunicipalityStaff, Scope::Own),
         ],
     ),
 ];

@@ -402,8 +402,8 @@ pub async fn load_conversations(
                     Method::POST,
                     &format!("/api/v1/conversations/{cid}/minutes"),
                     Some(json!({"outcome": "held", "notes": "Gjennomgang av mappen; deltakeren ønsker helsefag.", "actions": [
-                        {"description": "Melde opp til § 11-veiledning hos karrieresenteret", "responsible_organisation_id": list["items"][0]["municipality_id"], "due_date": null},
-                        {"description": "Sende oppdatert norskprøveresultat", "responsible_organisation_id": centre_org, "due_date": null}
+                        {"description": "Melde opp til § 11-veiledning hos karrieresenteret", "responsible_organisation_id": list["items"][0]["municipality_id"], "due_date": (now.date() + Duration::days(14)).to_string()},
+                        {"description": "Sende oppdatert norskprøveresultat", "responsible_organisation_id": centre_org, "due_date": (now.date() - Duration::days(2)).to_string()}
                     ]})),
                     etag.as_deref(),
                 )

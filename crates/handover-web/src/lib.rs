@@ -158,6 +158,10 @@ pub fn router(state: WebState) -> Router {
             "/participants/{id}/erase",
             get(pages::erasure::erasure_page).post(pages::erasure::erase),
         )
+        .route(
+            "/agreed-actions/{id}",
+            post(pages::conversations::action_status),
+        )
         .route("/handovers", get(pages::handovers::list))
         .route("/handovers/{id}", get(pages::handovers::handover))
         .route("/handovers/{id}/file", get(pages::handovers::file))

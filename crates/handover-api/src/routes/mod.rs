@@ -1,3 +1,4 @@
+pub mod actions;
 pub mod audit_log;
 pub mod auth;
 pub mod catalogue;

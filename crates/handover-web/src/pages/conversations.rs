@@ -16,8 +16,9 @@ use handover_app::conversations::{self, Candidate, ConversationView};
 use handover_app::precondition::Precondition;
 use handover_app::{AppError, Idempotency, Outcome, handovers};
 use handover_domain::conversation::{
-    AgreedAction, Conversation, ConversationMode, ConversationState, ExternalAttendee,
-    ExternalKind, MAX_SLOTS, MinutesInput, Outcome as MinutesOutcome, ProposalInput, SlotInput,
+    ActionStatus, ActionStatusChange, AgreedAction, Conversation, ConversationMode,
+    ConversationState, ExternalAttendee, ExternalKind, MAX_SLOTS, MinutesInput,
+    Outcome as MinutesOutcome, ProposalInput, SlotInput, TrackedAction,
 };
 use handover_domain::handover::{HandoverHead, HandoverState};
 use handover_domain::oslo::{self, Local};
@@ -530,21 +531,26 @@ struct ConversationPage {
     problem: Option<String>,
     cancel_reason: String,
     started: bool,
+    caller_org: OrgId,
+}
+
+/// The form field of the reason to drop action `id` (one per action on the page).
+fn reason_field(id: &Uuid) -> String {
+    format!("reason_{id}")
 }
 
 impl ConversationPage {
-    fn c(&self) -> &Conversation {
-        &self.v.conversation
+    /// The caller's organisation is responsible for the action, and the caller follows up.
+    fn may_follow(&self, a: &TrackedAction) -> bool {
+        self.v.follows_up && a.responsible_organisation_id == self.caller_org
     }
 
-    /// The organisation's name, for the parties of the handover.
-    fn party(&self, id: &OrgId) -> String {
-        self.v
-            .parties
-            .iter()
-            .find(|(o, _)| o == id)
-            .map(|(_, n)| n.clone())
-            .unwrap_or_default()
+    fn reason_field(&self, id: &Uuid) -> String {
+        reason_field(id)
+    }
+
+    fn c(&self) -> &Conversation {
+        &self.v.conversation
     }
 
     fn end(&self, start: &OffsetDateTime, minutes: &i32) -> String {
@@ -621,6 +627,7 @@ async fn conversation_page(
             problem,
             cancel_reason,
             started,
+            caller_org: staff.caller.org_id,
         },
     )
 }
@@ -1346,4 +1353,65 @@ mod tests {
             Some("interpreter_language")
         );
     }
+}
+
+/// An agreed action marked done, dropped (with the reason) or open again, from the
+/// conversation's page.
+pub async fn action_status(
+    State(state): State<WebState>,
+    Path(id): Path<String>,
+    Posted { staff, form }: Posted<Fields>,
+) -> PageResult {
+    let id = parse_id(&id)?;
+    let conversation = parse_id(form.get("conversation"))?;
+    let m = staff.lang.messages();
+    let version = form.version()?;
+    let status: ActionStatus = form.get("status").parse().map_err(|_| WebError::BadForm)?;
+    let field = reason_field(&id);
+    let reason = form.get(&field).trim();
+    let change = ActionStatusChange {
+        status,
+        reason: (status == ActionStatus::Dropped).then(|| reason.to_owned()),
+    };
+    let (errors, problem) = match handover_app::actions::set_status(
+        &state.app,
+        &staff,
+        id,
+        Precondition::version(version),
+        change,
+    )
+    .await
+    {
+        Ok(_) => {
+            return see_other(&format!(
+                "/conversations/{conversation}?done=action_saved#action-{id}"
+            ));
+        }
+        Err(AppError::Validation(errs)) => {
+            let mut errors = FormErrors::default();
+            for e in &errs {
+                let text = match e.code.as_str() {
+                    "required" => m.t("action.drop_reason_required").to_owned(),
+                    _ => crate::view::error_text(m, None, e),
+                };
+                errors.add(&field, text);
+            }
+            (errors, None)
+        }
+        Err(AppError::PreconditionFailed) => (
+            FormErrors::default(),
+            Some(m.t("action.changed").to_owned()),
+        ),
+        Err(e) => return Err(e.into()),
+    };
+    conversation_page(
+        &state,
+        &staff,
+        conversation,
+        None,
+        errors,
+        problem,
+        String::new(),
+    )
+    .await
 }

@@ -96,6 +96,7 @@ impl NoticeQuery {
             "requeued" => "notice.requeued",
             "discarded" => "notice.discarded",
             "erased" => "notice.erased",
+            "action_saved" => "notice.action_saved",
             _ => return None,
         })
     }

@@ -6,11 +6,13 @@ use crate::session::Staff;
 use crate::view::Shell;
 use askama::Template;
 use axum::extract::State;
+use handover_app::actions::{self, ActionQuery};
 use handover_app::conversations::{self, ConversationQuery};
 use handover_app::handovers::{self, HandoverQuery};
 use handover_app::start::SettlingSoon;
 use handover_app::users::{self, UserQuery};
 use handover_app::{AppError, start};
+use handover_domain::conversation::TrackedAction;
 use handover_domain::conversation::{Conversation, ConversationState};
 use handover_domain::handover::{Handover, HandoverState};
 use handover_domain::page::Paging;
@@ -25,6 +27,10 @@ struct StartPage {
     declined: Vec<Handover>,
     unread: Vec<Handover>,
     to_answer: Vec<Conversation>,
+    /// Open agreed actions past their due date that the caller's organisation is responsible
+    /// for (every staff role).
+    overdue: Vec<TrackedAction>,
+    overdue_total: i64,
     users: Vec<User>,
     users_total: i64,
     ahead_days: i64,
@@ -45,6 +51,8 @@ pub async fn start(State(state): State<WebState>, staff: Staff) -> PageResult {
         declined: Vec::new(),
         unread: Vec::new(),
         to_answer: Vec::new(),
+        overdue: Vec::new(),
+        overdue_total: 0,
         users: Vec::new(),
         users_total: 0,
         ahead_days: start::AHEAD_DAYS,
@@ -94,6 +102,20 @@ pub async fn start(State(state): State<WebState>, staff: Staff) -> PageResult {
             p.users = page.items;
         }
         Role::CareerCounsellor => {}
+    }
+    if staff.caller.role != Role::Admin {
+        let page = actions::mine(
+            app,
+            &staff,
+            ActionQuery {
+                overdue: true,
+                paging: SHORT,
+                ..Default::default()
+            },
+        )
+        .await?;
+        p.overdue_total = page.total;
+        p.overdue = page.items;
     }
     page(&p)
 }
