@@ -68,6 +68,8 @@ enum Kind {
     /// A handover seen through its conversations (the serving career centre reads them).
     HandoverConv,
     Conversation,
+    /// An agreed action: its responsible organisation (`Target::org`) follows it up.
+    AgreedAction,
 }
 
 type BodyFn = fn(&Fx, &Target) -> Value;
@@ -539,6 +541,33 @@ fn table() -> Vec<Op> {
             "/api/v1/participants/{id}/export",
             f(A::ParticipantExport),
             K::Participant,
+            false,
+            None,
+            &[200],
+        ),
+        op(
+            "GET",
+            "/api/v1/agreed-actions",
+            f(A::AgreedActionFollowUp),
+            K::NoTarget,
+            false,
+            None,
+            &[200],
+        ),
+        op(
+            "PATCH",
+            "/api/v1/agreed-actions/{id}",
+            f(A::AgreedActionFollowUp),
+            K::AgreedAction,
+            true,
+            Some(|_, _| json!({"status": "done"})),
+            &[412],
+        ),
+        op(
+            "GET",
+            "/api/v1/conversations/{id}/agreed-actions",
+            f(A::ConversationRead),
+            K::Conversation,
             false,
             None,
             &[200],
@@ -1182,6 +1211,13 @@ fn relation(kind: Kind, t: &Target, c: &Caller) -> Option<Relation> {
                 Relation::Unrelated
             }
         }
+        K::AgreedAction => {
+            if t.org == Some(c.org) {
+                Relation::Own
+            } else {
+                Relation::Unrelated
+            }
+        }
         K::HandoverConv | K::Conversation => {
             if own {
                 Relation::Own
@@ -1231,6 +1267,7 @@ const GRID: &[(&str, [&str; 4])] = &[
     ("handover_respond", ["-", "-", "-", "recipient"]),
     ("participant_export", ["-", "own", "-", "-"]),
     ("participant_erase", ["-", "own", "-", "-"]),
+    ("agreed_action_follow_up", ["-", "own", "own", "own"]),
     ("conversation_read", ["-", "own", "serving", "recipient"]),
     ("conversation_manage", ["-", "own", "-", "recipient"]),
 ];
@@ -1744,6 +1781,43 @@ async fn fixture(app: &TestApp) -> Fx {
             recipient: Some(municipality),
             ..base("conversation", vec![("id", c.conversation)])
         });
+        // An agreed action of this conversation for each party: the centre, its career
+        // centre and the municipality (as minutes would have made them).
+        let career: Uuid = sqlx::query_scalar(
+            "SELECT id FROM organisations WHERE serves_reception_centre_id = $1",
+        )
+        .bind(c.org)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        for (i, (who, org)) in [
+            ("centre", c.org),
+            ("career centre", career),
+            ("municipality", municipality),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let id = Uuid::now_v7();
+            sqlx::query(
+                "INSERT INTO agreed_actions (id, conversation_id, position, description,
+                    responsible_organisation_id, due_date)
+                 VALUES ($1, $2, $3, 'Følge opp', $4, current_date - 1)",
+            )
+            .bind(id)
+            .bind(c.conversation)
+            .bind(100 + i as i32)
+            .bind(org)
+            .execute(&app.pool)
+            .await
+            .unwrap();
+            targets.entry(K::AgreedAction).or_default().push(Target {
+                label: format!("{name} action of the {who}"),
+                params: vec![("id", id)],
+                org: Some(org),
+                ..Default::default()
+            });
+        }
     }
     // A never-sent draft addressed to Kristiansand kommune: invisible to it.
     let draft: Option<Uuid> = sqlx::query_scalar(
@@ -2003,6 +2077,7 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<&'static str, String> {
         ("identity_provider_domains", "t"),
         ("user_identities", "t"),
         ("participant_erasures", "t"),
+        ("agreed_actions", "t"),
     ];
     let mut out = BTreeMap::new();
     for (table, cols) in tables {
