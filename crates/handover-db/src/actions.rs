@@ -53,7 +53,7 @@ const SELECT: &str =
     "SELECT a.id, a.conversation_id, c.handover_id, h.reference AS handover_reference,
         a.description, a.responsible_organisation_id, o.name AS responsible_organisation_name,
         a.due_date, a.status, a.drop_reason, a.status_changed_at, a.status_changed_by_name,
-        (a.status = 'open' AND a.due_date < $1) AS overdue, a.version
+        COALESCE(a.status = 'open' AND a.due_date < $1, false) AS overdue, a.version
     FROM agreed_actions a
     JOIN conversations c ON c.id = a.conversation_id
     JOIN handovers h ON h.id = c.handover_id

@@ -1123,6 +1123,273 @@ async fn done_when_proposed_accepted_invited_moved_cancelled_and_then_held() {
     r.assert_problem(409);
 }
 
+/// A held conversation for a new handover with three agreed actions: the municipality's
+/// (three days overdue), the centre's (due in ten days) and the career centre's (no date).
+/// Returns the conversation id and the ids of the actions, in that order.
+async fn held_with_actions(app: &TestApp) -> (String, [String; 3]) {
+    let centre = app.token(who::KRS_STAFF).await;
+    let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
+    let h = accepted_handover(app, &centre, &muni).await;
+    let staff_id = app.user_id(who::KRS_STAFF).await;
+    let (cid, _) = propose_ok(
+        app,
+        &centre,
+        &h.id,
+        &proposal(&[(at(20, 8, 0), 60)], &[staff_id], json!([])),
+    )
+    .await;
+    accept_ok(app, &muni, &cid, 0).await;
+    move_into_past(app, &cid, 2).await;
+    let minutes = json!({
+        "outcome": "held",
+        "notes": "",
+        "actions": [
+            {"description": "Melde opp til § 11-veiledning.", "responsible_organisation_id": app.org_of(who::KOMMUNE_KRS_STAFF).await, "due_date": ago(3)},
+            {"description": "Sende norskprøveresultatet.", "responsible_organisation_id": app.org_of(who::KRS_STAFF).await, "due_date": ahead(10)},
+            {"description": "Sende veiledningsnotat.", "responsible_organisation_id": app.org_of(who::AGDER_COUNSELLOR).await, "due_date": null}
+        ]
+    });
+    let r = act(app, &muni, &cid, "minutes", &minutes).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app
+        .get(
+            &format!("/api/v1/conversations/{cid}/agreed-actions"),
+            &centre,
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ids: Vec<String> = ids_of(&r);
+    assert_eq!(ids.len(), 3, "{}", r.text);
+    (cid, [ids[0].clone(), ids[1].clone(), ids[2].clone()])
+}
+
+async fn patch_action(
+    app: &TestApp,
+    token: &str,
+    id: &str,
+    tag: Option<&str>,
+    body: &Value,
+) -> Res {
+    call(
+        app,
+        Method::PATCH,
+        &format!("/api/v1/agreed-actions/{id}"),
+        Some(token),
+        Some(body),
+        tag,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn agreed_actions_are_followed_up_by_the_organisation_responsible_for_each() {
+    let app = spawn_app().await;
+    let (cid, [muni_action, centre_action, career_action]) = held_with_actions(&app).await;
+    let centre = app.token(who::KRS_STAFF).await;
+    let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
+    let agder = app.token(who::AGDER_COUNSELLOR).await;
+
+    // Both sides and the career centre see every action and where it stands; nobody else.
+    for token in [&centre, &muni, &agder] {
+        let r = app
+            .get(
+                &format!("/api/v1/conversations/{cid}/agreed-actions"),
+                token,
+            )
+            .await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        let items = r.body["items"].as_array().unwrap();
+        assert_eq!(
+            ids_of(&r),
+            [
+                muni_action.clone(),
+                centre_action.clone(),
+                career_action.clone()
+            ]
+        );
+        assert!(items.iter().all(|a| a["status"] == "open"));
+        let overdue: Vec<bool> = items
+            .iter()
+            .map(|a| a["overdue"].as_bool().unwrap())
+            .collect();
+        assert_eq!(overdue, [true, false, false]);
+        assert_eq!(items[0]["description"], "Melde opp til § 11-veiledning.");
+    }
+    for (email, status) in [
+        (who::STJ_STAFF, 404),
+        (who::KOMMUNE_TRD_STAFF, 404),
+        (who::TRD_COUNSELLOR, 404),
+        (who::KRS_ADMIN, 403),
+    ] {
+        let t = app.token(email).await;
+        app.get(&format!("/api/v1/conversations/{cid}/agreed-actions"), &t)
+            .await
+            .assert_problem(status);
+    }
+
+    // Each organisation's own list: its actions only, overdue ones on request.
+    let mine = |token: &str, q: &str| {
+        let url = format!("/api/v1/agreed-actions{q}");
+        let token = token.to_owned();
+        let app = &app;
+        async move { app.get(&url, &token).await }
+    };
+    let r = mine(&muni, "").await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert!(ids_of(&r).contains(&muni_action));
+    assert!(!ids_of(&r).contains(&centre_action) && !ids_of(&r).contains(&career_action));
+    assert_eq!(
+        ids_of(&mine(&muni, "?overdue=true").await),
+        [muni_action.clone()]
+    );
+    assert!(ids_of(&mine(&centre, "").await).contains(&centre_action));
+    assert!(
+        mine(&centre, "?overdue=true").await.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["id"] != centre_action.as_str())
+    );
+    assert!(ids_of(&mine(&agder, "").await).contains(&career_action));
+    for email in [who::KOMMUNE_TRD_STAFF, who::STJ_STAFF, who::TRD_COUNSELLOR] {
+        let t = app.token(email).await;
+        let ids = ids_of(&mine(&t, "").await);
+        assert!(
+            !ids.contains(&muni_action)
+                && !ids.contains(&centre_action)
+                && !ids.contains(&career_action),
+            "{email}: {ids:?}"
+        );
+    }
+    let admin = app.token(who::KRS_ADMIN).await;
+    mine(&admin, "").await.assert_problem(403);
+    for bad in [
+        "?status=finished",
+        "?overdue=perhaps",
+        "?limit=0",
+        "?colour=red",
+    ] {
+        let r = mine(&muni, bad).await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{bad}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+
+    // Only the responsible organisation changes an action; the others do not learn of it.
+    let done = json!({"status": "done"});
+    for (email, id) in [
+        (who::KRS_STAFF, &muni_action),
+        (who::KOMMUNE_TRD_STAFF, &muni_action),
+        (who::KOMMUNE_KRS_STAFF, &centre_action),
+        (who::STJ_STAFF, &centre_action),
+        (who::TRD_COUNSELLOR, &career_action),
+        (who::AGDER_COUNSELLOR, &muni_action),
+    ] {
+        let t = app.token(email).await;
+        patch_action(&app, &t, id, Some("\"1\""), &done)
+            .await
+            .assert_problem(404);
+    }
+    patch_action(&app, &admin, &muni_action, Some("\"1\""), &done)
+        .await
+        .assert_problem(403);
+    // Bad input, and versions.
+    patch_action(&app, &muni, &muni_action, None, &done)
+        .await
+        .assert_problem(428);
+    patch_action(&app, &muni, &muni_action, Some("\"7\""), &done)
+        .await
+        .assert_problem(412);
+    let r = patch_action(
+        &app,
+        &muni,
+        &muni_action,
+        Some("\"1\""),
+        &json!({"status": "dropped"}),
+    )
+    .await;
+    assert_invalid_field(&r, "reason", "a drop without a reason");
+    let r = patch_action(
+        &app,
+        &muni,
+        &muni_action,
+        Some("\"1\""),
+        &json!({"status": "done", "reason": "Fordi."}),
+    )
+    .await;
+    assert_invalid_field(&r, "reason", "a reason for done");
+    for bad in [
+        json!({"status": "finished"}),
+        json!({}),
+        json!({"status": "done", "extra": 1}),
+    ] {
+        let r = patch_action(&app, &muni, &muni_action, Some("\"1\""), &bad).await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{bad}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+
+    // Done: no longer overdue, on anyone's list.
+    let r = patch_action(&app, &muni, &muni_action, Some("\"1\""), &done).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "done");
+    assert_eq!(r.body["overdue"], false);
+    assert_eq!(
+        r.body["status_changed_by_name"],
+        user_name(&app, who::KOMMUNE_KRS_STAFF).await.as_str()
+    );
+    assert_eq!(r.header("etag").as_deref(), Some("\"2\""));
+    assert!(ids_of(&mine(&muni, "?overdue=true").await).is_empty());
+    // Dropped with the reason, then opened again (the reason goes).
+    let r = patch_action(
+        &app,
+        &centre,
+        &centre_action,
+        Some("\"1\""),
+        &json!({"status": "dropped", "reason": "  Deltakeren tok prøven på nytt.  "}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["drop_reason"], "Deltakeren tok prøven på nytt.");
+    let r = patch_action(
+        &app,
+        &centre,
+        &centre_action,
+        Some("\"2\""),
+        &json!({"status": "open"}),
+    )
+    .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["status"], "open");
+    assert!(r.body["drop_reason"].is_null());
+    let r = patch_action(&app, &agder, &career_action, Some("\"1\""), &done).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    // The centre sees what the others did.
+    let r = app
+        .get(
+            &format!("/api/v1/conversations/{cid}/agreed-actions"),
+            &centre,
+        )
+        .await;
+    let statuses: Vec<&str> = r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["done", "open", "done"]);
+    assert_eq!(app.audit_count("agreed_action.update", "success").await, 4);
+    // Each list that showed an action left a row naming its participants (an empty one discloses
+    // nothing): the municipality twice, the centre and the career centre at least once.
+    assert!(app.audit_count("agreed_action.list", "success").await >= 4);
+}
+
 // ---------------------------------------------------------------------------------------------
 // 2. No-show
 // ---------------------------------------------------------------------------------------------
