@@ -30,6 +30,7 @@ mod sso;
 mod throttle;
 mod tokens;
 mod web;
+mod web_actions;
 mod web_conversations;
 mod web_erasure;
 mod web_guidance;

@@ -1363,7 +1363,11 @@ pub async fn action_status(
     Posted { staff, form }: Posted<Fields>,
 ) -> PageResult {
     let id = parse_id(&id)?;
-    let conversation = parse_id(form.get("conversation"))?;
+    // The page to answer with; the use case checks the action itself.
+    let conversation: Uuid = form
+        .get("conversation")
+        .parse()
+        .map_err(|_| WebError::BadForm)?;
     let m = staff.lang.messages();
     let version = form.version()?;
     let status: ActionStatus = form.get("status").parse().map_err(|_| WebError::BadForm)?;
