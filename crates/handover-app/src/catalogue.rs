@@ -57,6 +57,14 @@ pub async fn list(app: &App, actor: &Actor, q: OfferingQuery) -> AppResult<Page<
             "must be at most 100 characters",
         ));
     }
+    // PostgreSQL text holds no NUL, and no search needs a control character.
+    if q.q.as_ref().is_some_and(|s| s.contains(char::is_control)) {
+        return Err(AppError::field(
+            "q",
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
     q.paging.resolve()?;
     let items = guidance::list_offerings(
         &app.pool,
