@@ -198,13 +198,17 @@ pub async fn update(
 pub async fn delete(app: &App, actor: &Actor, id: Uuid, expected: Precondition) -> AppResult<()> {
     let participant = authorize_summary(app, actor, Action::GuidanceWrite, id).await?;
     let (status, current) = current(app, id).await?.fact(|c| (c.status, c.version));
-    // The precondition first: a delete without If-Match is malformed whatever the summary.
-    let version = expected.check(current)?;
+    // A delete without If-Match is malformed whatever the summary; with one, a final summary
+    // is kept whatever the version named.
+    if matches!(expected, Precondition::Missing) {
+        return Err(AppError::PreconditionRequired);
+    }
     if status == SummaryStatus::Final {
         return Err(AppError::Conflict(
             "A final summary is kept; it can only be superseded.".into(),
         ));
     }
+    let version = expected.check(current)?;
     let mut tx = app.pool.begin().await?;
     if !guidance::delete_draft(&mut *tx, id, version).await? {
         return Err(AppError::PreconditionFailed);

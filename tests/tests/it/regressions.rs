@@ -428,3 +428,40 @@ async fn clients_that_stop_reading_do_not_hold_the_connection_cap() {
     assert_eq!(r.status(), 200);
     drop(held);
 }
+
+/// Found by schemathesis: a NUL in the catalogue search reached PostgreSQL (500), and a delete
+/// of a final guidance summary without `If-Match` answered 409 instead of 428.
+#[tokio::test]
+async fn a_nul_in_the_catalogue_search_and_a_delete_without_if_match_are_client_errors() {
+    let app = spawn_app().await;
+    let t = app.token(who::KRS_STAFF).await;
+    app.get("/api/v1/catalogue/offerings?q=%C2%BC%00", &t)
+        .await
+        .assert_problem(422);
+    let counsellor = app.token(who::AGDER_COUNSELLOR).await;
+    let final_summary: Uuid = sqlx::query_scalar(
+        "SELECT s.id FROM guidance_summaries s JOIN participants p ON p.id = s.participant_id
+         JOIN organisations o ON o.id = p.reception_centre_id
+         WHERE s.status = 'final' AND o.name = 'Integreringsmottaket i Kristiansand' LIMIT 1",
+    )
+    .fetch_one(&app.pool)
+    .await
+    .expect("a final demo summary");
+    let path = format!("/api/v1/guidance-summaries/{final_summary}");
+    handover_tests::call(&app, Method::DELETE, &path, Some(&counsellor), None, None)
+        .await
+        .assert_problem(428);
+    // With the right version it is still kept.
+    let r = app.get(&path, &counsellor).await;
+    let tag = handover_tests::etag(&r);
+    handover_tests::call(
+        &app,
+        Method::DELETE,
+        &path,
+        Some(&counsellor),
+        None,
+        Some(&tag),
+    )
+    .await
+    .assert_problem(409);
+}

@@ -1319,42 +1319,6 @@ pub fn may_propose(staff: &Staff, h: &HandoverHead, existing: &[Conversation]) -
         && conversations::may_manage(staff, h)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn times_are_read_as_staff_type_them() {
-        assert_eq!(parse_time("14:30"), Time::from_hms(14, 30, 0).ok());
-        assert_eq!(parse_time("9.05"), Time::from_hms(9, 5, 0).ok());
-        assert_eq!(parse_time("24:00"), None);
-        assert_eq!(parse_time("14"), None);
-        assert_eq!(parse_time("ab:cd"), None);
-    }
-
-    #[test]
-    fn slot_errors_go_to_the_row_they_came_from() {
-        // The second slot came from the third row (the second was left blank).
-        let rows = [0, 2];
-        assert_eq!(
-            slot_field("slots[1].start", &rows).as_deref(),
-            Some("slot2_date")
-        );
-        assert_eq!(
-            slot_field("slots[0].duration_minutes", &rows).as_deref(),
-            Some("slot0_minutes")
-        );
-        assert_eq!(slot_field("slots", &rows).as_deref(), Some("slot0_date"));
-        assert_eq!(slot_field("start", &[0]).as_deref(), Some("slot0_date"));
-        assert_eq!(slot_field("slots[7].start", &rows), None);
-        assert_eq!(slot_field("video_link", &rows), None);
-        assert_eq!(
-            external_field("external_attendees[1].language").as_deref(),
-            Some("interpreter_language")
-        );
-    }
-}
-
 /// An agreed action marked done, dropped (with the reason) or open again, from the
 /// conversation's page.
 pub async fn action_status(
@@ -1418,4 +1382,40 @@ pub async fn action_status(
         String::new(),
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_read_as_staff_type_them() {
+        assert_eq!(parse_time("14:30"), Time::from_hms(14, 30, 0).ok());
+        assert_eq!(parse_time("9.05"), Time::from_hms(9, 5, 0).ok());
+        assert_eq!(parse_time("24:00"), None);
+        assert_eq!(parse_time("14"), None);
+        assert_eq!(parse_time("ab:cd"), None);
+    }
+
+    #[test]
+    fn slot_errors_go_to_the_row_they_came_from() {
+        // The second slot came from the third row (the second was left blank).
+        let rows = [0, 2];
+        assert_eq!(
+            slot_field("slots[1].start", &rows).as_deref(),
+            Some("slot2_date")
+        );
+        assert_eq!(
+            slot_field("slots[0].duration_minutes", &rows).as_deref(),
+            Some("slot0_minutes")
+        );
+        assert_eq!(slot_field("slots", &rows).as_deref(), Some("slot0_date"));
+        assert_eq!(slot_field("start", &[0]).as_deref(), Some("slot0_date"));
+        assert_eq!(slot_field("slots[7].start", &rows), None);
+        assert_eq!(slot_field("video_link", &rows), None);
+        assert_eq!(
+            external_field("external_attendees[1].language").as_deref(),
+            Some("interpreter_language")
+        );
+    }
 }
