@@ -788,6 +788,14 @@ pub fn ago(days: i64) -> String {
     (time::OffsetDateTime::now_utc().date() - time::Duration::days(days)).to_string()
 }
 
+/// Today in Norway (the service's calendar day), as `YYYY-MM-DD`: between 23:00 and midnight
+/// UTC it is already tomorrow there.
+pub fn oslo_today() -> String {
+    handover_domain::oslo::to_oslo(time::OffsetDateTime::now_utc())
+        .date()
+        .to_string()
+}
+
 /// A date `days` after today, as `YYYY-MM-DD`.
 pub fn ahead(days: i64) -> String {
     (time::OffsetDateTime::now_utc().date() + time::Duration::days(days)).to_string()

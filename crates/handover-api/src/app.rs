@@ -3,7 +3,7 @@
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
     actions, audit_log, auth, catalogue, consent, conversations, erasure, export, guidance,
-    handovers, health, me, orgs, outbox, participants, programme, sign_in, users,
+    handovers, health, me, orgs, outbox, outcome, participants, programme, sign_in, users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -246,6 +246,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handovers::accept))
         .routes(routes!(handovers::decline))
         .routes(routes!(handovers::complete))
+        .routes(routes!(outcome::get, outcome::put))
 }
 
 /// Every operation of a path item (the service uses no other methods).

@@ -34,6 +34,8 @@ pub struct ExportedHandover {
     pub history: Vec<Transition>,
     pub openings: Vec<Opening>,
     pub files: Vec<ExportedFile>,
+    /// What the municipality reported after settlement, if it has.
+    pub outcome: Option<handover_domain::handover::HandoverOutcome>,
 }
 
 /// The export as one document: the JSON API answers it, the web page offers it as a file.
@@ -88,7 +90,8 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
                 })
                 .collect::<Vec<_>>()
         });
-        per_handover.push((history, openings, files));
+        let outcome = handovers::get_outcome(&mut *conn, hid).await?;
+        per_handover.push((history, openings, files, outcome));
     }
     let access_log = handover_db::audit::about(&mut *conn, id).await?;
     drop(conn);
@@ -102,12 +105,15 @@ pub async fn export(app: &App, actor: &Actor, id: Uuid) -> AppResult<Disclosed<P
         .items
         .into_iter()
         .zip(per_handover)
-        .map(|(handover, (history, openings, files))| ExportedHandover {
-            handover,
-            history,
-            openings,
-            files: files.open(&proof),
-        })
+        .map(
+            |(handover, (history, openings, files, outcome))| ExportedHandover {
+                handover,
+                history,
+                openings,
+                files: files.open(&proof),
+                outcome: outcome.open(&proof),
+            },
+        )
         .collect();
     Ok(Disclosed::new(
         proof,

@@ -964,7 +964,7 @@ async fn close_live_conversation(
 }
 
 /// Queues a notice to every address, in the caller's transaction.
-async fn notify(
+pub(crate) async fn notify(
     tx: &mut PgConnection,
     app: &App,
     h: &HandoverHead,

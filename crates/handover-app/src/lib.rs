@@ -28,6 +28,7 @@ pub mod idempotency;
 pub mod invitations;
 pub mod me;
 pub mod orgs;
+pub mod outcome;
 pub mod participants;
 pub mod password;
 pub mod precondition;

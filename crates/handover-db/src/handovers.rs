@@ -964,3 +964,101 @@ pub async fn participants_of(db: impl PgExecutor<'_>, handovers: &[Uuid]) -> DbR
             .await?,
     )
 }
+
+#[derive(FromRow)]
+struct OutcomeRow {
+    handover_id: Uuid,
+    integration_plan_decided_on: Date,
+    end_goal: String,
+    recorded_by_name: String,
+    municipality_name: String,
+    version: i32,
+    recorded_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+}
+
+/// The outcome the municipality reported for a handover, if any.
+pub async fn get_outcome(
+    db: impl PgExecutor<'_>,
+    handover: Uuid,
+) -> DbResult<Sealed<Option<HandoverOutcome>>> {
+    let row: Option<OutcomeRow> = sqlx::query_as(
+        "SELECT o.handover_id, o.integration_plan_decided_on, o.end_goal, o.recorded_by_name,
+                m.name AS municipality_name, o.version, o.recorded_at, o.updated_at
+         FROM handover_outcomes o
+         JOIN handovers h ON h.id = o.handover_id
+         JOIN organisations m ON m.id = h.municipality_id
+         WHERE o.handover_id = $1",
+    )
+    .bind(handover)
+    .fetch_optional(db)
+    .await?;
+    let outcome = row
+        .map(|r| -> DbResult<HandoverOutcome> {
+            Ok(HandoverOutcome {
+                handover_id: r.handover_id,
+                data: OutcomeInput {
+                    integration_plan_decided_on: r.integration_plan_decided_on,
+                    end_goal: parse(&r.end_goal)?,
+                },
+                recorded_by_name: r.recorded_by_name,
+                municipality_name: r.municipality_name,
+                version: r.version,
+                recorded_at: r.recorded_at,
+                updated_at: r.updated_at,
+            })
+        })
+        .transpose()?;
+    Ok(Sealed::new(outcome))
+}
+
+/// Records the outcome (`if_match` `None`: only if there is none yet) or replaces the version
+/// named.
+pub async fn put_outcome(
+    db: &mut PgConnection,
+    handover: Uuid,
+    if_match: Option<i32>,
+    input: &OutcomeInput,
+    by: UserId,
+    by_name: &str,
+) -> DbResult<crate::documents::Upsert> {
+    use crate::documents::Upsert;
+    let created = sqlx::query(
+        "INSERT INTO handover_outcomes (handover_id, integration_plan_decided_on, end_goal,
+                                        recorded_by, recorded_by_name)
+         SELECT $1, $2, $3, $4, $5 WHERE $6::int IS NULL
+         ON CONFLICT (handover_id) DO NOTHING",
+    )
+    .bind(handover)
+    .bind(input.integration_plan_decided_on)
+    .bind(input.end_goal.as_str())
+    .bind(by.0)
+    .bind(by_name)
+    .bind(if_match)
+    .execute(&mut *db)
+    .await?;
+    if created.rows_affected() == 1 {
+        return Ok(Upsert::Created);
+    }
+    let Some(v) = if_match else {
+        return Ok(Upsert::PreconditionRequired);
+    };
+    let updated = sqlx::query(
+        "UPDATE handover_outcomes SET integration_plan_decided_on = $3, end_goal = $4,
+                recorded_by = $5, recorded_by_name = $6, version = version + 1, updated_at = now()
+         WHERE handover_id = $1 AND version = $2",
+    )
+    .bind(handover)
+    .bind(v)
+    .bind(input.integration_plan_decided_on)
+    .bind(input.end_goal.as_str())
+    .bind(by.0)
+    .bind(by_name)
+    .execute(&mut *db)
+    .await?;
+    Ok(if updated.rows_affected() == 1 {
+        Upsert::Updated
+    } else {
+        Upsert::VersionMismatch
+    })
+}

@@ -1060,3 +1060,90 @@ impl From<&crate::participant::ParticipantInput> for SharedParticipant {
         }
     }
 }
+
+str_enum!(
+    /// The end goal of the introduction programme that the municipality chose (introduksjonsloven
+    /// § 15: the integration plan's goal).
+    EndGoal {
+        /// Work.
+        Work = "work",
+        /// Education (upper-secondary, higher or vocational).
+        Education = "education",
+        /// Another goal.
+        Other = "other",
+    }
+);
+
+/// What came of a handover, as the municipality tells the centre after settlement: the date
+/// the integration plan was decided and the end goal chosen. Deliberately nothing more, so the
+/// outcome adds no personal details to what the centre already holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeInput {
+    /// The date the municipality decided the participant's integration plan.
+    pub integration_plan_decided_on: Date,
+    pub end_goal: EndGoal,
+}
+
+impl OutcomeInput {
+    /// The plan is decided after the file was sent (`sent_on`) and not in the future.
+    pub fn validate(&self, sent_on: Option<Date>, today: Date) -> Result<(), Vec<FieldError>> {
+        let mut v = Validator::new();
+        let d = self.integration_plan_decided_on;
+        check_not_future(&mut v, "integration_plan_decided_on", d, today);
+        if let Some(sent) = sent_on {
+            v.check(
+                d >= sent,
+                "integration_plan_decided_on",
+                "before_handover",
+                "must not be before the handover was sent",
+            );
+        }
+        v.finish()
+    }
+}
+
+/// The outcome of a handover as both sides (and the serving career centre) see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HandoverOutcome {
+    pub handover_id: Uuid,
+    #[serde(flatten)]
+    pub data: OutcomeInput,
+    /// Who in the municipality recorded it (a staff member's name, not the participant's).
+    pub recorded_by_name: String,
+    pub municipality_name: String,
+    pub version: i32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+#[cfg(test)]
+mod outcome_tests {
+    use super::*;
+    use time::macros::date;
+
+    fn input(d: Date) -> OutcomeInput {
+        OutcomeInput {
+            integration_plan_decided_on: d,
+            end_goal: EndGoal::Work,
+        }
+    }
+
+    #[test]
+    fn the_plan_is_decided_between_sending_and_today() {
+        let today = date!(2026 - 12 - 07);
+        let sent = Some(date!(2026 - 10 - 01));
+        assert!(input(date!(2026 - 10 - 01)).validate(sent, today).is_ok());
+        assert!(input(today).validate(sent, today).is_ok());
+        let early = input(date!(2026 - 09 - 30))
+            .validate(sent, today)
+            .unwrap_err();
+        assert_eq!(early[0].code, "before_handover");
+        let future = input(date!(2026 - 12 - 08))
+            .validate(sent, today)
+            .unwrap_err();
+        assert_eq!(future[0].code, "in_future");
+    }
+}

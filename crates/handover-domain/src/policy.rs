@@ -56,8 +56,11 @@ pub enum Action {
     HandoverPrepare,
     /// Read a handover, its history and its file (both sides).
     HandoverRead,
-    /// Accept, decline or complete a handover (the receiving municipality).
+    /// Accept, decline or complete a handover, and report its outcome after settlement (the
+    /// receiving municipality).
     HandoverRespond,
+    /// Read the outcome the municipality reported (the integration plan's date and end goal).
+    OutcomeRead,
     /// Export everything held about a participant (their right of access).
     ParticipantExport,
     /// Erase a participant before the retention date at their documented request (their right
@@ -73,7 +76,7 @@ pub enum Action {
 }
 
 impl Action {
-    pub const ALL: [Action; 27] = [
+    pub const ALL: [Action; 28] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OwnSecondFactor,
@@ -96,6 +99,7 @@ impl Action {
         Action::HandoverPrepare,
         Action::HandoverRead,
         Action::HandoverRespond,
+        Action::OutcomeRead,
         Action::ParticipantExport,
         Action::ParticipantErase,
         Action::ConversationRead,
@@ -224,6 +228,15 @@ pub const POLICY: &[Rule] = &[
     r(
         Action::HandoverRespond,
         &[g(MunicipalityStaff, Scope::Recipient)],
+    ),
+    // The serving career centre learns what came of its guidance.
+    r(
+        Action::OutcomeRead,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(CareerCounsellor, Scope::Serving),
+            g(MunicipalityStaff, Scope::Recipient),
+        ],
     ),
     r(Action::ParticipantExport, &[g(CentreStaff, Scope::Own)]),
     r(Action::ParticipantErase, &[g(CentreStaff, Scope::Own)]),

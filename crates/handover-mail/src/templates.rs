@@ -12,9 +12,13 @@ pub struct Notice {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandoverNotice {
     Sent,
-    Updated { file_version: i32 },
+    Updated {
+        file_version: i32,
+    },
     Cancelled,
     Declined,
+    /// The municipality reported what came of the handover (integration plan, end goal).
+    OutcomeReported,
 }
 
 pub fn handover_notice(
@@ -45,6 +49,15 @@ pub fn handover_notice(
             "Overføring avvist",
             format!("{organisation} har avvist overføringen. Se begrunnelsen i tjenesten."),
             format!("{organisation} has declined the handover. See the reason in the service."),
+        ),
+        HandoverNotice::OutcomeReported => (
+            "Utfall etter bosetting",
+            format!(
+                "{organisation} har meldt hva som ble resultatet etter bosettingen (integreringsplan og sluttmål)."
+            ),
+            format!(
+                "{organisation} has reported the outcome after settlement (integration plan and end goal)."
+            ),
         ),
     };
     Notice {

@@ -279,6 +279,17 @@ pub async fn load(
                         Some(&etag),
                     )
                     .await?;
+                    // What came of it, as the municipality reports after settlement.
+                    muni.ok(
+                        Method::PUT,
+                        &format!("/api/v1/handovers/{hid}/outcome"),
+                        Some(json!({
+                            "integration_plan_decided_on": state.today().to_string(),
+                            "end_goal": "work"
+                        })),
+                        None,
+                    )
+                    .await?;
                 }
                 if *target == Target::Updated {
                     centre

@@ -177,6 +177,10 @@ pub fn router(state: WebState) -> Router {
         )
         .route("/handovers/{id}/accept", post(pages::handovers::accept))
         .route("/handovers/{id}/decline", post(pages::handovers::decline))
+        .route(
+            "/handovers/{id}/outcome",
+            get(pages::outcome::outcome_page).post(pages::outcome::outcome_save),
+        )
         // Transfer conversations
         .route(
             "/handovers/{id}/conversations/new",

@@ -547,6 +547,24 @@ fn table() -> Vec<Op> {
         ),
         op(
             "GET",
+            "/api/v1/handovers/{id}/outcome",
+            f(A::OutcomeRead),
+            K::HandoverConv,
+            false,
+            None,
+            &[200],
+        ),
+        op(
+            "PUT",
+            "/api/v1/handovers/{id}/outcome",
+            f(A::HandoverRespond),
+            K::Handover,
+            true,
+            Some(|_, _| json!({"integration_plan_decided_on": ago(0), "end_goal": "work"})),
+            &[412],
+        ),
+        op(
+            "GET",
             "/api/v1/agreed-actions",
             f(A::AgreedActionFollowUp),
             K::NoTarget,
@@ -1265,6 +1283,7 @@ const GRID: &[(&str, [&str; 4])] = &[
     ("handover_prepare", ["-", "own", "-", "-"]),
     ("handover_read", ["-", "own", "-", "recipient"]),
     ("handover_respond", ["-", "-", "-", "recipient"]),
+    ("outcome_read", ["-", "own", "serving", "recipient"]),
     ("participant_export", ["-", "own", "-", "-"]),
     ("participant_erase", ["-", "own", "-", "-"]),
     ("agreed_action_follow_up", ["-", "own", "own", "own"]),
@@ -1781,6 +1800,16 @@ async fn fixture(app: &TestApp) -> Fx {
             recipient: Some(municipality),
             ..base("conversation", vec![("id", c.conversation)])
         });
+        // An outcome of the sent handover, so an allowed read answers 200 and an allowed
+        // correction with a wrong version 412.
+        sqlx::query(
+            "INSERT INTO handover_outcomes (handover_id, integration_plan_decided_on, end_goal,
+                recorded_by_name) VALUES ($1, current_date, 'work', 'Matrise')",
+        )
+        .bind(c.handover)
+        .execute(&app.pool)
+        .await
+        .unwrap();
         // An agreed action of this conversation for each party: the centre, its career
         // centre and the municipality (as minutes would have made them).
         let career: Uuid = sqlx::query_scalar(
@@ -1830,6 +1859,17 @@ async fn fixture(app: &TestApp) -> Fx {
     .await
     .unwrap();
     let draft = draft.expect("a demo draft handover to Kristiansand kommune");
+    // An outcome on the draft too (never reachable through the API), so an allowed read of it
+    // answers 200 and the municipality's is refused because the draft is not sent, not because
+    // there is nothing.
+    sqlx::query(
+        "INSERT INTO handover_outcomes (handover_id, integration_plan_decided_on, end_goal,
+            recorded_by_name) VALUES ($1, current_date, 'other', 'Matrise')",
+    )
+    .bind(draft)
+    .execute(&app.pool)
+    .await
+    .unwrap();
     let d = Target {
         label: "krs draft handover".into(),
         params: vec![("id", draft)],
@@ -2078,6 +2118,7 @@ async fn fingerprint(app: &TestApp) -> BTreeMap<&'static str, String> {
         ("user_identities", "t"),
         ("participant_erasures", "t"),
         ("agreed_actions", "t"),
+        ("handover_outcomes", "t"),
     ];
     let mut out = BTreeMap::new();
     for (table, cols) in tables {

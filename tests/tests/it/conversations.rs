@@ -15,7 +15,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use handover_tests::smtp::Received;
 use handover_tests::{Res, TestApp, spawn_app, spawn_app_with, who};
-use handover_tests::{ago, ahead, id_of, new_duf, qp_decode};
+use handover_tests::{ago, ahead, id_of, new_duf, oslo_today, qp_decode};
 use handover_tests::{assert_invalid_field, call};
 use handover_tests::{decode_words, etag};
 use reqwest::Method;
@@ -86,9 +86,8 @@ struct Handover {
     reference: String,
 }
 
-/// A new Kristiansand participant, settled in Kristiansand, with a handover sent, opened and
-/// accepted by the municipality: open for a conversation.
-async fn accepted_handover(app: &TestApp, centre: &str, muni: &str) -> Handover {
+/// A new Kristiansand participant, settled in Kristiansand, with a handover sent (not opened).
+async fn sent_handover(app: &TestApp, centre: &str) -> Handover {
     let r = app
         .post(
             "/api/v1/participants",
@@ -152,6 +151,13 @@ async fn accepted_handover(app: &TestApp, centre: &str, muni: &str) -> Handover 
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
     let reference = r.body["reference"].as_str().unwrap().to_owned();
+    Handover { id: hid, reference }
+}
+
+/// [`sent_handover`], opened and accepted by the municipality: open for a conversation.
+async fn accepted_handover(app: &TestApp, centre: &str, muni: &str) -> Handover {
+    let h = sent_handover(app, centre).await;
+    let hid = h.id.clone();
     let r = app
         .get(&format!("/api/v1/handovers/{hid}/file"), muni)
         .await;
@@ -169,7 +175,7 @@ async fn accepted_handover(app: &TestApp, centre: &str, muni: &str) -> Handover 
     .await;
     assert_eq!(r.status, 200, "{}", r.text);
     assert_eq!(r.body["state"], "accepted");
-    Handover { id: hid, reference }
+    h
 }
 
 async fn handover_state(app: &TestApp, token: &str, hid: &str) -> String {
@@ -2948,5 +2954,165 @@ async fn regression_completing_the_handover_does_not_leave_a_confirmed_conversat
         r.status,
         c.body["state"],
         mine.contains(&cid)
+    );
+}
+
+async fn put_outcome(
+    app: &TestApp,
+    token: &str,
+    hid: &str,
+    tag: Option<&str>,
+    body: &Value,
+) -> Res {
+    call(
+        app,
+        Method::PUT,
+        &format!("/api/v1/handovers/{hid}/outcome"),
+        Some(token),
+        Some(body),
+        tag,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn the_municipality_reports_the_outcome_and_the_centre_and_its_career_centre_learn_it() {
+    let app = spawn_app().await;
+    let centre = app.token(who::KRS_STAFF).await;
+    let muni = app.token(who::KOMMUNE_KRS_STAFF).await;
+    let agder = app.token(who::AGDER_COUNSELLOR).await;
+    let admin = app.token(who::KRS_ADMIN).await;
+
+    // Before the municipality has accepted, there is nothing to report.
+    let sent = sent_handover(&app, &centre).await;
+    let outcome = json!({"integration_plan_decided_on": oslo_today(), "end_goal": "work"});
+    put_outcome(&app, &muni, &sent.id, None, &outcome)
+        .await
+        .assert_problem(409);
+
+    let h = accepted_handover(&app, &centre, &muni).await;
+    let url = format!("/api/v1/handovers/{}/outcome", h.id);
+    for token in [&centre, &muni, &agder] {
+        app.get(&url, token).await.assert_problem(404);
+    }
+
+    // Only the receiving municipality reports; the rest are refused without learning anything.
+    for (email, status) in [
+        (who::KRS_STAFF, 403),
+        (who::AGDER_COUNSELLOR, 403),
+        (who::KRS_ADMIN, 403),
+        (who::KOMMUNE_KRS_ADMIN, 403),
+        (who::KOMMUNE_TRD_STAFF, 404),
+        (who::STJ_STAFF, 403),
+        (who::TRD_COUNSELLOR, 403),
+    ] {
+        let t = app.token(email).await;
+        put_outcome(&app, &t, &h.id, None, &outcome)
+            .await
+            .assert_problem(status);
+    }
+    // Bad input, each beside its field.
+    for (body, field) in [
+        (
+            json!({"integration_plan_decided_on": ahead(2), "end_goal": "work"}),
+            "integration_plan_decided_on",
+        ),
+        (
+            json!({"integration_plan_decided_on": ago(400), "end_goal": "work"}),
+            "integration_plan_decided_on",
+        ),
+    ] {
+        let r = put_outcome(&app, &muni, &h.id, None, &body).await;
+        assert_invalid_field(&r, field, &body.to_string());
+    }
+    for body in [
+        json!({"integration_plan_decided_on": oslo_today(), "end_goal": "retirement"}),
+        json!({"integration_plan_decided_on": "2026-02-30", "end_goal": "work"}),
+        json!({"end_goal": "work"}),
+        json!({"integration_plan_decided_on": oslo_today(), "end_goal": "work", "name": "Selamawit"}),
+        json!([]),
+    ] {
+        let r = put_outcome(&app, &muni, &h.id, None, &body).await;
+        assert!(
+            r.status == 400 || r.status == 422,
+            "{body}: {} {}",
+            r.status,
+            r.text
+        );
+    }
+    app.get(&url, &centre).await.assert_problem(404);
+
+    let r = put_outcome(&app, &muni, &h.id, None, &outcome).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    assert_eq!(etag(&r), "\"1\"");
+    assert_eq!(r.body["end_goal"], "work");
+    assert_eq!(r.body["integration_plan_decided_on"], oslo_today());
+    assert_eq!(r.body["municipality_name"], "Kristiansand");
+
+    // The centre, its career centre and the municipality read it, each read audited.
+    let reads = app.audit_count("handover.outcome.read", "success").await;
+    for token in [&centre, &muni, &agder] {
+        let r = app.get(&url, token).await;
+        assert_eq!(r.status, 200, "{}", r.text);
+        assert_eq!(r.body["end_goal"], "work");
+        assert_eq!(etag(&r), "\"1\"");
+    }
+    assert_eq!(
+        app.audit_count("handover.outcome.read", "success").await,
+        reads + 3
+    );
+    for (email, status) in [
+        (who::STJ_STAFF, 404),
+        (who::KOMMUNE_TRD_STAFF, 404),
+        (who::TRD_COUNSELLOR, 404),
+        (who::AGDER_ADMIN, 403),
+    ] {
+        let t = app.token(email).await;
+        app.get(&url, &t).await.assert_problem(status);
+    }
+    app.get(&url, &admin).await.assert_problem(403);
+
+    // A correction names the version it corrects.
+    let corrected = json!({"integration_plan_decided_on": oslo_today(), "end_goal": "education"});
+    put_outcome(&app, &muni, &h.id, None, &corrected)
+        .await
+        .assert_problem(428);
+    put_outcome(&app, &muni, &h.id, Some("\"7\""), &corrected)
+        .await
+        .assert_problem(412);
+    let r = put_outcome(&app, &muni, &h.id, Some("\"1\""), &corrected).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(etag(&r), "\"2\"");
+    assert_eq!(app.get(&url, &agder).await.body["end_goal"], "education");
+
+    // The centre's staff and the serving counsellors are told, without the participant's name.
+    for email in [who::KRS_STAFF, who::AGDER_COUNSELLOR] {
+        let notices = |mail: Vec<(String, String)>| -> Vec<(String, String)> {
+            mail.into_iter()
+                .filter(|(s, _)| s.contains("Utfall etter bosetting") && s.contains(&h.reference))
+                .collect()
+        };
+        let mut mail = notices(app.mail_to(email));
+        for _ in 0..100 {
+            if mail.len() >= 2 {
+                break;
+            }
+            tokio::time::sleep(StdDuration::from_millis(100)).await;
+            mail = notices(app.mail_to(email));
+        }
+        let notices = mail;
+        assert_eq!(
+            notices.len(),
+            2,
+            "{email}: report and correction: {notices:?}"
+        );
+        for (s, b) in &notices {
+            assert!(!s.contains(GIVEN) && !b.contains(GIVEN) && !b.contains(FAMILY));
+        }
+    }
+    assert!(
+        app.mail_to(who::TRD_COUNSELLOR)
+            .iter()
+            .all(|(s, _)| !s.contains("Utfall etter bosetting"))
     );
 }

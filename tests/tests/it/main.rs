@@ -36,4 +36,5 @@ mod web_erasure;
 mod web_guidance;
 mod web_http;
 mod web_journey;
+mod web_outcome;
 mod web_second_factor;

@@ -12,6 +12,7 @@ pub mod health;
 pub mod me;
 pub mod orgs;
 pub mod outbox;
+pub mod outcome;
 pub mod participants;
 pub mod programme;
 pub mod sign_in;

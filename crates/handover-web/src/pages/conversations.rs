@@ -532,6 +532,8 @@ struct ConversationPage {
     cancel_reason: String,
     started: bool,
     caller_org: OrgId,
+    /// What the municipality reported after settlement (the serving career centre sees it here).
+    outcome: Option<handover_domain::handover::HandoverOutcome>,
 }
 
 /// The form field of the reason to drop action `id` (one per action on the page).
@@ -613,6 +615,7 @@ async fn conversation_page(
         .confirmed_slot
         .as_ref()
         .is_some_and(|s| s.start_utc <= now);
+    let outcome = super::outcome::for_page(state, staff, v.conversation.handover_id).await?;
     let status = if problem.is_some() {
         axum::http::StatusCode::CONFLICT
     } else {
@@ -628,6 +631,7 @@ async fn conversation_page(
             cancel_reason,
             started,
             caller_org: staff.caller.org_id,
+            outcome,
         },
     )
 }

@@ -35,6 +35,10 @@ struct HandoverPage {
     conversations: Vec<Conversation>,
     /// The caller may propose a conversation now.
     may_propose: bool,
+    /// What the municipality reported after settlement, if it has.
+    outcome: Option<handover_domain::handover::HandoverOutcome>,
+    /// The caller's municipality may report (or correct) the outcome now.
+    may_report: bool,
 }
 
 impl HandoverPage {
@@ -82,7 +86,10 @@ pub async fn handover(
         Err(e) => return Err(e.into()),
     };
     let head = handover_domain::handover::HandoverHead::from(&d.handover);
+    let outcome = super::outcome::for_page(&state, &staff, id).await?;
     page(&HandoverPage {
+        outcome,
+        may_report: super::outcome::may_report(&staff, head.municipality_id, head.state),
         may_propose: super::conversations::may_propose(&staff, &head, &list),
         conversations: list,
         shell: Shell::staff(&staff, &format!("/handovers/{id}"), title).with_notice(q.key()),

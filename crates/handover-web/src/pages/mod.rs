@@ -9,6 +9,7 @@ pub mod documents;
 pub mod erasure;
 pub mod guidance;
 pub mod handovers;
+pub mod outcome;
 pub mod participants;
 pub mod prep;
 pub mod programme;
@@ -97,6 +98,7 @@ impl NoticeQuery {
             "discarded" => "notice.discarded",
             "erased" => "notice.erased",
             "action_saved" => "notice.action_saved",
+            "outcome" => "notice.outcome",
             _ => return None,
         })
     }
