@@ -559,6 +559,8 @@ pub mod who {
     pub const KOMMUNE_KRS_STAFF: &str = "ansatt.kommune-kristiansand@demo.no";
     pub const KOMMUNE_TRD_ADMIN: &str = "admin.kommune-trondheim@demo.no";
     pub const KOMMUNE_TRD_STAFF: &str = "ansatt.kommune-trondheim@demo.no";
+    pub const IMDI_ADMIN: &str = "admin.imdi@demo.no";
+    pub const IMDI_STAFF: &str = "analytiker.imdi@demo.no";
 
     pub const ALL: [&str; 13] = [
         OPERATOR_ADMIN,
@@ -574,6 +576,26 @@ pub mod who {
         KOMMUNE_KRS_STAFF,
         KOMMUNE_TRD_ADMIN,
         KOMMUNE_TRD_STAFF,
+    ];
+
+    /// [`ALL`] and the directorate's accounts, which take no part in a handover: the access
+    /// matrix runs every one.
+    pub const EVERY: [&str; 15] = [
+        OPERATOR_ADMIN,
+        KRS_ADMIN,
+        KRS_STAFF,
+        STJ_ADMIN,
+        STJ_STAFF,
+        AGDER_ADMIN,
+        AGDER_COUNSELLOR,
+        TRD_CC_ADMIN,
+        TRD_COUNSELLOR,
+        KOMMUNE_KRS_ADMIN,
+        KOMMUNE_KRS_STAFF,
+        KOMMUNE_TRD_ADMIN,
+        KOMMUNE_TRD_STAFF,
+        IMDI_ADMIN,
+        IMDI_STAFF,
     ];
 }
 

@@ -3,7 +3,8 @@
 use crate::error::{PROBLEM_JSON, Problem, problem_response, types};
 use crate::routes::{
     actions, audit_log, auth, catalogue, consent, conversations, erasure, export, guidance,
-    handovers, health, me, orgs, outbox, outcome, participants, programme, sign_in, users,
+    handovers, health, me, orgs, outbox, outcome, participants, programme, sign_in, statistics,
+    users,
 };
 use crate::state::AppState;
 use axum::Router;
@@ -58,6 +59,7 @@ use utoipa_swagger_ui::SwaggerUi;
         (name = "handovers", description = "The handover file, the municipality's inbox, the handover's states"),
         (name = "conversations", description = "Transfer conversations (overføringssamtaler) and calendar invitations"),
         (name = "programme record", description = "Competence mapping, Norwegian training, programme elements, placements"),
+        (name = "statistics", description = "Figures that show whether handovers happen, without personal data"),
     )
 )]
 struct ApiDoc;
@@ -247,6 +249,7 @@ fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(handovers::decline))
         .routes(routes!(handovers::complete))
         .routes(routes!(outcome::get, outcome::put))
+        .routes(routes!(statistics::handovers))
 }
 
 /// Every operation of a path item (the service uses no other methods).

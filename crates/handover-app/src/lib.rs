@@ -41,6 +41,7 @@ pub mod session;
 pub mod setup_mail;
 pub mod sso;
 pub mod start;
+pub mod statistics;
 pub mod users;
 
 pub use actor::{Actor, Granted, RequestMeta};

@@ -18,6 +18,7 @@ pub mod retention;
 pub mod second_factor;
 pub mod sessions;
 pub mod sso;
+pub mod statistics;
 pub mod throttle;
 pub mod users;
 

@@ -11,6 +11,7 @@ pub mod page;
 pub mod participant;
 pub mod password;
 pub mod policy;
+pub mod statistics;
 pub mod user;
 pub mod validation;
 

@@ -17,6 +17,8 @@ pub enum OrgKind {
     CareerCentre,
     /// A settlement municipality, identified by its four-digit municipality number.
     Municipality,
+    /// The Directorate of Integration and Diversity (IMDi): sees aggregated figures only.
+    Directorate,
 }
 
 /// A user's role. A user has exactly one role in exactly one organisation.
@@ -31,14 +33,17 @@ pub enum Role {
     CareerCounsellor,
     /// Introduction-programme staff of a municipality: receives handover files.
     MunicipalityStaff,
+    /// Staff of the directorate (IMDi): sees aggregated figures, never a participant.
+    DirectorateStaff,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Admin,
         Role::CentreStaff,
         Role::CareerCounsellor,
         Role::MunicipalityStaff,
+        Role::DirectorateStaff,
     ];
 
     /// Whether a user with this role may belong to an organisation of `kind`.
@@ -49,6 +54,7 @@ impl Role {
                 | (Role::CentreStaff, OrgKind::ReceptionCentre)
                 | (Role::CareerCounsellor, OrgKind::CareerCentre)
                 | (Role::MunicipalityStaff, OrgKind::Municipality)
+                | (Role::DirectorateStaff, OrgKind::Directorate)
         )
     }
 
@@ -58,16 +64,18 @@ impl Role {
             Role::CentreStaff => "centre_staff",
             Role::CareerCounsellor => "career_counsellor",
             Role::MunicipalityStaff => "municipality_staff",
+            Role::DirectorateStaff => "directorate_staff",
         }
     }
 }
 
 impl OrgKind {
-    pub const ALL: [OrgKind; 4] = [
+    pub const ALL: [OrgKind; 5] = [
         OrgKind::Operator,
         OrgKind::ReceptionCentre,
         OrgKind::CareerCentre,
         OrgKind::Municipality,
+        OrgKind::Directorate,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -76,6 +84,7 @@ impl OrgKind {
             OrgKind::ReceptionCentre => "reception_centre",
             OrgKind::CareerCentre => "career_centre",
             OrgKind::Municipality => "municipality",
+            OrgKind::Directorate => "directorate",
         }
     }
 }
@@ -128,6 +137,9 @@ mod tests {
         assert!(Role::CareerCounsellor.fits(OrgKind::CareerCentre));
         assert!(!Role::MunicipalityStaff.fits(OrgKind::Operator));
         assert!(Role::MunicipalityStaff.fits(OrgKind::Municipality));
+        assert!(Role::DirectorateStaff.fits(OrgKind::Directorate));
+        assert!(!Role::DirectorateStaff.fits(OrgKind::Municipality));
+        assert!(!Role::MunicipalityStaff.fits(OrgKind::Directorate));
         for kind in OrgKind::ALL {
             assert!(Role::Admin.fits(kind));
         }

@@ -73,10 +73,13 @@ pub enum Action {
     /// Follow up the actions agreed in a conversation that the caller's organisation is
     /// responsible for: list them, mark them done or dropped, or open them again.
     AgreedActionFollowUp,
+    /// Read the aggregated figures (no personal data): an organisation its own and the national
+    /// totals, the directorate every breakdown.
+    StatisticsRead,
 }
 
 impl Action {
-    pub const ALL: [Action; 28] = [
+    pub const ALL: [Action; 29] = [
         Action::MeRead,
         Action::OwnPasswordChange,
         Action::OwnSecondFactor,
@@ -105,6 +108,7 @@ impl Action {
         Action::ConversationRead,
         Action::ConversationManage,
         Action::AgreedActionFollowUp,
+        Action::StatisticsRead,
     ];
 }
 
@@ -164,13 +168,14 @@ const fn g(role: Role, scope: Scope) -> Grant {
     Grant { role, scope }
 }
 
-use Role::{Admin, CareerCounsellor, CentreStaff, MunicipalityStaff};
+use Role::{Admin, CareerCounsellor, CentreStaff, DirectorateStaff, MunicipalityStaff};
 
 const EVERY_ROLE_ANY: &[Grant] = &[
     g(Admin, Scope::Any),
     g(CentreStaff, Scope::Any),
     g(CareerCounsellor, Scope::Any),
     g(MunicipalityStaff, Scope::Any),
+    g(DirectorateStaff, Scope::Any),
 ];
 const ADMIN_OWN_OR_OPERATOR: &[Grant] = &[g(Admin, Scope::Own), g(Admin, Scope::Operator)];
 const ADMIN_OWN_OR_OPERATOR_ADMINS: &[Grant] =
@@ -262,6 +267,17 @@ pub const POLICY: &[Rule] = &[
             g(CentreStaff, Scope::Own),
             g(CareerCounsellor, Scope::Own),
             g(MunicipalityStaff, Scope::Own),
+        ],
+    ),
+    // The target is the organisation whose figures are asked for; the national totals have no
+    // target, and the breakdowns over every organisation need `Any`.
+    r(
+        Action::StatisticsRead,
+        &[
+            g(CentreStaff, Scope::Own),
+            g(CareerCounsellor, Scope::Own),
+            g(MunicipalityStaff, Scope::Own),
+            g(DirectorateStaff, Scope::Any),
         ],
     ),
 ];

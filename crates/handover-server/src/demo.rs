@@ -26,13 +26,14 @@ pub const KRISTIANSAND: &str = "Integreringsmottaket i Kristiansand";
 pub const STEINKJER: &str = "Integreringsmottaket i Steinkjer";
 pub const AGDER: &str = "Karrieresenteret i Agder";
 pub const TRONDELAG: &str = "Karrieresenteret i Trøndelag";
+pub const IMDI: &str = "Integrerings- og mangfoldsdirektoratet (IMDi)";
 
 async fn ensure_org(
     pool: &PgPool,
     slug: &str,
     kind: OrgKind,
     name: &str,
-    county: &str,
+    county: Option<&str>,
     serves: Option<OrgId>,
 ) -> anyhow::Result<OrgId> {
     let id = OrgId(demo_id(slug));
@@ -46,7 +47,7 @@ async fn ensure_org(
                     kind,
                     name,
                     municipality_number: None,
-                    county: Some(county),
+                    county,
                     serves_reception_centre_id: serves,
                 },
             )
@@ -72,7 +73,7 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         "krs",
         OrgKind::ReceptionCentre,
         KRISTIANSAND,
-        "Agder",
+        Some("Agder"),
         None,
     )
     .await?;
@@ -81,7 +82,7 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         "stj",
         OrgKind::ReceptionCentre,
         STEINKJER,
-        "Trøndelag",
+        Some("Trøndelag"),
         None,
     )
     .await?;
@@ -90,7 +91,7 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         "agder",
         OrgKind::CareerCentre,
         AGDER,
-        "Agder",
+        Some("Agder"),
         Some(krs),
     )
     .await?;
@@ -99,10 +100,11 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         "trondelag",
         OrgKind::CareerCentre,
         TRONDELAG,
-        "Trøndelag",
+        Some("Trøndelag"),
         Some(stj),
     )
     .await?;
+    let imdi = ensure_org(pool, "imdi", OrgKind::Directorate, IMDI, None, None).await?;
     let kommune_krs = orgs::find_by_municipality_number(pool, "4204").await?.id;
     let kommune_trd = orgs::find_by_municipality_number(pool, "5001").await?.id;
 
@@ -110,7 +112,7 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
         .hash(DEMO_PASSWORD.to_owned())
         .await
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let accounts: [(&str, &str, Role, OrgId, &str); 13] = [
+    let accounts: [(&str, &str, Role, OrgId, &str); 15] = [
         (
             "drift.admin@demo.no",
             "Drift Administrator",
@@ -201,6 +203,20 @@ pub async fn load(state: &handover_api::AppState) -> anyhow::Result<Vec<DemoLogi
             Role::MunicipalityStaff,
             kommune_trd,
             "Trondheim kommune",
+        ),
+        (
+            "admin.imdi@demo.no",
+            "Ida Admin (IMDi)",
+            Role::Admin,
+            imdi,
+            IMDI,
+        ),
+        (
+            "analytiker.imdi@demo.no",
+            "Ivar Analytiker",
+            Role::DirectorateStaff,
+            imdi,
+            IMDI,
         ),
     ];
     let mut logins = Vec::new();

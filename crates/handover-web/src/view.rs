@@ -181,18 +181,22 @@ fn nav_for(role: Role, kind: OrgKind) -> &'static [(&'static str, &'static str)]
             ("/participants", "nav.participants"),
             ("/handovers", "nav.handovers"),
             ("/conversations", "nav.conversations"),
+            ("/statistics", "nav.statistics"),
         ],
         (Role::CareerCounsellor, _) => &[
             ("/", "nav.start"),
             ("/participants", "nav.participants"),
             ("/catalogue", "catalogue.nav"),
             ("/conversations", "nav.conversations"),
+            ("/statistics", "nav.statistics"),
         ],
         (Role::MunicipalityStaff, _) => &[
             ("/", "nav.start"),
             ("/handovers", "nav.inbox"),
             ("/conversations", "nav.conversations"),
+            ("/statistics", "nav.statistics"),
         ],
+        (Role::DirectorateStaff, _) => &[("/", "nav.start"), ("/statistics", "nav.statistics")],
     }
 }
 
@@ -204,6 +208,7 @@ pub fn role_label(m: &Messages, role: Role, kind: OrgKind) -> &str {
             Role::CentreStaff => "role.centre_staff",
             Role::CareerCounsellor => "role.career_counsellor",
             Role::MunicipalityStaff => "role.municipality_staff",
+            Role::DirectorateStaff => "role.directorate_staff",
         }),
     }
 }

@@ -547,6 +547,15 @@ fn table() -> Vec<Op> {
         ),
         op(
             "GET",
+            "/api/v1/statistics/handovers",
+            f(A::StatisticsRead),
+            K::NoTarget,
+            false,
+            None,
+            &[200],
+        ),
+        op(
+            "GET",
             "/api/v1/handovers/{id}/outcome",
             f(A::OutcomeRead),
             K::HandoverConv,
@@ -1253,42 +1262,52 @@ fn relation(kind: Kind, t: &Target, c: &Caller) -> Option<Relation> {
 /// The access grid, written out by hand (from docs/security.md and DOMAIN.md: who may do what
 /// to whose records), never computed by `handover_domain::policy`: the service is checked
 /// against this independent oracle. Columns: admin, centre_staff, career_counsellor,
-/// municipality_staff. A cell lists the scopes granted: `any` target, the caller's `own`
-/// organisation's, the centre its career centre is `serving`, handovers to its municipality
-/// (`recipient`), everything for callers in the `operator` organisation, or only other
+/// municipality_staff, directorate_staff. A cell lists the scopes granted: `any` target, the
+/// caller's `own` organisation's, the centre its career centre is `serving`, handovers to its
+/// municipality (`recipient`), everything for callers in the `operator` organisation, or only other
 /// organisations' administrator accounts for them (`operator (admins)`); `-` grants nothing.
-const GRID: &[(&str, [&str; 4])] = &[
-    ("me_read", ["any", "any", "any", "any"]),
-    ("own_password_change", ["any", "any", "any", "any"]),
-    ("own_second_factor", ["any", "any", "any", "any"]),
-    ("org_read", ["any", "any", "any", "any"]),
-    ("org_create", ["operator", "-", "-", "-"]),
-    ("org_update", ["operator", "-", "-", "-"]),
-    ("user_read", ["own, operator", "-", "-", "-"]),
-    ("user_create", ["own, operator (admins)", "-", "-", "-"]),
-    ("user_update", ["own, operator (admins)", "-", "-", "-"]),
+const GRID: &[(&str, [&str; 5])] = &[
+    ("me_read", ["any", "any", "any", "any", "any"]),
+    ("own_password_change", ["any", "any", "any", "any", "any"]),
+    ("own_second_factor", ["any", "any", "any", "any", "any"]),
+    ("org_read", ["any", "any", "any", "any", "any"]),
+    ("org_create", ["operator", "-", "-", "-", "-"]),
+    ("org_update", ["operator", "-", "-", "-", "-"]),
+    ("user_read", ["own, operator", "-", "-", "-", "-"]),
+    (
+        "user_create",
+        ["own, operator (admins)", "-", "-", "-", "-"],
+    ),
+    (
+        "user_update",
+        ["own, operator (admins)", "-", "-", "-", "-"],
+    ),
     (
         "user_password_setup_issue",
-        ["own, operator (admins)", "-", "-", "-"],
+        ["own, operator (admins)", "-", "-", "-", "-"],
     ),
-    ("audit_read", ["own, operator", "-", "-", "-"]),
-    ("outbox_manage", ["operator", "-", "-", "-"]),
-    ("sign_in_manage", ["own, operator", "-", "-", "-"]),
-    ("participant_read", ["-", "own", "serving", "-"]),
-    ("participant_write", ["-", "own", "-", "-"]),
-    ("catalogue_read", ["any", "any", "any", "any"]),
-    ("catalogue_manage", ["operator", "-", "-", "-"]),
-    ("guidance_read", ["-", "own", "serving", "-"]),
-    ("guidance_write", ["-", "-", "serving", "-"]),
-    ("handover_prepare", ["-", "own", "-", "-"]),
-    ("handover_read", ["-", "own", "-", "recipient"]),
-    ("handover_respond", ["-", "-", "-", "recipient"]),
-    ("outcome_read", ["-", "own", "serving", "recipient"]),
-    ("participant_export", ["-", "own", "-", "-"]),
-    ("participant_erase", ["-", "own", "-", "-"]),
-    ("agreed_action_follow_up", ["-", "own", "own", "own"]),
-    ("conversation_read", ["-", "own", "serving", "recipient"]),
-    ("conversation_manage", ["-", "own", "-", "recipient"]),
+    ("audit_read", ["own, operator", "-", "-", "-", "-"]),
+    ("outbox_manage", ["operator", "-", "-", "-", "-"]),
+    ("sign_in_manage", ["own, operator", "-", "-", "-", "-"]),
+    ("participant_read", ["-", "own", "serving", "-", "-"]),
+    ("participant_write", ["-", "own", "-", "-", "-"]),
+    ("catalogue_read", ["any", "any", "any", "any", "any"]),
+    ("catalogue_manage", ["operator", "-", "-", "-", "-"]),
+    ("guidance_read", ["-", "own", "serving", "-", "-"]),
+    ("guidance_write", ["-", "-", "serving", "-", "-"]),
+    ("handover_prepare", ["-", "own", "-", "-", "-"]),
+    ("handover_read", ["-", "own", "-", "recipient", "-"]),
+    ("handover_respond", ["-", "-", "-", "recipient", "-"]),
+    ("outcome_read", ["-", "own", "serving", "recipient", "-"]),
+    ("participant_export", ["-", "own", "-", "-", "-"]),
+    ("participant_erase", ["-", "own", "-", "-", "-"]),
+    ("agreed_action_follow_up", ["-", "own", "own", "own", "-"]),
+    (
+        "conversation_read",
+        ["-", "own", "serving", "recipient", "-"],
+    ),
+    ("conversation_manage", ["-", "own", "-", "recipient", "-"]),
+    ("statistics_read", ["-", "own", "own", "own", "any"]),
 ];
 
 /// What the hand-written [`GRID`] says for this cell: 403 when no scope of the caller's role
@@ -1320,6 +1339,7 @@ fn expected(op: &Op, c: &Caller, rel: Option<Relation>) -> Decision {
         Role::CentreStaff => 1,
         Role::CareerCounsellor => 2,
         Role::MunicipalityStaff => 3,
+        Role::DirectorateStaff => 4,
     };
     let scopes: Vec<&str> = cells[column]
         .split(", ")
@@ -1643,7 +1663,7 @@ async fn fixture(app: &TestApp) -> Fx {
     // One access token per user for the cells, a second session for the logout cell.
     let mut callers = Vec::new();
     let mut spare = HashMap::new();
-    for email in who::ALL {
+    for email in who::EVERY {
         let (org, role, kind, serves): (Uuid, String, String, Option<Uuid>) = sqlx::query_as(
             "SELECT u.organisation_id, u.role, o.kind, o.serves_reception_centre_id
                FROM users u JOIN organisations o ON o.id = u.organisation_id WHERE u.email = $1",
@@ -1665,8 +1685,8 @@ async fn fixture(app: &TestApp) -> Fx {
     let orgs: BTreeSet<Uuid> = callers.iter().map(|c| c.org).collect();
     assert_eq!(
         orgs.len(),
-        7,
-        "two organisations of each kind plus the operator"
+        8,
+        "two organisations of each kind, the operator and the directorate (there is one)"
     );
     for kind in [
         OrgKind::ReceptionCentre,
@@ -2733,6 +2753,7 @@ async fn every_route_every_role_every_relation_matches_the_policy() {
             "admin",
             "career_counsellor",
             "centre_staff",
+            "directorate_staff",
             "municipality_staff"
         ],
         "every role's answers were checked"

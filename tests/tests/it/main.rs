@@ -27,6 +27,7 @@ mod regressions;
 mod second_factor;
 mod security_findings;
 mod sso;
+mod statistics;
 mod throttle;
 mod tokens;
 mod web;

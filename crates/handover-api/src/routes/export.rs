@@ -31,6 +31,8 @@ pub struct ExportedHandover {
     /// Every version of the file as sent.
     #[schema(value_type = Vec<Object>)]
     pub files: Vec<serde_json::Value>,
+    /// What the municipality reported after settlement, if it has.
+    pub outcome: Option<handover_domain::handover::HandoverOutcome>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

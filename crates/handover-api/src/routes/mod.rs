@@ -16,4 +16,5 @@ pub mod outcome;
 pub mod participants;
 pub mod programme;
 pub mod sign_in;
+pub mod statistics;
 pub mod users;

@@ -30,6 +30,7 @@ fn roles_for(kind: OrgKind) -> Vec<Role> {
         OrgKind::ReceptionCentre => vec![Role::Admin, Role::CentreStaff],
         OrgKind::CareerCentre => vec![Role::Admin, Role::CareerCounsellor],
         OrgKind::Municipality => vec![Role::Admin, Role::MunicipalityStaff],
+        OrgKind::Directorate => vec![Role::Admin, Role::DirectorateStaff],
     }
 }
 

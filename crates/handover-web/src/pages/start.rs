@@ -101,9 +101,9 @@ pub async fn start(State(state): State<WebState>, staff: Staff) -> PageResult {
             p.users_total = page.total;
             p.users = page.items;
         }
-        Role::CareerCounsellor => {}
+        Role::CareerCounsellor | Role::DirectorateStaff => {}
     }
-    if staff.caller.role != Role::Admin {
+    if !matches!(staff.caller.role, Role::Admin | Role::DirectorateStaff) {
         let page = actions::mine(
             app,
             &staff,
