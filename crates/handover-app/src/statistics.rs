@@ -94,7 +94,7 @@ fn period(app: &App, q: &StatisticsQuery) -> AppResult<(time::Date, time::Date)>
         d = next_month(d);
     }
     if n > MAX_MONTHS {
-        return Err(month_error("from", "too_long", "at most 60 months"));
+        return Err(month_error("from", "period_too_long", "at most 60 months"));
     }
     Ok((from, to))
 }

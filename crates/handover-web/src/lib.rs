@@ -162,6 +162,8 @@ pub fn router(state: WebState) -> Router {
             "/agreed-actions/{id}",
             post(pages::conversations::action_status),
         )
+        .route("/statistics", get(pages::statistics::figures))
+        .route("/statistics.csv", get(pages::statistics::figures_csv))
         .route("/handovers", get(pages::handovers::list))
         .route("/handovers/{id}", get(pages::handovers::handover))
         .route("/handovers/{id}/file", get(pages::handovers::file))

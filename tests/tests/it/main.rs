@@ -39,3 +39,4 @@ mod web_http;
 mod web_journey;
 mod web_outcome;
 mod web_second_factor;
+mod web_statistics;

@@ -16,6 +16,7 @@ pub mod programme;
 pub mod second_factor;
 pub mod sso;
 pub mod start;
+pub mod statistics;
 
 use crate::error::WebError;
 use askama::Template;
