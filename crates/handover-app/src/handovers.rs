@@ -963,7 +963,7 @@ async fn close_live_conversation(
     Ok(())
 }
 
-/// Queues a notice to every address, in the caller's transaction.
+/// Queues a notice to every address, in the caller's transaction, linking the handover.
 pub(crate) async fn notify(
     tx: &mut PgConnection,
     app: &App,
@@ -973,7 +973,23 @@ pub(crate) async fn notify(
     to: &[String],
     from_org: &str,
 ) -> AppResult<()> {
-    let link = app.link(&format!("/handovers/{}", h.id));
+    let path = format!("/handovers/{}", h.id);
+    notify_at(tx, app, h, kind, key, to, from_org, &path).await
+}
+
+/// [`notify`] with a link to `path`: the page the addressees can open.
+#[allow(clippy::too_many_arguments)]
+pub(crate) async fn notify_at(
+    tx: &mut PgConnection,
+    app: &App,
+    h: &HandoverHead,
+    kind: HandoverNotice,
+    key: &str,
+    to: &[String],
+    from_org: &str,
+    path: &str,
+) -> AppResult<()> {
+    let link = app.link(path);
     let n = handover_notice(kind, &h.reference, &link, from_org);
     for addr in to {
         outbox::enqueue(

@@ -8,7 +8,7 @@ use crate::audit::{Disclosed, audit_participant};
 use crate::conversations::authorize_handover;
 use crate::documents::Put;
 use crate::error::{AppError, AppResult};
-use crate::handovers::notify;
+use crate::handovers::{notify, notify_at};
 use crate::precondition::Precondition;
 use handover_db::documents::Upsert;
 use handover_db::{handovers, orgs};
@@ -85,23 +85,19 @@ pub async fn record(
         "handover.outcome.update"
     };
     let proof = audit_participant(&mut *tx, actor, audit, h.participant_id).await?;
-    let mut to = handovers::staff_emails(&mut *tx, h.reception_centre_id, "centre_staff").await?;
+    let staff = handovers::staff_emails(&mut *tx, h.reception_centre_id, "centre_staff").await?;
     let centre = orgs::get(&mut *tx, h.reception_centre_id).await?;
-    if let Some(cc) = centre.served_by_career_centre_id {
-        to.extend(handovers::staff_emails(&mut *tx, cc, "career_counsellor").await?);
-    }
     // One notice per version, so a correction is announced too.
     let key = format!("outcome-v{}", expected.map_or(1, |v| v + 1));
-    notify(
-        &mut tx,
-        app,
-        &h,
-        HandoverNotice::OutcomeReported,
-        &key,
-        &to,
-        &h.municipality_name,
-    )
-    .await?;
+    let kind = HandoverNotice::OutcomeReported;
+    notify(&mut tx, app, &h, kind, &key, &staff, &h.municipality_name).await?;
+    if let Some(cc) = centre.served_by_career_centre_id {
+        // Counsellors do not open handovers: their link is the participant's page.
+        let counsellors = handovers::staff_emails(&mut *tx, cc, "career_counsellor").await?;
+        let path = format!("/participants/{}#outcome", h.participant_id);
+        let from = &h.municipality_name;
+        notify_at(&mut tx, app, &h, kind, &key, &counsellors, from, &path).await?;
+    }
     let outcome = handovers::get_outcome(&mut *tx, handover)
         .await?
         .open(&proof)
@@ -109,4 +105,36 @@ pub async fn record(
     tx.commit().await?;
     let version = outcome.version;
     Ok((put, Disclosed::new(proof, Some(version), outcome)))
+}
+
+/// The outcomes of a participant's handovers, newest first, for the participant's page: the
+/// centre's staff and the career centre that serves it (the counsellors open no handover).
+/// One audit row when there is something to show; `None` when there is nothing.
+pub async fn for_participant(
+    app: &App,
+    actor: &Actor,
+    participant: Uuid,
+) -> AppResult<Option<Disclosed<Vec<ParticipantOutcome>>>> {
+    crate::access::participant(app, actor, Action::OutcomeRead, participant).await?;
+    let found = handovers::outcomes_of_participant(&app.pool, participant).await?;
+    if found.fact(Vec::is_empty) {
+        return Ok(None);
+    }
+    let proof = audit_participant(&app.pool, actor, "handover.outcome.read", participant).await?;
+    let list = found
+        .open(&proof)
+        .into_iter()
+        .map(|(handover_reference, outcome)| ParticipantOutcome {
+            handover_reference,
+            outcome,
+        })
+        .collect();
+    Ok(Some(Disclosed::new(proof, None, list)))
+}
+
+/// An outcome with the reference of its handover.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ParticipantOutcome {
+    pub handover_reference: String,
+    pub outcome: HandoverOutcome,
 }

@@ -977,39 +977,65 @@ struct OutcomeRow {
     updated_at: OffsetDateTime,
 }
 
+const OUTCOME_SELECT: &str =
+    "SELECT h.reference, o.handover_id, o.integration_plan_decided_on, o.end_goal,
+            o.recorded_by_name, m.name AS municipality_name, o.version, o.recorded_at, o.updated_at
+     FROM handover_outcomes o
+     JOIN handovers h ON h.id = o.handover_id
+     JOIN organisations m ON m.id = h.municipality_id";
+
+#[derive(FromRow)]
+struct ReferencedOutcomeRow {
+    reference: String,
+    #[sqlx(flatten)]
+    outcome: OutcomeRow,
+}
+
+fn outcome_of(r: OutcomeRow) -> DbResult<HandoverOutcome> {
+    Ok(HandoverOutcome {
+        handover_id: r.handover_id,
+        data: OutcomeInput {
+            integration_plan_decided_on: r.integration_plan_decided_on,
+            end_goal: parse(&r.end_goal)?,
+        },
+        recorded_by_name: r.recorded_by_name,
+        municipality_name: r.municipality_name,
+        version: r.version,
+        recorded_at: r.recorded_at,
+        updated_at: r.updated_at,
+    })
+}
+
 /// The outcome the municipality reported for a handover, if any.
 pub async fn get_outcome(
     db: impl PgExecutor<'_>,
     handover: Uuid,
 ) -> DbResult<Sealed<Option<HandoverOutcome>>> {
-    let row: Option<OutcomeRow> = sqlx::query_as(
-        "SELECT o.handover_id, o.integration_plan_decided_on, o.end_goal, o.recorded_by_name,
-                m.name AS municipality_name, o.version, o.recorded_at, o.updated_at
-         FROM handover_outcomes o
-         JOIN handovers h ON h.id = o.handover_id
-         JOIN organisations m ON m.id = h.municipality_id
-         WHERE o.handover_id = $1",
-    )
+    let row: Option<ReferencedOutcomeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OUTCOME_SELECT} WHERE o.handover_id = $1"
+    )))
     .bind(handover)
     .fetch_optional(db)
     .await?;
-    let outcome = row
-        .map(|r| -> DbResult<HandoverOutcome> {
-            Ok(HandoverOutcome {
-                handover_id: r.handover_id,
-                data: OutcomeInput {
-                    integration_plan_decided_on: r.integration_plan_decided_on,
-                    end_goal: parse(&r.end_goal)?,
-                },
-                recorded_by_name: r.recorded_by_name,
-                municipality_name: r.municipality_name,
-                version: r.version,
-                recorded_at: r.recorded_at,
-                updated_at: r.updated_at,
-            })
-        })
-        .transpose()?;
-    Ok(Sealed::new(outcome))
+    Ok(Sealed::new(row.map(|r| outcome_of(r.outcome)).transpose()?))
+}
+
+/// The outcomes of a participant's handovers with each handover's reference, newest first.
+pub async fn outcomes_of_participant(
+    db: impl PgExecutor<'_>,
+    participant: Uuid,
+) -> DbResult<Sealed<Vec<(String, HandoverOutcome)>>> {
+    let rows: Vec<ReferencedOutcomeRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OUTCOME_SELECT} WHERE h.participant_id = $1 ORDER BY o.recorded_at DESC"
+    )))
+    .bind(participant)
+    .fetch_all(db)
+    .await?;
+    let list = rows
+        .into_iter()
+        .map(|r| Ok((r.reference, outcome_of(r.outcome)?)))
+        .collect::<DbResult<Vec<_>>>()?;
+    Ok(Sealed::new(list))
 }
 
 /// Records the outcome (`if_match` `None`: only if there is none yet) or replaces the version

@@ -3106,6 +3106,15 @@ async fn the_municipality_reports_the_outcome_and_the_centre_and_its_career_cent
             2,
             "{email}: report and correction: {notices:?}"
         );
+        let page = if email == who::KRS_STAFF {
+            format!("/handovers/{}", h.id)
+        } else {
+            "/participants/".to_owned()
+        };
+        assert!(
+            notices.iter().all(|(_, b)| b.contains(&page)),
+            "{email}: {notices:?}"
+        );
         for (s, b) in &notices {
             assert!(!s.contains(GIVEN) && !b.contains(GIVEN) && !b.contains(FAMILY));
         }

@@ -783,6 +783,10 @@ async fn in_the_browser_staff_sign_in_through_the_provider_and_the_admin_sees_th
     );
     b.assert_accessible().await;
     b.screenshot("sign-in-settings-nb").await;
+    b.use_lang("en").await;
+    assert!(b.has("#sso-redirect-uri").await);
+    b.assert_accessible().await;
+    b.use_lang("nb").await;
     // A bad issuer: the message beside the field.
     b.fill("issuer", "ftp://idp.example").await;
     b.submit("issuer").await;

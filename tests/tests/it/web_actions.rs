@@ -242,6 +242,10 @@ async fn in_the_browser_an_overdue_action_is_found_from_the_start_page_and_marke
     .await;
     assert!(b.has(&format!("#action-reopen-{centre_action}")).await);
     b.assert_accessible().await;
+    // The conversation page with its actions in English.
+    b.use_lang("en").await;
+    assert!(b.has(&format!("#action-reopen-{centre_action}")).await);
+    b.assert_accessible().await;
     b.close().await;
     assert_eq!(status_of(&app, centre_action).await, "done");
 }

@@ -170,6 +170,17 @@ async fn in_the_browser_the_centre_erases_a_participant_from_the_record_page() {
     .await;
     b.assert_accessible().await;
     assert!(b.has("#ground-error").await && b.has("#request_received_on-error").await);
+    // The same page in English, its messages too.
+    b.use_lang("en").await;
+    b.submit("ground").await;
+    b.wait_for(
+        || async { b.has("#confirm[aria-invalid='true']").await },
+        "the errors in English",
+    )
+    .await;
+    assert_eq!(b.lang().await, "en");
+    b.assert_accessible().await;
+    b.use_lang("nb").await;
     b.choose("ground", "consent_withdrawn").await;
     let received = time::OffsetDateTime::now_utc().date() - time::Duration::days(3);
     let (y, m, d) = (received.year(), u8::from(received.month()), received.day());

@@ -47,7 +47,7 @@ async fn the_municipality_reports_the_outcome_and_both_sides_and_the_career_cent
     let p = centre.get(&handover).await;
     assert_eq!(p.status, 200);
     assert!(!p.text.contains(&format!("href=\"{form}\"")));
-    assert!(!p.text.contains("id=\"outcome-facts\""));
+    assert!(!p.text.contains("data-outcome"));
 
     // Nobody else reaches the form or can post it.
     let ok = [
@@ -117,13 +117,13 @@ async fn the_municipality_reports_the_outcome_and_both_sides_and_the_career_cent
         .assert_redirect(&format!("{handover}?done=outcome#outcome"), "reported");
     assert_eq!(stored(&app, hid).await, Some(("work".into(), 1)));
     let p = centre.get(&handover).await;
-    assert!(p.text.contains("id=\"outcome-facts\""), "{}", p.text);
+    assert!(p.text.contains("data-outcome"), "{}", p.text);
     assert!(p.text.contains("Arbeid"), "{}", p.text);
     // The serving career centre reads it on the conversation page; the other does not see it.
     let mut trd_cc = signed_in(&app, who::TRD_COUNSELLOR).await;
     let p = trd_cc.get(&format!("/conversations/{cid}")).await;
     assert_eq!(p.status, 200);
-    assert!(p.text.contains("id=\"outcome-facts\""), "{}", p.text);
+    assert!(p.text.contains("data-outcome"), "{}", p.text);
     let mut agder = signed_in(&app, who::AGDER_COUNSELLOR).await;
     assert_eq!(
         agder.get(&format!("/conversations/{cid}")).await.status,
@@ -191,7 +191,7 @@ async fn in_the_browser_the_municipality_reports_the_outcome_from_the_handover_p
         "saved",
     )
     .await;
-    assert!(b.has("#outcome-facts").await, "{}", b.body().await);
+    assert!(b.has("[data-outcome]").await, "{}", b.body().await);
     b.assert_accessible().await;
     // The same in English.
     b.use_lang("en").await;

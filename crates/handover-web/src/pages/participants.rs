@@ -683,6 +683,8 @@ struct RecordPage {
     own_centre: bool,
     /// The caller's role may read guidance summaries (the participant's access decides which).
     may_guidance: bool,
+    /// What the municipalities reported after settlement, for the centre and its career centre.
+    outcomes: Vec<handover_app::outcome::ParticipantOutcome>,
 }
 
 impl RecordPage {
@@ -709,7 +711,13 @@ pub async fn record(
         r.participant.data.given_name, r.participant.data.family_name
     );
     let own_centre = r.participant.reception_centre_id == staff.caller.org_id;
+    let outcomes = match handover_app::outcome::for_participant(&state.app, &staff, id).await {
+        Ok(o) => o.map(|d| d.body).unwrap_or_default(),
+        Err(AppError::Forbidden | AppError::NotFound) => Vec::new(),
+        Err(e) => return Err(e.into()),
+    };
     page(&RecordPage {
+        outcomes,
         shell: Shell::staff(&staff, &format!("/participants/{id}"), name).with_notice(q.key()),
         id,
         may_write: staff.caller.role == Role::CentreStaff && own_centre,
