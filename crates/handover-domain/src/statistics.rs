@@ -529,11 +529,15 @@ pub fn tabulate(
         },
     };
     let mut own_total = vec![0; Measure::ALL.len()];
+    // The rows of the months are fixed; a count outside the period (the query never gives one)
+    // is left out rather than given a row the organisation's months would not have.
+    let month_of = |d: time::Date| months.keys.iter().position(|k| *k == month_key(d));
     for f in fine {
+        let Some(mi) = month_of(f.month) else {
+            continue;
+        };
         add(&mut national, &f.counts);
-        let mk = month_key(f.month);
-        let i = months.slot(&mk, &mk);
-        add(&mut months.counts[i], &f.counts);
+        add(&mut months.counts[mi], &f.counts);
         let i = centres.slot(&f.centre.0.to_string(), &name(f.centre));
         add(&mut centres.counts[i], &f.counts);
         let i = counties.slot(&county_key(f.municipality), &county_label(f.municipality));
@@ -541,18 +545,18 @@ pub fn tabulate(
         let i = munis.slot(&f.municipality.0.to_string(), &name(f.municipality));
         add(&mut munis.counts[i], &f.counts);
         if in_scope(f.centre, f.municipality) {
-            let i = own_months.slot(&mk, &mk);
-            add(&mut own_months.counts[i], &f.counts);
+            add(&mut own_months.counts[mi], &f.counts);
             add(&mut own_total, &f.counts);
         }
     }
     let mut national_days = Vec::new();
     let mut own_days = Vec::new();
     for d in days {
+        let Some(mi) = month_of(d.month) else {
+            continue;
+        };
         national_days.push(d.days);
-        let mk = month_key(d.month);
-        let i = months.slot(&mk, &mk);
-        months.days[i].push(d.days);
+        months.days[mi].push(d.days);
         let i = centres.slot(&d.centre.0.to_string(), &name(d.centre));
         centres.days[i].push(d.days);
         let i = counties.slot(&county_key(d.municipality), &county_label(d.municipality));
@@ -560,8 +564,7 @@ pub fn tabulate(
         let i = munis.slot(&d.municipality.0.to_string(), &name(d.municipality));
         munis.days[i].push(d.days);
         if in_scope(d.centre, d.municipality) {
-            let i = own_months.slot(&mk, &mk);
-            own_months.days[i].push(d.days);
+            own_months.days[mi].push(d.days);
             own_days.push(d.days);
         }
     }
