@@ -116,8 +116,10 @@ pub async fn table(
     let by = q.by.unwrap_or(Breakdown::Month);
     if by != Breakdown::Month {
         if q.of.is_some() {
-            return Err(AppError::BadRequest(
-                "`of` goes with `by=month`: one organisation's figures are by month.".into(),
+            return Err(month_error(
+                "of",
+                "not_with_breakdown",
+                "one organisation's figures are by month: `of` goes with `by=month`",
             ));
         }
         // The breakdowns over every organisation are the directorate's.

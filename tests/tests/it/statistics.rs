@@ -706,7 +706,7 @@ async fn each_role_sees_its_own_figures_and_the_national_ones() {
         ("of=not-an-id".to_owned(), 400),
         ("colour=red".to_owned(), 400),
         ("format=xml".to_owned(), 400),
-        (format!("by=centre&of={krs}"), 400),
+        (format!("by=centre&of={krs}"), 422),
         (format!("of={operator_org}"), 404),
         (format!("of={}", Uuid::now_v7()), 404),
     ] {

@@ -50,8 +50,10 @@ pub struct FiguresQuery {
     security(("bearer" = [])),
     params(FiguresQuery),
     responses(
-        (status = 200, body = Statistics, content_type = "application/json"),
-        (status = 200, body = String, content_type = "text/csv", description = "`format=csv`: one line per row, the total and the national totals"),
+        (status = 200, description = "The table; with `format=csv` one line per row, the total and the national totals", content(
+            (Statistics = "application/json"),
+            (String = "text/csv"),
+        )),
     ))]
 pub async fn handovers(
     State(state): State<AppState>,

@@ -296,7 +296,7 @@ pub async fn figures(
     let table = match uc::table(&state.app, &staff, q, &labels(m)).await {
         Ok(t) => Some(t),
         Err(AppError::Validation(errs)) => {
-            errors = FormErrors::from_app(m, &errs, &["from", "to"]);
+            errors = FormErrors::from_app(m, &errs, &["from", "to", "of"]);
             None
         }
         Err(e) => return Err(e.into()),
