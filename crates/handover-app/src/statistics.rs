@@ -43,8 +43,9 @@ fn period(app: &App, q: &StatisticsQuery) -> AppResult<(time::Date, time::Date)>
     let this_month = time::Date::from_calendar_date(today.year(), today.month(), 1)
         .map_err(AppError::internal)?;
     let parse = |field: &str, v: &Option<String>| -> AppResult<Option<time::Date>> {
-        match v.as_deref().map(str::trim) {
-            None | Some("") => Ok(None),
+        // Absent is the default; anything given must be a month (an empty `to=` is not).
+        match v.as_deref() {
+            None => Ok(None),
             Some(s) => parse_month(s)
                 .map(Some)
                 .ok_or_else(|| month_error(field, "invalid_month", "a month as YYYY-MM")),

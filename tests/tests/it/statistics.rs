@@ -697,6 +697,8 @@ async fn each_role_sees_its_own_figures_and_the_national_ones() {
     let operator_org = app.org_of(who::OPERATOR_ADMIN).await;
     for (q, status) in [
         ("from=2024-13".to_owned(), 422),
+        ("to=".to_owned(), 422),
+        ("from=%202024-01".to_owned(), 422),
         ("from=2024-1".to_owned(), 422),
         ("from=2024-03&to=2024-01".to_owned(), 422),
         ("from=2019-12&to=2020-01".to_owned(), 422),
