@@ -37,6 +37,7 @@ pub struct FiguresQuery {
     /// or a municipality): one's own, or for the directorate any.
     pub of: Option<OrgId>,
     /// `json` (default) or `csv`.
+    #[param(inline)]
     pub format: Option<Format>,
 }
 
